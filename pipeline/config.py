@@ -1,0 +1,484 @@
+"""The one YAML config of a stopline deployment.
+
+Every model forbids unknown keys and describes every field, because a misspelt key in an
+enforcement system silently falls back to a default that can cite the wrong people. Units live in
+field names (`grace_s`, `min_area_px`). `load_config` turns every problem into one line naming the
+YAML path, what was found and what was expected, so a bad file never ends in a traceback.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+Point = Annotated[
+    tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]],
+    Field(description="Pixel coordinates [x, y] in the camera image, origin top-left"),
+]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Phase = Literal["red", "amber", "green", "unknown"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- storage and bus
+
+
+class StorageConfig(Model):
+    database_url: str = Field(
+        "sqlite:///stopline-data/stopline.db",
+        description="SQLAlchemy URL: sqlite:///PATH (default) or postgresql+psycopg://USER@HOST/DB",
+        pattern=r"^(sqlite|postgresql(\+psycopg)?)://",
+    )
+    evidence_dir: Path = Field(
+        Path("stopline-data/evidence"),
+        description="Directory of the content-addressed evidence store (files named by SHA-256)",
+    )
+    signing_key_path: Path = Field(
+        Path("stopline-data/keys/evidence-ed25519.pem"),
+        description="Ed25519 private key (PEM) that signs evidence manifests; made if missing",
+    )
+
+
+class BusConfig(Model):
+    kind: Literal["memory", "kafka"] = Field(
+        "memory", description="memory: in-process (embedded default); kafka: a Kafka cluster"
+    )
+    bootstrap_servers: str | None = Field(
+        None, description="Kafka bootstrap servers 'host:port[,host:port]', needed for kafka"
+    )
+    client_id: str = Field("stopline", description="Client id reported to the broker")
+    max_attempts: int = Field(
+        3, ge=1, le=100, description="Handler tries (count) before a message is dead-lettered"
+    )
+
+
+# ---------------------------------------------------------------- cameras and geometry
+
+
+class StopLine(Model):
+    id: Identifier = Field(description="Name of the stop line, unique within the camera")
+    approach: Identifier = Field(description="Approach (signal group) this line belongs to")
+    points: list[Point] = Field(
+        min_length=2, max_length=2, description="Two pixel points [x, y] spanning the line"
+    )
+    direction: Literal["up", "down", "left", "right"] = Field(
+        description="Image direction in which traffic crosses the line (e.g. up = towards y=0)"
+    )
+    exempt_turns: list[Literal["left", "right", "straight"]] = Field(
+        default_factory=list,
+        description="Movements allowed on red from this line (turn on red); not cited",
+    )
+
+
+class EntryLine(Model):
+    id: Identifier = Field(description="Name of the intersection-entry line")
+    stop_line: Identifier = Field(description="The stop line this entry line confirms")
+    points: list[Point] = Field(
+        min_length=2, max_length=2, description="Two pixel points [x, y]; crossing it means entry"
+    )
+
+
+class Zone(Model):
+    id: Identifier = Field(description="Name of the zone, unique within the camera")
+    polygon: list[Point] = Field(
+        min_length=3, description="Polygon vertices in pixels [[x, y], ...], at least 3"
+    )
+
+
+class Crosswalk(Zone):
+    approach: Identifier | None = Field(
+        None, description="Pedestrian signal group that controls this crosswalk, if any"
+    )
+
+
+class SignalHead(Model):
+    id: Identifier = Field(description="Name of the signal head")
+    approach: Identifier = Field(description="Approach (signal group) it shows")
+    kind: Literal["vehicle", "pedestrian"] = Field(
+        "vehicle", description="Which road users obey it"
+    )
+    roi_px: tuple[int, int, int, int] = Field(
+        description="Region of interest [x, y, width, height] in pixels around the lamp housing"
+    )
+
+
+class Geometry(Model):
+    stop_lines: list[StopLine] = Field(
+        default_factory=list, description="Stop lines, one per lane group"
+    )
+    entry_lines: list[EntryLine] = Field(
+        default_factory=list, description="Second lines past the stop line; crossing both is entry"
+    )
+    crosswalks: list[Crosswalk] = Field(default_factory=list, description="Zebra crossings")
+    carriageways: list[Zone] = Field(
+        default_factory=list, description="Road surface where pedestrians may not walk"
+    )
+    signal_heads: list[SignalHead] = Field(
+        default_factory=list, description="Signal-head ROIs for the vision signal source"
+    )
+
+
+class FixedPlanPhase(Model):
+    approach: Identifier = Field(description="Approach this timing applies to")
+    green_start_s: float = Field(
+        ge=0, description="Offset of green onset within the cycle, seconds"
+    )
+    green_s: float = Field(gt=0, description="Green duration, seconds")
+    amber_s: float = Field(ge=0, description="Amber duration, seconds")
+
+
+class SignalSource(Model):
+    kind: Literal["controller", "vision", "fixed_plan"] = Field(
+        description="controller: phase events on the 'signals' topic; vision: signal-head ROI "
+        "colour; fixed_plan: a timed cycle"
+    )
+    cycle_s: float | None = Field(None, gt=0, description="fixed_plan: cycle length, seconds")
+    plan: list[FixedPlanPhase] = Field(default_factory=list, description="fixed_plan: per approach")
+    smoothing_frames: int = Field(
+        5, ge=1, le=100, description="vision: frames a colour must persist before it counts"
+    )
+    stale_after_s: float = Field(
+        5.0, gt=0, description="controller: phase is unknown when no update came for this long"
+    )
+
+
+class CameraConfig(Model):
+    id: Identifier = Field(description="Camera id, unique in the deployment")
+    source: str = Field(
+        description="rtsp://, http(s):// URL, a video file path, or a folder of images"
+    )
+    analysis_fps: float = Field(10.0, gt=0, le=60, description="Frames per second to analyse")
+    location: str = Field(description="Human-readable place, printed on notices and billboards")
+    geometry: Geometry = Field(default_factory=Geometry, description="Lines and zones in pixels")
+    signal: SignalSource = Field(description="Where this camera's signal phase comes from")
+
+
+# ---------------------------------------------------------------- rules and identification
+
+
+class RedLightRule(Model):
+    enabled: bool = Field(True, description="Detect red-light running")
+    grace_s: float = Field(0.3, ge=0, le=5, description="Seconds after red onset not cited")
+    min_amber_s: float = Field(
+        3.0, ge=0, le=10, description="Measured amber shorter than this (seconds) suppresses citing"
+    )
+    min_speed_px_s: float = Field(
+        5.0, ge=0, description="Tracks slower than this (pixels/second) are treated as stopped"
+    )
+
+
+class JaywalkRule(Model):
+    enabled: bool = Field(True, description="Detect pedestrians crossing against the signal")
+    dwell_s: float = Field(
+        1.0, ge=0, le=30, description="Seconds a pedestrian must be in the zone before citing"
+    )
+    min_distance_px: float = Field(
+        40.0, ge=0, description="Pixels walked into the carriageway before citing (kerb waiters)"
+    )
+
+
+class RulesConfig(Model):
+    red_light: RedLightRule = Field(default_factory=RedLightRule, description="Red-light rule")
+    jaywalk: JaywalkRule = Field(default_factory=JaywalkRule, description="Jaywalk rule")
+    min_track_age_frames: int = Field(
+        3, ge=1, description="Frames a track must exist before any rule may fire on it"
+    )
+
+
+class PlatesConfig(Model):
+    enabled: bool = Field(True, description="Read licence plates of offending vehicles")
+    region: Literal["cn", "eu", "us", "br", "auto"] = Field(
+        "auto", description="Plate format rules to apply"
+    )
+    min_confidence: float = Field(
+        0.8, ge=0, le=1, description="Below this vote confidence (0-1) the plate is 'unreadable'"
+    )
+
+
+class FacesConfig(Model):
+    enabled: bool = Field(
+        False, description="Match pedestrians' faces against the gallery; off unless turned on"
+    )
+    match_threshold: float = Field(
+        0.5, ge=-1, le=1, description="Cosine similarity below which a face is 'unidentified'"
+    )
+    min_face_px: int = Field(40, ge=8, description="Smallest face side length considered, pixels")
+
+
+class IdentificationConfig(Model):
+    plates: PlatesConfig = Field(default_factory=PlatesConfig, description="Plate reading")
+    faces: FacesConfig = Field(default_factory=FacesConfig, description="Face identification")
+
+
+# ---------------------------------------------------------------- review, notifier, display
+
+
+class ReviewConfig(Model):
+    auto_approve: bool = Field(
+        False,
+        description="Approve without a person; every auto decision is audited. Off by default",
+    )
+    demo_reviewer: str | None = Field(
+        None,
+        description="Demo only: this user name approves every case automatically, audited as such",
+    )
+    listen_host: str = Field("127.0.0.1", description="Address the review console binds to")
+    listen_port: int = Field(8080, ge=1, le=65535, description="TCP port of the review console")
+
+
+class NotifierConfig(Model):
+    enabled: bool = Field(True, description="Send SMS notices for approved citations")
+    gateway: Literal["file", "http", "smpp"] = Field(
+        "file", description="file: JSON per message in outbox_dir (default); http; smpp"
+    )
+    outbox_dir: Path = Field(
+        Path("stopline-data/sms-outbox"), description="Folder the file gateway writes to"
+    )
+    url: str | None = Field(None, description="http/smpp: gateway URL")
+    max_segments: int = Field(3, ge=1, le=10, description="Longest SMS allowed, in segments")
+    max_attempts: int = Field(8, ge=1, description="Tries (count) before a message is dead")
+    rate_per_s: float = Field(10.0, gt=0, description="Messages per second per gateway")
+    fine_amount: float = Field(200.0, ge=0, description="Fine, in units of `currency`")
+    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code")
+    payment_days: int = Field(15, ge=1, description="Days to pay after the notice")
+
+
+class PrivacyPolicy(Model):
+    face: Literal["shown", "blurred"] = Field("blurred", description="Offender's face on screen")
+    name: Literal["shown", "masked", "hidden"] = Field("masked", description="Name on screen")
+    national_id: Literal["masked", "hidden"] = Field("hidden", description="ID number on screen")
+    plate: Literal["shown", "masked"] = Field("masked", description="Plate text on screen")
+
+
+class ScreenConfig(Model):
+    id: Identifier = Field(description="Screen id, unique in the deployment")
+    cameras: list[Identifier] = Field(
+        min_length=1, description="Cameras at this screen's crossing whose citations it shows"
+    )
+    width_px: int = Field(ge=64, le=7680, description="Screen width in pixels")
+    height_px: int = Field(ge=32, le=4320, description="Screen height in pixels")
+    output: Literal["folder", "http", "kiosk", "rgb565"] = Field(
+        "folder", description="How frames reach the controller"
+    )
+    output_dir: Path | None = Field(None, description="folder/rgb565: where frames are written")
+    dwell_s: float = Field(8.0, gt=0, description="Seconds each item stays on screen")
+    max_age_h: float = Field(72.0, gt=0, description="Hours after approval an item expires")
+
+
+class DisplayConfig(Model):
+    enabled: bool = Field(True, description="Post approved citations on billboards")
+    privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy, description="What may be shown")
+    screens: list[ScreenConfig] = Field(default_factory=list, description="LED screens")
+
+
+class RetentionConfig(Model):
+    rejected_evidence_days: int = Field(
+        30, ge=0, description="Days evidence of rejected citations is kept"
+    )
+    closed_evidence_days: int = Field(
+        365, ge=0, description="Days evidence of closed (paid, dismissed) citations is kept"
+    )
+    uncited_face_hours: int = Field(
+        24, ge=0, description="Hours face crops of people who were not cited are kept"
+    )
+    run_every_h: float = Field(24.0, gt=0, description="Hours between purge runs inside `run`")
+
+
+class StoplineConfig(Model):
+    """A whole deployment: what runs where, and the safeguards around it."""
+
+    deployment: str = Field("stopline", description="Name of the deployment, shown in the console")
+    storage: StorageConfig = Field(default_factory=StorageConfig, description="Database, evidence")
+    bus: BusConfig = Field(default_factory=BusConfig, description="Event bus")
+    cameras: list[CameraConfig] = Field(min_length=1, description="Cameras to analyse")
+    rules: RulesConfig = Field(default_factory=RulesConfig, description="Violation rules")
+    identification: IdentificationConfig = Field(
+        default_factory=IdentificationConfig, description="Who did it"
+    )
+    review: ReviewConfig = Field(default_factory=ReviewConfig, description="Police review")
+    notifier: NotifierConfig = Field(default_factory=NotifierConfig, description="SMS notices")
+    display: DisplayConfig = Field(default_factory=DisplayConfig, description="LED billboards")
+    retention: RetentionConfig = Field(default_factory=RetentionConfig, description="Purges")
+
+
+# ---------------------------------------------------------------- loading and errors
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    found: str
+    expected: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: found {self.found}; expected {self.expected}"
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; `problems` has one entry per bad key."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+def yaml_path(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    """The keys the model at `loc` accepts, for an 'unknown key' message."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if isinstance(current, type) else None
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+        if current is None:
+            return []
+    return sorted(current.model_fields) if isinstance(current, type) else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _problem(error: dict[str, Any]) -> Problem:
+    loc = tuple(p for p in error["loc"] if not isinstance(p, str) or "[" not in p)
+    path = yaml_path(loc)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(StoplineConfig, loc)
+        return Problem(path, "an unknown key", "one of: " + ", ".join(allowed))
+    if kind == "missing":
+        return Problem(path, "nothing", "this required key")
+    expected = error["msg"]
+    for prefix in ("Input should be ", "Value error, ", "String should "):
+        expected = expected.removeprefix(prefix)
+    if kind == "too_short":
+        return Problem(
+            path, f"{len(error['input'])} item(s)", f"at least {error['ctx']['min_length']}"
+        )
+    if kind == "too_long":
+        return Problem(
+            path, f"{len(error['input'])} item(s)", f"at most {error['ctx']['max_length']}"
+        )
+    return Problem(path, _show(error["input"]), expected)
+
+
+def _cross_references(cfg: StoplineConfig) -> list[Problem]:
+    """Checks pydantic cannot express per field: unique ids and references between sections."""
+    problems: list[Problem] = []
+
+    def unique(items: list[Any], path: str) -> None:
+        for name, count in Counter(i.id for i in items).items():
+            if count > 1:
+                problems.append(Problem(path, f"id {name!r} {count} times", "unique ids"))
+
+    unique(cfg.cameras, "cameras")
+    unique(cfg.display.screens, "display.screens")
+    camera_ids = {c.id for c in cfg.cameras}
+    for ci, cam in enumerate(cfg.cameras):
+        base = f"cameras[{ci}]"
+        geo = cam.geometry
+        unique(geo.stop_lines, f"{base}.geometry.stop_lines")
+        stop_ids = {s.id for s in geo.stop_lines}
+        for ei, entry in enumerate(geo.entry_lines):
+            if entry.stop_line not in stop_ids:
+                problems.append(
+                    Problem(
+                        f"{base}.geometry.entry_lines[{ei}].stop_line",
+                        repr(entry.stop_line),
+                        "the id of a stop line of this camera: " + ", ".join(sorted(stop_ids)),
+                    )
+                )
+        sig = cam.signal
+        if sig.kind == "fixed_plan" and (sig.cycle_s is None or not sig.plan):
+            problems.append(
+                Problem(f"{base}.signal", "fixed_plan without timing", "cycle_s and plan")
+            )
+        if sig.kind == "vision" and not geo.signal_heads:
+            problems.append(
+                Problem(f"{base}.geometry.signal_heads", "none", "at least one ROI for vision")
+            )
+        for pi, phase in enumerate(sig.plan):
+            if sig.cycle_s is not None and phase.green_s + phase.amber_s > sig.cycle_s:
+                problems.append(
+                    Problem(
+                        f"{base}.signal.plan[{pi}]",
+                        f"green_s + amber_s = {phase.green_s + phase.amber_s}",
+                        f"at most cycle_s = {sig.cycle_s}",
+                    )
+                )
+    for si, screen in enumerate(cfg.display.screens):
+        for ki, cam_id in enumerate(screen.cameras):
+            if cam_id not in camera_ids:
+                problems.append(
+                    Problem(
+                        f"display.screens[{si}].cameras[{ki}]",
+                        repr(cam_id),
+                        "a configured camera id: " + ", ".join(sorted(camera_ids)),
+                    )
+                )
+    if cfg.bus.kind == "kafka" and not cfg.bus.bootstrap_servers:
+        problems.append(Problem("bus.bootstrap_servers", "nothing", "host:port for kind kafka"))
+    return problems
+
+
+def parse_config(data: Any, source: str = "<config>") -> StoplineConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(source, [Problem("(top level)", _show(data), "a mapping of sections")])
+    try:
+        cfg = StoplineConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(source, [_problem(e) for e in exc.errors()]) from None
+    problems = _cross_references(cfg)
+    if problems:
+        raise ConfigError(source, problems)
+    return cfg
+
+
+def load_config(path: str | Path) -> StoplineConfig:
+    """Read and validate a YAML file; relative paths in it stay relative to the working dir."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            str(path), [Problem("(file)", exc.strerror or str(exc), "a readable file")]
+        ) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "the file"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(
+            str(path), [Problem(where, f"invalid YAML ({problem})", "valid YAML")]
+        ) from None
+    return parse_config(data, str(path))

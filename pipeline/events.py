@@ -1,0 +1,202 @@
+"""Event schemas carried on the bus.
+
+Events are JSON on the wire and never carry image bytes: they point into the evidence store by
+content hash, so a message stays small and the evidence stays verifiable in one place.
+Every event names its own type, so one topic can be parsed without knowing its producer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+SCHEMA_VERSION = 1
+
+# Topics: the contract between stages (the dead-letter topic is in pipeline.bus).
+VIOLATIONS = "violations"
+VIOLATIONS_IDENTIFIED = "violations.identified"
+CITATIONS_APPROVED = "citations.approved"
+CITATIONS_REJECTED = "citations.rejected"
+CITATIONS_DISMISSED = "citations.dismissed"
+SIGNALS = "signals"
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 hex digest")]
+
+
+class EventError(ValueError):
+    """A message on the bus that is not a valid stopline event."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def derived_id(*parts: str) -> str:
+    """A deterministic event id for an event that follows from another.
+
+    A handler that re-runs after a crash re-publishes the same id, which downstream consumers
+    drop as a duplicate: at-least-once delivery without a second outbox.
+    """
+    return uuid.uuid5(uuid.NAMESPACE_URL, "stopline:" + "|".join(parts)).hex
+
+
+class Event(BaseModel):
+    """Fields every event shares; `event_id` is what consumers deduplicate on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: int = Field(SCHEMA_VERSION, description="Version of the event schema")
+    event_id: str = Field(default_factory=_new_id, description="Unique id, the idempotency key")
+    created_at: datetime = Field(default_factory=_now, description="When the event was made (UTC)")
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+class EvidenceRef(BaseModel):
+    """A file in the evidence store, named by its content hash."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sha256: Sha256
+    role: str = Field(description="What the file shows: key_frame, crop, clip, plate, face ...")
+    media_type: str = Field(description="MIME type, e.g. image/jpeg or video/mp4")
+
+
+class SignalSnapshot(BaseModel):
+    """The approach's signal at the moment of the violation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    phase: Literal["red", "amber", "green", "unknown"]
+    source: Literal["controller", "vision", "fixed_plan"]
+    time_into_red_s: float | None = Field(None, description="Seconds since red onset, if red")
+    amber_duration_s: float | None = Field(None, description="Measured amber before this red")
+
+
+class ViolationDetected(Event):
+    event_type: Literal["violation.detected"] = "violation.detected"
+    violation_id: str = Field(description="Id of the violation, stable across retries")
+    kind: Literal["red_light", "jaywalk"]
+    camera_id: str
+    occurred_at: datetime = Field(description="Capture time of the frame where the rule fired")
+    track_id: int = Field(description="Tracker id of the offending object")
+    object_class: Literal["person", "bicycle", "car", "motorcycle", "bus", "truck"]
+    signal: SignalSnapshot
+    speed_px_s: float | None = Field(None, description="Speed estimate in pixels per second")
+    rule: str = Field(description="Which configured line or zone the rule fired on")
+    evidence: list[EvidenceRef] = Field(default_factory=list)
+    manifest_sha256: Sha256 = Field(description="Hash of the signed evidence manifest")
+
+
+class ViolationIdentified(Event):
+    event_type: Literal["violation.identified"] = "violation.identified"
+    violation_id: str
+    camera_id: str
+    citation_id: str
+    plate_text: str | None = Field(None, description="Normalised plate, None when unreadable")
+    plate_confidence: float | None = Field(None, ge=0, le=1)
+    person_id: str | None = Field(None, description="Enrolled person, None when unidentified")
+    face_score: float | None = Field(None, description="Cosine similarity of the best face match")
+    evidence: list[EvidenceRef] = Field(default_factory=list)
+
+
+class CitationApproved(Event):
+    event_type: Literal["citation.approved"] = "citation.approved"
+    citation_id: str
+    camera_id: str
+    reviewer: str = Field(description="User name of the approving reviewer")
+    auto: bool = Field(False, description="True when an audited auto-approve policy decided")
+
+
+class CitationRejected(Event):
+    event_type: Literal["citation.rejected"] = "citation.rejected"
+    citation_id: str
+    camera_id: str
+    reviewer: str
+    reason: str = Field(description="Reason code, e.g. not_a_violation, plate_unreadable")
+
+
+class CitationDismissed(Event):
+    """An approved citation withdrawn on appeal: billboards must take it down."""
+
+    event_type: Literal["citation.dismissed"] = "citation.dismissed"
+    citation_id: str
+    camera_id: str
+    supervisor: str
+    reason: str
+
+
+class SmsRequested(Event):
+    event_type: Literal["sms.requested"] = "sms.requested"
+    citation_id: str
+    camera_id: str
+    notice_type: str = Field("fine_notice", description="Which notice; with citation_id, the key")
+    phone_e164: str = Field(pattern=r"^\+[1-9]\d{6,14}$")
+    language: str = Field(description="BCP-47 language tag of the recipient, e.g. zh-CN")
+
+
+class BillboardPost(Event):
+    event_type: Literal["billboard.post"] = "billboard.post"
+    citation_id: str
+    camera_id: str
+    screen_id: str
+    action: Literal["show", "remove"]
+    picture: EvidenceRef | None = Field(None, description="Offender picture, privacy applied")
+
+
+class SignalPhaseChanged(Event):
+    """A controller feed (NTCIP / SPaT gateway) reporting a phase change on one approach."""
+
+    event_type: Literal["signal.phase_changed"] = "signal.phase_changed"
+    camera_id: str
+    approach: str
+    phase: Literal["red", "amber", "green", "unknown"]
+    changed_at: datetime
+
+
+class DeadLetter(Event):
+    """A message that could not be parsed or handled; kept with its error, never dropped."""
+
+    event_type: Literal["dead_letter"] = "dead_letter"
+    source_topic: str
+    consumer_group: str
+    key: str | None
+    payload: str = Field(description="The original message value, decoded as UTF-8 with escapes")
+    error: str = Field(description="Last error, one line")
+    attempts: int = Field(ge=0, description="How many times the handler was tried")
+    original_event_id: str | None = Field(None, description="event_id if the payload parsed")
+
+
+AnyEvent = Annotated[
+    ViolationDetected
+    | ViolationIdentified
+    | CitationApproved
+    | CitationRejected
+    | CitationDismissed
+    | SmsRequested
+    | BillboardPost
+    | SignalPhaseChanged
+    | DeadLetter,
+    Field(discriminator="event_type"),
+]
+
+_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+
+def parse_event(raw: bytes | str) -> Event:
+    """Parse a wire message; anything that is not a known event raises EventError."""
+    try:
+        event = _ADAPTER.validate_json(raw)
+    except ValidationError as exc:
+        raise EventError(str(exc)) from exc
+    if event.schema_version > SCHEMA_VERSION:
+        raise EventError(f"schema_version {event.schema_version} is newer than {SCHEMA_VERSION}")
+    return event

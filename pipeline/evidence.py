@@ -1,0 +1,194 @@
+"""Content-addressed evidence files and signed manifests.
+
+A file's name is its SHA-256, so a changed byte is a different file and a reference in an event
+can be checked by anyone. A manifest per violation lists every file's hash and is signed with
+Ed25519, so the set of files (not just each file) is fixed at capture time and can be shown in
+court to be unaltered.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+MANIFEST_VERSION = 1
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonical_json(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temp file and rename, so a crash never leaves half a file under a hash name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_or_create_key(path: Path) -> Ed25519PrivateKey:
+    """The deployment's signing key; created (mode 0600) on first use."""
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path} is not an Ed25519 private key")
+        return key
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    _atomic_write(path, pem)
+    path.chmod(0o600)
+    return key
+
+
+def public_key_b64(key: Ed25519PublicKey) -> str:
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    role: str
+    media_type: str
+    size_bytes: int
+
+
+def _file_entry(f: StoredFile) -> dict[str, Any]:
+    return {"sha256": f.sha256, "role": f.role, "media_type": f.media_type, "size": f.size_bytes}
+
+
+@dataclass
+class VerifyReport:
+    path: Path
+    problems: list[str] = field(default_factory=list)
+    files_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class EvidenceStore:
+    """Files under `root/sha256/ab/cd/<hash>`, manifests under `root/manifests/<id>.json`."""
+
+    def __init__(self, root: Path, signing_key: Ed25519PrivateKey | None = None) -> None:
+        self.root = Path(root)
+        self.signing_key = signing_key
+
+    def path_of(self, digest: str) -> Path:
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError(f"not a SHA-256 hex digest: {digest!r}")
+        return self.root / "sha256" / digest[:2] / digest[2:4] / digest
+
+    def put(self, data: bytes, role: str, media_type: str) -> StoredFile:
+        digest = sha256_hex(data)
+        target = self.path_of(digest)
+        if not target.exists():
+            _atomic_write(target, data)
+        return StoredFile(digest, role, media_type, len(data))
+
+    def get(self, digest: str) -> bytes:
+        data = self.path_of(digest).read_bytes()
+        if sha256_hex(data) != digest:
+            raise ValueError(f"evidence file {digest} does not match its hash")
+        return data
+
+    def delete(self, digest: str) -> bool:
+        target = self.path_of(digest)
+        existed = target.exists()
+        target.unlink(missing_ok=True)
+        return existed
+
+    def manifest_path(self, violation_id: str) -> Path:
+        if not violation_id.replace("-", "").replace("_", "").isalnum():
+            raise ValueError(f"bad violation id {violation_id!r}")
+        return self.root / "manifests" / f"{violation_id}.json"
+
+    def write_manifest(
+        self, violation_id: str, files: list[StoredFile], facts: dict[str, Any]
+    ) -> str:
+        """Sign and store the manifest; returns the SHA-256 of the stored manifest file."""
+        if self.signing_key is None:
+            raise ValueError("this evidence store has no signing key")
+        body = {
+            "manifest_version": MANIFEST_VERSION,
+            "violation_id": violation_id,
+            "created_at": datetime.now(UTC).isoformat(),
+            "facts": facts,
+            "files": [_file_entry(f) for f in files],
+        }
+        signature = self.signing_key.sign(canonical_json(body))
+        document = {
+            "manifest": body,
+            "signature": {
+                "algorithm": "Ed25519",
+                "public_key": public_key_b64(self.signing_key.public_key()),
+                "value": base64.b64encode(signature).decode(),
+            },
+        }
+        data = json.dumps(document, indent=2, ensure_ascii=False).encode()
+        _atomic_write(self.manifest_path(violation_id), data)
+        return sha256_hex(data)
+
+    def verify_manifest(self, path: Path, trusted_key: str | None = None) -> VerifyReport:
+        """Check signature, then every listed file's presence and hash."""
+        report = VerifyReport(path)
+        try:
+            document = json.loads(path.read_bytes())
+            body, sig = document["manifest"], document["signature"]
+            public = Ed25519PublicKey.from_public_bytes(base64.b64decode(sig["public_key"]))
+            public.verify(base64.b64decode(sig["value"]), canonical_json(body))
+        except InvalidSignature:
+            report.problems.append(f"{path}: signature does not match the manifest")
+            return report
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            report.problems.append(f"{path}: unreadable manifest ({exc})")
+            return report
+        if trusted_key is not None and sig["public_key"] != trusted_key:
+            report.problems.append(f"{path}: signed by an untrusted key")
+        for entry in body["files"]:
+            digest = entry["sha256"]
+            try:
+                data = self.path_of(digest).read_bytes()
+            except (OSError, ValueError):
+                report.problems.append(f"{path}: file {digest} ({entry['role']}) is missing")
+                continue
+            report.files_checked += 1
+            if sha256_hex(data) != digest:
+                report.problems.append(f"{path}: file {digest} ({entry['role']}) was altered")
+        return report
+
+    def verify(
+        self, target: Path | None = None, trusted_key: str | None = None
+    ) -> list[VerifyReport]:
+        """Verify one manifest file, or every manifest under the store."""
+        if target is not None and target.is_file():
+            return [self.verify_manifest(target, trusted_key)]
+        manifests = sorted((self.root / "manifests").glob("*.json"))
+        return [self.verify_manifest(m, trusted_key) for m in manifests]

@@ -1,0 +1,115 @@
+"""Reference data: cameras, violations as recorded, people, their faces and vehicles, users.
+
+Plain lookups and inserts; callers decide what is audited, since they know who acted and why.
+Values are stored as given: plates are normalised by `detectors.plates`, passwords hashed by
+the review console.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.events import ViolationDetected
+from pipeline.store.models import Camera, FaceEmbedding, Person, Role, User, Vehicle, Violation
+
+
+def put_camera(session: Session, camera_id: str, name: str, location: str | None = None) -> Camera:
+    """Insert or update a camera, so start-up can sync the configured cameras every time."""
+    camera = session.get(Camera, camera_id)
+    if camera is None:
+        camera = Camera(id=camera_id)
+        session.add(camera)
+    camera.name = name
+    camera.location = location
+    return camera
+
+
+def record_violation(session: Session, event: ViolationDetected) -> Violation:
+    """Store a detected violation once; a redelivered event returns the stored row."""
+    existing = session.get(Violation, event.violation_id)
+    if existing is not None:
+        return existing
+    violation = Violation(
+        id=event.violation_id,
+        camera_id=event.camera_id,
+        kind=event.kind,
+        occurred_at=event.occurred_at,
+        track_id=event.track_id,
+        object_class=event.object_class,
+        signal_phase=event.signal.phase,
+        time_into_red_s=event.signal.time_into_red_s,
+        manifest_sha256=event.manifest_sha256,
+        event=event.model_dump(mode="json"),
+    )
+    session.add(violation)
+    return violation
+
+
+def add_person(
+    session: Session,
+    name: str,
+    *,
+    national_id: str | None = None,
+    phone: str | None = None,
+    language: str | None = None,
+    person_id: str | None = None,
+) -> Person:
+    person = Person(
+        id=person_id or uuid.uuid4().hex,
+        name=name,
+        national_id=national_id,
+        phone=phone,
+        language=language,
+    )
+    session.add(person)
+    session.flush()
+    return person
+
+
+def get_person(session: Session, person_id: str) -> Person | None:
+    return session.get(Person, person_id)
+
+
+def add_face_embedding(
+    session: Session, person_id: str, *, model: str, vector: bytes, source_sha256: str
+) -> FaceEmbedding:
+    embedding = FaceEmbedding(
+        person_id=person_id, model=model, vector=vector, source_sha256=source_sha256
+    )
+    session.add(embedding)
+    session.flush()
+    return embedding
+
+
+def face_gallery(session: Session, model: str) -> list[FaceEmbedding]:
+    """Every enrolled embedding made by `model`, the set a probe face is matched against."""
+    rows = session.scalars(
+        select(FaceEmbedding).where(FaceEmbedding.model == model).order_by(FaceEmbedding.id)
+    )
+    return list(rows)
+
+
+def add_vehicle(session: Session, plate: str, keeper_person_id: str | None = None) -> Vehicle:
+    vehicle = Vehicle(plate=plate, keeper_person_id=keeper_person_id)
+    session.add(vehicle)
+    session.flush()
+    return vehicle
+
+
+def get_vehicle(session: Session, plate: str) -> Vehicle | None:
+    return session.scalar(select(Vehicle).where(Vehicle.plate == plate))
+
+
+def add_user(session: Session, name: str, password_hash: str, role: Role | str) -> User:
+    """Store a user with an already computed password hash; raises ValueError for a bad role."""
+    user = User(name=name, password_hash=password_hash, role=Role(role))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, name: str) -> User | None:
+    return session.scalar(select(User).where(User.name == name))

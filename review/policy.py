@@ -1,0 +1,89 @@
+"""Automatic review: off unless the deployment's config turns it on, and audited when it acts.
+
+A real deployment has people decide in the console. This policy exists for two explicit cases:
+`review.auto_approve` (a deployment's legal choice) and `review.demo_reviewer` (the demo, so the
+chain runs to the end). Either way the decision is made as a named reviewer user, so the state
+machine's role check and the audit log see exactly who decided, and that it was automatic.
+"""
+
+from __future__ import annotations
+
+from pipeline.bus import Bus
+from pipeline.config import ReviewConfig
+from pipeline.events import (
+    CITATIONS_APPROVED,
+    CitationApproved,
+    Event,
+    ViolationIdentified,
+    derived_id,
+)
+from pipeline.store import Role, Status, Store, transition
+from pipeline.store.audit import append as audit
+from pipeline.store.models import Citation
+from pipeline.store.registry import add_user, get_user
+
+AUTO_APPROVER = "auto-approve-policy"
+# Never matches a password hash, so this user can act but can never log in.
+NO_LOGIN = "!disabled"
+
+
+class AutoReviewer:
+    group = "review-policy"
+
+    def __init__(self, store: Store, bus: Bus, config: ReviewConfig) -> None:
+        self.store = store
+        self.bus = bus
+        self.config = config
+        self.actor = config.demo_reviewer or (AUTO_APPROVER if config.auto_approve else None)
+
+    @property
+    def active(self) -> bool:
+        return self.actor is not None
+
+    def ensure_user(self) -> None:
+        """Create the policy's reviewer user once, and audit that it exists."""
+        if self.actor is None:
+            return
+        with self.store.session() as session:
+            if get_user(session, self.actor) is None:
+                add_user(session, self.actor, NO_LOGIN, Role.REVIEWER)
+                mode = "demo_reviewer" if self.config.demo_reviewer else "auto_approve"
+                audit(
+                    session,
+                    "system:review-policy",
+                    "user.created",
+                    "user",
+                    self.actor,
+                    {"mode": mode},
+                )
+
+    def handle(self, event: Event) -> None:
+        if self.actor is None or not isinstance(event, ViolationIdentified):
+            return
+        with self.store.session() as session:
+            citation = session.get(Citation, event.citation_id)
+            if citation is None:
+                raise LookupError(f"no citation {event.citation_id}")
+            if citation.status == Status.PENDING_REVIEW:
+                reason = (
+                    "automatic approval by the demo reviewer"
+                    if self.config.demo_reviewer
+                    else "auto-approve policy"
+                )
+                transition(session, citation.id, Status.APPROVED, self.actor, reason)
+            elif (
+                citation.status in (Status.REJECTED, Status.DETECTED)
+                or citation.decided_by != self.actor
+            ):
+                return  # a person decided, or it is not ready: nothing automatic to announce
+        self.bus.publish(
+            CITATIONS_APPROVED,
+            event.camera_id,
+            CitationApproved(
+                event_id=derived_id("approved", event.citation_id),
+                citation_id=event.citation_id,
+                camera_id=event.camera_id,
+                reviewer=self.actor,
+                auto=True,
+            ),
+        )

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Create .venv and install stopline into it. Usage: scripts/bootstrap.sh [extra[,extra]]
+# Installs Debian packages it needs (python3-venv when missing, and those named in
+# STOPLINE_APT_PACKAGES) so that a fresh Debian machine with Python 3.11 is enough.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+extras="${1:-}"
+python="${PYTHON:-python3}"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "stopline: installing Debian packages: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+if ! "$python" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
+  echo "stopline needs Python 3.11 or newer as '$python' (set PYTHON=...)" >&2
+  exit 1
+fi
+if ! "$python" -m venv --help >/dev/null 2>&1 || ! "$python" -c 'import ensurepip' 2>/dev/null; then
+  apt_install python3-venv
+fi
+# shellcheck disable=SC2086
+[ -n "${STOPLINE_APT_PACKAGES:-}" ] && apt_install ${STOPLINE_APT_PACKAGES}
+
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+spec="."
+[ -n "$extras" ] && spec=".[${extras}]"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
