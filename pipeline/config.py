@@ -482,3 +482,25 @@ def load_config(path: str | Path) -> StoplineConfig:
             str(path), [Problem(where, f"invalid YAML ({problem})", "valid YAML")]
         ) from None
     return parse_config(data, str(path))
+
+
+def reference(model: type[BaseModel] = StoplineConfig, prefix: str = "") -> list[str]:
+    """Markdown rows `| key | default | description |` for every field, nested models expanded.
+
+    docs/CONFIG.md is generated from this, so the documentation cannot drift from the models.
+    """
+    rows: list[str] = []
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        nested = _model_in(info.annotation)
+        is_list = "list[" in str(info.annotation)
+        if info.is_required():
+            default = "required"
+        elif info.default_factory is not None:
+            default = "" if nested else "`[]`"
+        else:
+            default = f"`{info.default}`"
+        rows.append(f"| `{path}` | {default} | {info.description or ''} |")
+        if nested is not None:
+            rows.extend(reference(nested, f"{path}[]." if is_list else f"{path}."))
+    return rows

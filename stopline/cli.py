@@ -62,6 +62,15 @@ def config_check(file: Annotated[Path, typer.Argument(help="YAML file to validat
     )
 
 
+@config_app.command("reference")
+def config_reference() -> None:
+    """Print every config key with its default and description, as a Markdown table."""
+    from pipeline.config import reference
+
+    print("| key | default | description |\n|---|---|---|")
+    print("\n".join(reference()))
+
+
 @evidence_app.command("verify")
 def evidence_verify(
     path: Annotated[Path, typer.Argument(help="An evidence directory or one manifest file")],

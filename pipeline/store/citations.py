@@ -191,8 +191,10 @@ def create_citation(
         person_id=person_id,
         face_score=face_score,
     )
+    # Opening the savepoint flushes the caller's pending rows, so only our insert fails inside.
+    savepoint = session.begin_nested()
     try:
-        with session.begin_nested():
+        with savepoint:
             session.add(citation)
     except IntegrityError:
         # Another transaction created it after our lookup; its commit is visible now.

@@ -43,7 +43,9 @@ def test_runs_red_is_cited_with_time_into_red() -> None:
 
 
 def test_crossing_on_green_or_amber_is_not_cited() -> None:
-    assert red_light(moving_up(steady(160, 0), t0=1.0), STOP, ENTRY, red_since(RED_AT), RULE) is None
+    assert (
+        red_light(moving_up(steady(160, 0), t0=1.0), STOP, ENTRY, red_since(RED_AT), RULE) is None
+    )
     track = moving_up(steady(160, 0), t0=RED_AT - 1.5)
     assert red_light(track, STOP, ENTRY, red_since(RED_AT), RULE) is None
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.config import ConfigError, load_config, parse_config
+from pipeline.config import ConfigError, load_config, parse_config, reference
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "configs" / "demo.yaml"
@@ -43,7 +43,10 @@ def test_three_problems_three_lines() -> None:
     lines = problems(data)
     assert len(lines) == 3
     assert lines[0].startswith("cameras[0].analysis_fps: found 'fast'; expected a valid number")
-    assert lines[1] == "cameras[0].geometry.crosswalks[0].polygon: found 2 item(s); expected at least 3"
+    assert (
+        lines[1]
+        == "cameras[0].geometry.crosswalks[0].polygon: found 2 item(s); expected at least 3"
+    )
     assert lines[2].startswith("rules.red_light.grace_seconds: found an unknown key")
     assert "grace_s" in lines[2]
 
@@ -64,7 +67,9 @@ def test_cross_references_are_checked() -> None:
     data["display"]["screens"][0]["cameras"] = ["ghost-cam"]
     data["bus"] = {"kind": "kafka"}
     lines = problems(data)
-    assert any(x.startswith("cameras[0].geometry.entry_lines[0].stop_line: found 'nowhere'") for x in lines)
+    assert any(
+        x.startswith("cameras[0].geometry.entry_lines[0].stop_line: found 'nowhere'") for x in lines
+    )
     assert any(x.startswith("display.screens[0].cameras[0]: found 'ghost-cam'") for x in lines)
     assert any(x.startswith("bus.bootstrap_servers") for x in lines)
 
@@ -80,3 +85,13 @@ def test_missing_key_and_bad_yaml(tmp_path: Path) -> None:
     assert "line" in str(info.value.problems[0])
     with pytest.raises(ConfigError):
         load_config(tmp_path / "missing.yaml")
+
+
+def test_config_doc_lists_every_key() -> None:
+    doc = (ROOT / "docs" / "CONFIG.md").read_text()
+    missing = [row for row in reference() if row not in doc]
+    assert not missing, "docs/CONFIG.md is stale; regenerate with `stopline config reference`"
+
+
+def test_every_field_has_a_description() -> None:
+    assert all(not row.endswith("|  |") for row in reference())

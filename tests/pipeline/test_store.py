@@ -231,6 +231,12 @@ def test_foreign_keys_are_enforced(store: Store) -> None:
         record_violation(session, _violation_event(camera_id="no-such-camera"))
 
 
+def test_status_outside_the_state_set_is_refused_by_the_database(store: Store) -> None:
+    citation_id = _new_citation(store)
+    with pytest.raises(IntegrityError), store.session() as session:
+        session.execute(update(Citation).where(Citation.id == citation_id).values(status="lost"))
+
+
 # --- time zones ----------------------------------------------------------------------------
 
 

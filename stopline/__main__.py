@@ -1,0 +1,3 @@
+from stopline.cli import main
+
+main()

@@ -1,0 +1,75 @@
+"""The same stage code as separate worker processes, on the real broker and real PostgreSQL."""
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+from sqlalchemy import create_engine, text
+
+from pipeline.config import load_config
+from stopline.demo.run import DEMO_CONFIG
+from stopline.demo.scene import render
+
+DEADLINE_S = 120
+
+
+def worker(stage: str, config: Path, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "stopline", "worker", stage, "--config", str(config)],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_workers_on_kafka_and_postgres(
+    tmp_path: Path, kafka_bootstrap: str, postgres_database_url: str
+) -> None:
+    data = yaml.safe_load(DEMO_CONFIG.read_text())
+    data["bus"] = {"kind": "kafka", "bootstrap_servers": kafka_bootstrap, "max_attempts": 3}
+    data["storage"]["database_url"] = postgres_database_url
+    config = tmp_path / "workers.yaml"
+    config.write_text(yaml.safe_dump(data))
+    render(load_config(config).cameras[0], tmp_path)
+
+    consumers = [worker(s, config, tmp_path) for s in ("identify", "review-policy")]
+    try:
+        detect = subprocess.run(
+            [sys.executable, "-m", "stopline", "worker", "detect", "--config", str(config)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE_S,
+        )
+        assert detect.returncode == 0, detect.stdout + detect.stderr
+        engine = create_engine(postgres_database_url)
+        rows: list = []
+        deadline = time.monotonic() + DEADLINE_S
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    text(
+                        "SELECT c.status, c.decided_by, v.track_id FROM citations c "
+                        "JOIN violations v ON v.id = c.violation_id"
+                    )
+                ).all()
+            if rows and rows[0].status == "approved":
+                break
+            time.sleep(0.5)
+        assert [(r.status, r.decided_by, r.track_id) for r in rows] == [
+            ("approved", "demo-reviewer", 4)
+        ]
+        with engine.connect() as conn:
+            actions = conn.execute(text("SELECT action, actor FROM audit_log ORDER BY id")).all()
+        assert ("citation.transition", "demo-reviewer") in [tuple(a) for a in actions]
+        engine.dispose()
+    finally:
+        for proc in consumers:
+            proc.send_signal(signal.SIGTERM)
+        for proc in consumers:
+            out, _ = proc.communicate(timeout=60)
+            assert proc.returncode == 0, out
