@@ -9,7 +9,6 @@ court to be unaltered.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import tempfile
@@ -22,15 +21,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from pipeline.hashing import canonical_json, sha256_hex
+
 MANIFEST_VERSION = 1
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def canonical_json(obj: Any) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -143,7 +136,7 @@ class EvidenceStore:
             "facts": facts,
             "files": [_file_entry(f) for f in files],
         }
-        signature = self.signing_key.sign(canonical_json(body))
+        signature = self.signing_key.sign(canonical_json(body).encode())
         document = {
             "manifest": body,
             "signature": {
@@ -163,7 +156,7 @@ class EvidenceStore:
             document = json.loads(path.read_bytes())
             body, sig = document["manifest"], document["signature"]
             public = Ed25519PublicKey.from_public_bytes(base64.b64decode(sig["public_key"]))
-            public.verify(base64.b64decode(sig["value"]), canonical_json(body))
+            public.verify(base64.b64decode(sig["value"]), canonical_json(body).encode())
         except InvalidSignature:
             report.problems.append(f"{path}: signature does not match the manifest")
             return report

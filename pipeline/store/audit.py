@@ -13,7 +13,6 @@ transaction from that point, so append last, after the row locks of the change i
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from pipeline.hashing import canonical_json, sha256_hex
 from pipeline.store.models import AuditEntry, utcnow
 
 GENESIS_HASH = "0" * 64
@@ -38,12 +38,6 @@ class ChainReport:
     head_hash: str
     bad_row_id: int | None = None
     reason: str | None = None
-
-
-def _canonical_json(value: Any) -> str:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
 
 
 def row_hash(
@@ -68,7 +62,7 @@ def row_hash(
         "detail": detail,
         "prev_hash": prev_hash,
     }
-    return hashlib.sha256(_canonical_json(fields).encode()).hexdigest()
+    return sha256_hex(canonical_json(fields).encode())
 
 
 def _entry_hash(entry: AuditEntry) -> str:
@@ -96,7 +90,7 @@ def append(
 
     `detail` must be JSON; it is stored as it reads back from JSON, so the hash verifies later.
     """
-    stored_detail = json.loads(_canonical_json(detail or {}))
+    stored_detail = json.loads(canonical_json(detail or {}))
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK_KEY})
     head = session.execute(

@@ -1,0 +1,60 @@
+"""`stopline run` wiring: all stages in one process on the memory bus."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from pipeline.config import load_config
+from pipeline.events import VIOLATIONS
+from stopline.demo.run import DEMO_CONFIG
+from stopline.demo.scene import render
+from stopline.wiring import Pipeline
+
+
+def test_garbage_on_a_topic_is_dead_lettered_and_the_run_goes_on(tmp_path: Path) -> None:
+    cfg = load_config(DEMO_CONFIG)
+    render(cfg.cameras[0], tmp_path)
+    with Pipeline(cfg, base_dir=tmp_path) as pipeline:
+        pipeline.bus.publish_raw(VIOLATIONS, "demo-north", b"{not json")
+        summary = pipeline.run_all()
+    assert summary.dead_letters == 1
+    assert summary.violations == 1
+    assert summary.citations == {"approved": 1}
+    assert summary.frames == 300
+
+
+def test_run_command_processes_a_config(tmp_path: Path) -> None:
+    data = yaml.safe_load(DEMO_CONFIG.read_text())
+    config = tmp_path / "site.yaml"
+    config.write_text(yaml.safe_dump(data))
+    render(load_config(config).cameras[0], tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "stopline", "run", "--config", str(config)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "citations approved" in result.stdout
+    assert (tmp_path / "stopline.db").is_file()
+    assert list((tmp_path / "evidence" / "manifests").glob("*.json"))
+
+
+def test_run_without_a_detector_stops_with_a_plain_error(tmp_path: Path) -> None:
+    data = yaml.safe_load(DEMO_CONFIG.read_text())
+    data["cameras"][0]["source"] = "some-other-video.mp4"
+    config = tmp_path / "site.yaml"
+    config.write_text(yaml.safe_dump(data))
+    (tmp_path / "some-other-video.mp4").write_bytes(b"")
+    result = subprocess.run(
+        [sys.executable, "-m", "stopline", "run", "--config", str(config)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    assert "no object detector" in result.stderr
