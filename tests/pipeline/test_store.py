@@ -40,6 +40,7 @@ from pipeline.store import (
     history,
     migrate,
     transition,
+    verify_chain,
 )
 from pipeline.store.engine import alembic_config, make_engine
 from pipeline.store.idempotency import mark, seen
@@ -290,9 +291,12 @@ def test_put_camera_updates_in_place(store: Store) -> None:
 def test_people_vehicles_faces(store: Store) -> None:
     with store.session() as session:
         person = add_person(
-            session, "张三明", national_id="110101199001011234", phone="+8613800138000",
+            session,
+            "张三明",
+            national_id="110101199001011234",
+            phone="+8613800138000",
             language="zh-CN",
-        )  # fmt: skip
+        )
         add_vehicle(session, "京A12345", keeper_person_id=person.id)
         add_face_embedding(
             session, person.id, model="sface", vector=b"\x01\x02", source_sha256="c" * 64
@@ -320,8 +324,11 @@ def test_users(store: Store) -> None:
         user = get_user(session, "rita")
         assert user is not None
         assert (user.role, user.password_hash, user.failed_logins, user.locked_until) == (
-            "reviewer", "$argon2id$...", 0, None,
-        )  # fmt: skip
+            "reviewer",
+            "$argon2id$...",
+            0,
+            None,
+        )
         assert get_user(session, "nobody") is None
     with pytest.raises(ValueError, match="janitor"), store.session() as session:
         add_user(session, "joe", "h", "janitor")
@@ -335,8 +342,10 @@ def test_users(store: Store) -> None:
 def _actor_for(pair: tuple[Status, Status]) -> str:
     """Someone the table allows to make `pair`; for pairs not in it, the most trusted user."""
     rule = TRANSITIONS.get(pair)
-    if rule is None or rule.roles is None:
-        return STAGE if rule else SUPERVISOR
+    if rule is None:
+        return SUPERVISOR
+    if rule.roles is None:
+        return STAGE
     return REVIEWER if Role.REVIEWER in rule.roles else SUPERVISOR
 
 
@@ -374,14 +383,18 @@ def test_every_pair_of_states_follows_the_table(staff: Store) -> None:
             if allowed:
                 assert (last.from_state, last.to_state, last.actor) == (source, target, actor)
                 assert (audit.subject_id, audit.action, audit.actor) == (
-                    citation_id, "citation.transition", actor,
-                )  # fmt: skip
+                    citation_id,
+                    "citation.transition",
+                    actor,
+                )
                 assert audit.detail == {"from": source, "to": target, "reason": "checked"}
             else:
                 # Nothing after creation: the refused change left no trace.
                 assert last.to_state == Status.PENDING_REVIEW
                 assert audit.detail["to"] == Status.PENDING_REVIEW
     assert mismatches == []
+    with staff.session() as session:
+        assert verify_chain(session).ok
 
 
 def test_create_citation_puts_it_in_review_once(store: Store) -> None:
