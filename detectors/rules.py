@@ -7,11 +7,12 @@ each safeguard (grace period, second line, amber check, unknown phase) is testab
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from detectors.signals import PhaseState
-from pipeline.config import EntryLine, RedLightRule, StopLine
+from pipeline.config import Crosswalk, EntryLine, JaywalkRule, RedLightRule, StopLine, Zone
 
 Box = tuple[float, float, float, float]
 XY = tuple[float, float]
@@ -34,6 +35,18 @@ class RedLightFinding:
     crossed_entry_s: float
     phase: PhaseState
     time_into_red_s: float
+    speed_px_s: float
+
+
+@dataclass(frozen=True)
+class JaywalkFinding:
+    zone_id: str
+    entered_s: float
+    cited_s: float
+    reason: str
+    phase: PhaseState | None
+    """The pedestrian signal when the crosswalk was entered; None off any crosswalk."""
+    distance_px: float
     speed_px_s: float
 
 
@@ -135,4 +148,98 @@ def red_light(
     speed = speed_px_s(track, crossed)
     if speed < rule.min_speed_px_s:
         return None
+    if stop_line.exempt_turns:
+        movement = turn_movement(track, crossed, stop_line.direction, rule.turn_decision_px)
+        if movement is None:
+            return None  # not yet far enough past the line to tell the turn
+        if movement in stop_line.exempt_turns:
+            return Suppressed(stop_line.id, crossed, f"{movement} turn on red is allowed here")
     return RedLightFinding(stop_line.id, crossed, entered, phase, into_red, speed)
+
+
+def turn_movement(
+    track: Sequence[TrackPoint], after_s: float, direction: str, decision_px: float
+) -> str | None:
+    """left / right / straight from the heading after `after_s`; None until far enough.
+
+    Image y grows downwards, so a clockwise heading change on screen (positive cross product)
+    is a right turn.
+    """
+    pts = [tp for tp in track if tp.t >= after_s]
+    if len(pts) < 2:
+        return None
+    (ax, ay), (bx, by) = _centre(pts[0].box), _centre(pts[-1].box)
+    vx, vy = bx - ax, by - ay
+    if math.hypot(vx, vy) < decision_px:
+        return None
+    dx, dy = _DIRECTION[direction]
+    angle = math.degrees(math.atan2(dx * vy - dy * vx, dx * vx + dy * vy))
+    if abs(angle) < 30:
+        return "straight"
+    return "right" if angle > 0 else "left"
+
+
+def _centre(box: Box) -> XY:
+    return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+
+
+def foot_point(box: Box) -> XY:
+    """Where a pedestrian stands: the bottom centre of the box."""
+    return (box[0] + box[2]) / 2, box[3]
+
+
+def inside(point: XY, polygon: Sequence[XY]) -> bool:
+    """Even-odd ray casting; points on an edge may fall either way, which is fine at px scale."""
+    x, y = point
+    result = False
+    for (x1, y1), (x2, y2) in zip(polygon, [*polygon[1:], polygon[0]], strict=True):
+        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+            result = not result
+    return result
+
+
+def jaywalk(
+    track: Sequence[TrackPoint],
+    carriageways: Sequence[Zone],
+    crosswalks: Sequence[Crosswalk],
+    phase_at: Callable[[str, float], PhaseState],
+    rule: JaywalkRule,
+) -> JaywalkFinding | Suppressed | None:
+    """Cite a pedestrian who walked onto the road off the crosswalk, or onto it on don't-walk.
+
+    Only a continuous stay of `dwell_s` that also covered `min_distance_px` counts, so a person
+    waiting at the kerb with their toes over the edge is not cited; the crosswalk signal is
+    judged when the person stepped on, so someone caught mid-crossing by the change is not.
+    """
+    episode: tuple[str, float, XY, str, PhaseState | None] | None = None
+    for tp in track:
+        foot = foot_point(tp.box)
+        zone = next((c for c in crosswalks if inside(foot, c.polygon)), None)
+        road = None if zone else next((c for c in carriageways if inside(foot, c.polygon)), None)
+        if zone is None and road is None:
+            episode = None
+            continue
+        key = zone.id if zone is not None else road.id  # type: ignore[union-attr]
+        if episode is None or episode[0] != key:
+            phase = None
+            reason = "walked on the carriageway outside every crosswalk"
+            if zone is not None:
+                if zone.approach is None:
+                    episode = None
+                    continue  # an unsignalised crosswalk is always open to pedestrians
+                phase = phase_at(zone.approach, tp.t)
+                if phase.phase == "unknown":
+                    return Suppressed(zone.id, tp.t, "pedestrian signal unknown")
+                if phase.phase == "green":
+                    episode = (key, tp.t, foot, "", None)
+                    continue
+                reason = f"entered the crosswalk on don't-walk ({phase.phase})"
+            episode = (key, tp.t, foot, reason, phase)
+        key_now, start_s, start_xy, reason, phase = episode
+        if not reason:
+            continue  # entered legally; stays legal for this stay
+        walked = math.dist(start_xy, foot)
+        if tp.t - start_s >= rule.dwell_s and walked >= rule.min_distance_px:
+            speed = walked / (tp.t - start_s) if tp.t > start_s else 0.0
+            return JaywalkFinding(key_now, start_s, tp.t, reason, phase, walked, speed)
+    return None

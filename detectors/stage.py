@@ -13,7 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from detectors.evidence import Case, EvidenceRecorder, Package
-from detectors.rules import RedLightFinding, Suppressed, TrackPoint, red_light
+from detectors.rules import (
+    JaywalkFinding,
+    RedLightFinding,
+    Suppressed,
+    TrackPoint,
+    jaywalk,
+    red_light,
+)
 from detectors.signals import PhaseState
 from detectors.sources import Frame
 from detectors.tracking import Tracker
@@ -75,81 +82,159 @@ class DetectStage:
             self.classes[obj.track_id] = obj.object_class
         for package in self.recorder.add_frame(frame):
             self._emit(package)
-        self._evaluate_red_light()
+        for track_id, points in self.tracks.items():
+            if len(points) < self.rules.min_track_age_frames:
+                continue
+            if self.classes.get(track_id) in VEHICLE_CLASSES:
+                self._evaluate_red_light(track_id, points)
+            elif self.classes.get(track_id) == "person":
+                self._evaluate_jaywalk(track_id, points)
 
-    def _evaluate_red_light(self) -> None:
+    def _decide(self, track_id: int, rule_key: str, result: object) -> bool:
+        """Record a final outcome for (track, rule); True when it is a citation to open."""
+        if result is None:
+            return False
+        self.decided.add((track_id, rule_key))
+        if isinstance(result, Suppressed):
+            note = f"track {track_id} at {result.stop_line_id}: {result.reason}"
+            self.stats.suppressed.append(note)
+            log.info("citation suppressed on %s: %s", self.camera.id, note)
+            return False
+        return True
+
+    def _evaluate_red_light(self, track_id: int, points: list[TrackPoint]) -> None:
         rule = self.rules.red_light
         if not rule.enabled:
             return
         geo = self.camera.geometry
-        for track_id, points in self.tracks.items():
-            if self.classes.get(track_id) not in VEHICLE_CLASSES:
+        for stop in geo.stop_lines:
+            if (track_id, stop.id) in self.decided:
                 continue
-            if len(points) < self.rules.min_track_age_frames:
-                continue
-            for stop in geo.stop_lines:
-                if (track_id, stop.id) in self.decided:
-                    continue
-                for entry in (e for e in geo.entry_lines if e.stop_line == stop.id):
-                    result = red_light(
-                        points, stop, entry, lambda t, a=stop.approach: self.phase_at(a, t), rule
-                    )
-                    if isinstance(result, Suppressed):
-                        self.decided.add((track_id, stop.id))
-                        note = f"track {track_id} at {stop.id}: {result.reason}"
-                        self.stats.suppressed.append(note)
-                        log.info("citation suppressed on %s: %s", self.camera.id, note)
-                    elif isinstance(result, RedLightFinding):
-                        self.decided.add((track_id, stop.id))
-                        self._open_red_light_case(track_id, points, result)
+            for entry in (e for e in geo.entry_lines if e.stop_line == stop.id):
+                found = red_light(
+                    points, stop, entry, lambda t, a=stop.approach: self.phase_at(a, t), rule
+                )
+                if self._decide(track_id, stop.id, found):
+                    assert isinstance(found, RedLightFinding)
+                    self._open_red_light_case(track_id, points, found)
+                    break
+
+    def _evaluate_jaywalk(self, track_id: int, points: list[TrackPoint]) -> None:
+        geo = self.camera.geometry
+        if not self.rules.jaywalk.enabled or (track_id, "jaywalk") in self.decided:
+            return
+        found = jaywalk(points, geo.carriageways, geo.crosswalks, self.phase_at, self.rules.jaywalk)
+        if self._decide(track_id, "jaywalk", found):
+            assert isinstance(found, JaywalkFinding)
+            self._open_jaywalk_case(track_id, points, found)
 
     def _open_red_light_case(
         self, track_id: int, points: list[TrackPoint], found: RedLightFinding
     ) -> None:
-        captured_at = self.stream_start + timedelta(seconds=found.crossed_stop_s)
-        vid = violation_id(self.camera.id, "red_light", track_id, captured_at)
         signal = SignalSnapshot(
             phase="red",
             source=self.camera.signal.kind,
             time_into_red_s=round(found.time_into_red_s, 3),
             amber_duration_s=found.phase.amber_s,
         )
-        bar = (
-            f"{self.camera.id} {self.camera.location} | RED +{found.time_into_red_s:.2f}s"
-            f" | {found.speed_px_s:.0f} px/s | track {track_id}"
+        self._open_case(
+            kind="red_light",
+            track_id=track_id,
+            points=points,
+            at_s=found.crossed_stop_s,
+            key_times={"stop_line": found.crossed_stop_s, "entry_line": found.crossed_entry_s},
+            signal=signal,
+            speed=found.speed_px_s,
+            rule=found.stop_line_id,
+            summary=f"RED +{found.time_into_red_s:.2f}s (amber {found.phase.amber_s}s)",
+            facts={
+                "stop_line": found.stop_line_id,
+                "crossed_stop_s": found.crossed_stop_s,
+                "crossed_entry_s": found.crossed_entry_s,
+                "time_into_red_s": found.time_into_red_s,
+                "amber_s": found.phase.amber_s,
+            },
         )
-        facts = {
-            "kind": "red_light",
-            "camera_id": self.camera.id,
-            "location": self.camera.location,
-            "occurred_at": captured_at.isoformat(),
-            "stop_line": found.stop_line_id,
-            "crossed_stop_s": found.crossed_stop_s,
-            "crossed_entry_s": found.crossed_entry_s,
-            "time_into_red_s": found.time_into_red_s,
-            "amber_s": found.phase.amber_s,
-            "speed_px_s": found.speed_px_s,
-            "tracker": self.tracker.name,
-        }
+
+    def _open_jaywalk_case(
+        self, track_id: int, points: list[TrackPoint], found: JaywalkFinding
+    ) -> None:
+        signal = None
+        summary = "off the crosswalk"
+        if found.phase is not None:
+            into = found.phase.time_in_phase(found.entered_s)
+            signal = SignalSnapshot(
+                phase=found.phase.phase,
+                source=self.camera.signal.kind,
+                time_into_red_s=round(into, 3) if found.phase.phase == "red" and into else None,
+                amber_duration_s=found.phase.amber_s,
+            )
+            summary = f"DON'T WALK ({found.phase.phase})"
+        self._open_case(
+            kind="jaywalk",
+            track_id=track_id,
+            points=points,
+            at_s=found.entered_s,
+            key_times={"entered": found.entered_s, "on_road": found.cited_s},
+            signal=signal,
+            speed=found.speed_px_s,
+            rule=found.zone_id,
+            summary=f"{summary} in {found.zone_id}",
+            facts={
+                "zone": found.zone_id,
+                "reason": found.reason,
+                "entered_s": found.entered_s,
+                "cited_s": found.cited_s,
+                "distance_px": found.distance_px,
+            },
+        )
+
+    def _open_case(
+        self,
+        *,
+        kind: str,
+        track_id: int,
+        points: list[TrackPoint],
+        at_s: float,
+        key_times: dict[str, float],
+        signal: SignalSnapshot | None,
+        speed: float,
+        rule: str,
+        summary: str,
+        facts: dict[str, Any],
+    ) -> None:
+        captured_at = self.stream_start + timedelta(seconds=at_s)
+        vid = violation_id(self.camera.id, kind, track_id, captured_at)
         self.pending[vid] = {
             "violation_id": vid,
-            "kind": "red_light",
+            "kind": kind,
             "camera_id": self.camera.id,
             "occurred_at": captured_at,
             "track_id": track_id,
             "object_class": self.classes[track_id],
             "signal": signal,
-            "speed_px_s": round(found.speed_px_s, 1),
-            "rule": found.stop_line_id,
+            "speed_px_s": round(speed, 1),
+            "rule": rule,
         }
         self.recorder.open_case(
             Case(
                 violation_id=vid,
-                at_s=found.crossed_stop_s,
-                key_times={"stop_line": found.crossed_stop_s, "entry_line": found.crossed_entry_s},
+                at_s=at_s,
+                key_times=key_times,
                 track=points,
-                data_bar=bar,
-                facts=facts,
+                data_bar=(
+                    f"{self.camera.id} {self.camera.location} | {summary}"
+                    f" | {speed:.0f} px/s | track {track_id}"
+                ),
+                facts={
+                    "kind": kind,
+                    "camera_id": self.camera.id,
+                    "location": self.camera.location,
+                    "occurred_at": captured_at.isoformat(),
+                    "speed_px_s": speed,
+                    "tracker": self.tracker.name,
+                    **facts,
+                },
             )
         )
 

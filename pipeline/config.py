@@ -173,6 +173,11 @@ class RedLightRule(Model):
     min_speed_px_s: float = Field(
         5.0, ge=0, description="Tracks slower than this (pixels/second) are treated as stopped"
     )
+    turn_decision_px: float = Field(
+        60.0,
+        gt=0,
+        description="Pixels travelled past the stop line before a turn is judged (exempt lanes)",
+    )
 
 
 class JaywalkRule(Model):
@@ -407,6 +412,7 @@ def _cross_references(cfg: StoplineConfig) -> list[Problem]:
         base = f"cameras[{ci}]"
         geo = cam.geometry
         unique(geo.stop_lines, f"{base}.geometry.stop_lines")
+        unique([*geo.crosswalks, *geo.carriageways], f"{base}.geometry (crosswalks, carriageways)")
         stop_ids = {s.id for s in geo.stop_lines}
         for ei, entry in enumerate(geo.entry_lines):
             if entry.stop_line not in stop_ids:

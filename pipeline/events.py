@@ -89,7 +89,9 @@ class ViolationDetected(Event):
     occurred_at: datetime = Field(description="Capture time of the frame where the rule fired")
     track_id: int = Field(description="Tracker id of the offending object")
     object_class: Literal["person", "bicycle", "car", "motorcycle", "bus", "truck"]
-    signal: SignalSnapshot
+    signal: SignalSnapshot | None = Field(
+        None, description="Signal of the approach or crosswalk; None where none applies"
+    )
     speed_px_s: float | None = Field(None, description="Speed estimate in pixels per second")
     rule: str = Field(description="Which configured line or zone the rule fired on")
     evidence: list[EvidenceRef] = Field(default_factory=list)

@@ -130,7 +130,7 @@ class Violation(Base):
     occurred_at: Mapped[datetime]
     track_id: Mapped[int]
     object_class: Mapped[str] = mapped_column(String(16))
-    signal_phase: Mapped[str] = mapped_column(String(8))
+    signal_phase: Mapped[str | None] = mapped_column(String(8))  # None: no signal applies
     time_into_red_s: Mapped[float | None]
     manifest_sha256: Mapped[str] = mapped_column(String(SHA256_LEN))
     event: Mapped[dict[str, Any]]

@@ -39,8 +39,8 @@ def record_violation(session: Session, event: ViolationDetected) -> Violation:
         occurred_at=event.occurred_at,
         track_id=event.track_id,
         object_class=event.object_class,
-        signal_phase=event.signal.phase,
-        time_into_red_s=event.signal.time_into_red_s,
+        signal_phase=event.signal.phase if event.signal else None,
+        time_into_red_s=event.signal.time_into_red_s if event.signal else None,
         manifest_sha256=event.manifest_sha256,
         event=event.model_dump(mode="json"),
     )

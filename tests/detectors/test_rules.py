@@ -2,9 +2,17 @@
 
 import pytest
 
-from detectors.rules import RedLightFinding, Suppressed, TrackPoint, first_crossing, red_light
+from detectors.rules import (
+    JaywalkFinding,
+    RedLightFinding,
+    Suppressed,
+    TrackPoint,
+    first_crossing,
+    jaywalk,
+    red_light,
+)
 from detectors.signals import PhaseState
-from pipeline.config import EntryLine, RedLightRule, StopLine
+from pipeline.config import Crosswalk, EntryLine, JaywalkRule, RedLightRule, StopLine, Zone
 
 STOP = StopLine(id="s", approach="nb", points=[(0, 100), (200, 100)], direction="up")
 ENTRY = EntryLine(id="e", stop_line="s", points=[(0, 40), (200, 40)])
@@ -80,3 +88,107 @@ def test_wrong_direction_and_outside_the_line_are_ignored() -> None:
     assert red_light(down, STOP, ENTRY, red_since(RED_AT), RULE) is None
     beside = moving_up(steady(160, 0), t0=RED_AT + 2, x=400)
     assert red_light(beside, STOP, ENTRY, red_since(RED_AT), RULE) is None
+
+
+# ---------------------------------------------------------------- turn on red
+
+RIGHT_OK = StopLine(
+    id="r", approach="nb", points=[(0, 100), (200, 100)], direction="up", exempt_turns=["right"]
+)
+
+
+def turning(dx_per_step: float) -> list[TrackPoint]:
+    """Goes up through both lines, then bends sideways by `dx_per_step` px per frame."""
+    pts = moving_up(steady(160, 20, n=30), t0=RED_AT + 2)
+    x1, y1, x2, y2 = pts[-1].box
+    tail = [
+        TrackPoint(
+            pts[-1].t + 0.1 * i, (x1 + dx_per_step * i, y1 - i, x2 + dx_per_step * i, y2 - i)
+        )
+        for i in range(1, 31)
+    ]
+    return pts + tail
+
+
+def test_right_turn_on_red_is_exempt_but_straight_on_is_not() -> None:
+    right = red_light(turning(+12), RIGHT_OK, ENTRY, red_since(RED_AT), RULE)
+    assert isinstance(right, Suppressed) and "right turn" in right.reason
+    straight = red_light(turning(0), RIGHT_OK, ENTRY, red_since(RED_AT), RULE)
+    assert isinstance(straight, RedLightFinding)
+    left = red_light(turning(-12), RIGHT_OK, ENTRY, red_since(RED_AT), RULE)
+    assert isinstance(left, RedLightFinding)
+
+
+def test_turn_is_not_judged_before_the_vehicle_is_far_enough() -> None:
+    short = moving_up(steady(160, 30, n=12), t0=RED_AT + 2)
+    assert first_crossing(short, ENTRY.points, "up") is not None
+    assert red_light(short, RIGHT_OK, ENTRY, red_since(RED_AT), RULE) is None
+
+
+# ---------------------------------------------------------------- jaywalk
+
+ROAD = Zone(id="road", polygon=[(100, 0), (300, 0), (300, 400), (100, 400)])
+ZEBRA = Crosswalk(
+    id="zebra", approach="ped", polygon=[(100, 200), (300, 200), (300, 240), (100, 240)]
+)
+OPEN_ZEBRA = Crosswalk(id="open", polygon=[(100, 300), (300, 300), (300, 340), (100, 340)])
+JAY = JaywalkRule(dwell_s=1.0, min_distance_px=40)
+
+
+def walker(points: list[tuple[float, float]], t0: float = 0.0, dt: float = 0.1) -> list[TrackPoint]:
+    """A 20x50 pedestrian whose feet follow `points`."""
+    return [TrackPoint(t0 + i * dt, (x - 10, y - 50, x + 10, y)) for i, (x, y) in enumerate(points)]
+
+
+def across(y: float, n: int = 40, x0: float = 60, x1: float = 340) -> list[tuple[float, float]]:
+    return [(x0 + (x1 - x0) * i / (n - 1), y) for i in range(n)]
+
+
+def ped_phase(phase: str):
+    return lambda approach, t: PhaseState(phase, 0.0, 3.0 if phase == "red" else None)  # type: ignore[arg-type]
+
+
+def test_crossing_off_the_crosswalk_is_cited() -> None:
+    found = jaywalk(walker(across(120)), [ROAD], [ZEBRA, OPEN_ZEBRA], ped_phase("green"), JAY)
+    assert isinstance(found, JaywalkFinding)
+    assert found.zone_id == "road" and found.phase is None
+    assert found.cited_s - found.entered_s >= JAY.dwell_s and found.distance_px >= 40
+
+
+def test_crosswalk_on_walk_is_fine_and_on_dont_walk_is_cited() -> None:
+    track = walker(across(220))
+    assert jaywalk(track, [ROAD], [ZEBRA], ped_phase("green"), JAY) is None
+    found = jaywalk(track, [ROAD], [ZEBRA], ped_phase("red"), JAY)
+    assert isinstance(found, JaywalkFinding) and found.zone_id == "zebra"
+    assert "don't-walk" in found.reason
+    unknown = jaywalk(track, [ROAD], [ZEBRA], ped_phase("unknown"), JAY)
+    assert isinstance(unknown, Suppressed)
+
+
+def test_unsignalised_crosswalk_is_always_open() -> None:
+    assert jaywalk(walker(across(320)), [ROAD], [OPEN_ZEBRA], ped_phase("red"), JAY) is None
+
+
+def test_kerb_waiter_is_not_cited() -> None:
+    # Toes 10 px over the kerb line for 5 s, shuffling a little: dwell yes, distance no.
+    feet = [(105 + (i % 3), 120) for i in range(50)]
+    assert jaywalk(walker(feet), [ROAD], [ZEBRA], ped_phase("green"), JAY) is None
+
+
+def test_a_quick_step_out_and_back_is_not_cited() -> None:
+    feet = [(80, 120)] * 5 + [(140, 120)] * 5 + [(80, 120)] * 10
+    assert jaywalk(walker(feet), [ROAD], [ZEBRA], ped_phase("green"), JAY) is None
+
+
+def test_caught_mid_crossing_by_the_change_is_not_cited() -> None:
+    def changes(approach: str, t: float) -> PhaseState:
+        return PhaseState("green", 0.0, None) if t < 1.0 else PhaseState("red", 1.0, 3.0)
+
+    assert jaywalk(walker(across(220)), [ROAD], [ZEBRA], changes, JAY) is None
+
+
+@pytest.mark.parametrize(("into_red_s", "cited"), [(0.29, False), (0.30, True), (0.31, True)])
+def test_grace_boundary(into_red_s: float, cited: bool) -> None:
+    track = moving_up(steady(160, 0, n=31), t0=RED_AT + into_red_s - 1.125)
+    found = red_light(track, STOP, ENTRY, red_since(RED_AT), RULE)
+    assert isinstance(found, RedLightFinding) is cited

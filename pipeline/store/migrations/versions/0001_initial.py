@@ -82,7 +82,7 @@ def upgrade() -> None:
         sa.Column("occurred_at", _utc(), nullable=False),
         sa.Column("track_id", sa.Integer(), nullable=False),
         sa.Column("object_class", sa.String(16), nullable=False),
-        sa.Column("signal_phase", sa.String(8), nullable=False),
+        sa.Column("signal_phase", sa.String(8), nullable=True),
         sa.Column("time_into_red_s", sa.Double(), nullable=True),
         sa.Column("manifest_sha256", sa.String(64), nullable=False),
         sa.Column("event", sa.JSON(), nullable=False),
