@@ -2,14 +2,32 @@
 
 Rules never read a lamp directly: they ask for a `PhaseState`, which carries how long the phase
 has lasted and how long the amber before it was, because both decide whether a citation is fair.
+
+The live sources (a controller feed, the camera's own view of the signal heads) keep one
+`PhaseTimeline` per approach, so the safeguards are the same whichever source a camera uses:
+a silent source, flicker, and a change nobody saw all turn into `unknown` or a missing onset,
+and the rules cite no one on those.
 """
 
 from __future__ import annotations
 
+import bisect
+import logging
+import math
+import threading
+from collections import deque
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
-from pipeline.config import SignalSource
+import cv2
+import numpy as np
+
+from detectors.sources import Frame
+from pipeline.config import CameraConfig, SignalSource
+from pipeline.events import Event, SignalPhaseChanged
+
+log = logging.getLogger(__name__)
 
 PhaseName = Literal["red", "amber", "green", "unknown"]
 
@@ -49,3 +67,372 @@ class FixedPlan:
         if into < p.green_s + p.amber_s:
             return PhaseState("amber", cycle_start + p.green_s, None)
         return PhaseState("red", cycle_start + p.green_s + p.amber_s, p.amber_s)
+
+
+# ---------------------------------------------------------------- safeguards shared by live sources
+
+
+@dataclass(frozen=True)
+class FlickerPolicy:
+    """When phases change faster than a controller changes them, trust none of them.
+
+    That is a failing lamp, a flashing mode or a confused classifier; a normal cycle changes at
+    most twice within one amber (green, amber, red).
+    """
+
+    window_s: float = 2.0
+    max_changes: int = 2
+    """More changes than this within `window_s` is flicker."""
+    holdoff_s: float = 5.0
+    """After flicker the phase stays unknown until no change came for this long."""
+
+
+_MAX_SEGMENTS = 512
+
+
+class PhaseTimeline:
+    """One approach's phases as a live source reported them, with the safeguards applied.
+
+    An onset is stated only when the change into it was seen from a known phase. The amber
+    before a red runs from amber's first sample to the last sample before red: its lower bound,
+    so coarse sampling can only make an amber look shorter (which suppresses), never longer.
+    History is kept because the rules ask about the moment a vehicle crossed, which is a little
+    in the past by the time its track shows it. A bus consumer thread may write while the detect
+    stage reads, hence the lock.
+    """
+
+    def __init__(
+        self,
+        label: str,
+        stale_after_s: float,
+        flicker: FlickerPolicy,
+        min_amber_s: float | None = None,
+    ) -> None:
+        self.label = label
+        self.stale_after_s = stale_after_s
+        self.flicker = flicker
+        self.min_amber_s = min_amber_s
+        """Only for the log: the rule itself decides whether a measured amber is too short."""
+        self.last_seen: float | None = None
+        self._segments: list[tuple[float, PhaseState]] = []
+        self._reported: PhaseName | None = None
+        self._changes: deque[float] = deque()
+        self._holding = False
+        self._holdoff_until = -math.inf
+        self._stale_logged_for: float | None = None
+        self._lock = threading.Lock()
+
+    def observe(
+        self,
+        phase: PhaseName,
+        t: float,
+        *,
+        onset_t: float | None = None,
+        after_t: float | None = None,
+    ) -> None:
+        """Record that the source reported `phase` at `t` (a repeat just proves it is alive).
+
+        When the report is a change, the lamp changed after `after_t` (the last sample of the
+        old phase) and by `onset_t` (the first sample of the new one); both default to `t`, as
+        for a controller that states the exact time.
+        """
+        onset_t = t if onset_t is None else onset_t
+        after_t = onset_t if after_t is None else after_t
+        with self._lock:
+            self._observe(phase, t, onset_t, after_t)
+
+    def state_at(self, t: float) -> PhaseState:
+        """The phase at stream time `t`; unknown once the source was silent for too long."""
+        with self._lock:
+            return self._state_at(t)
+
+    def _observe(self, phase: PhaseName, t: float, onset_t: float, after_t: float) -> None:
+        if self.last_seen is not None and t - self.last_seen > self.stale_after_s:
+            gap_from = self.last_seen + self.stale_after_s
+            log.warning(
+                "%s: no report for %.1f s; phase unknown from %.2f s",
+                self.label,
+                t - self.last_seen,
+                gap_from,
+            )
+            self._append(gap_from, UNKNOWN)
+            self._reported = None
+        self.last_seen = t if self.last_seen is None else max(self.last_seen, t)
+        changed = phase != self._reported
+        if changed:
+            if self._reported is not None:
+                self._count_change(onset_t)
+            self._reported = phase
+        if self._holding:
+            if t < self._holdoff_until:
+                return
+            self._holding = False
+            log.warning("%s: stable again at %.2f s (%s, onset not trusted)", self.label, t, phase)
+            self._append(t, PhaseState(phase, None, None))
+        elif changed:
+            self._begin(phase, onset_t, after_t)
+
+    def _state_at(self, t: float) -> PhaseState:
+        if not self._segments or t < self._segments[0][0] or self.last_seen is None:
+            return UNKNOWN
+        if t - self.last_seen > self.stale_after_s:
+            if self._stale_logged_for != self.last_seen:
+                self._stale_logged_for = self.last_seen
+                log.warning(
+                    "%s: stale, last report at %.2f s; phase unknown", self.label, self.last_seen
+                )
+            return UNKNOWN
+        i = bisect.bisect_right(self._segments, t, key=lambda s: s[0]) - 1
+        return self._segments[i][1]
+
+    def _count_change(self, t: float) -> None:
+        changes = self._changes
+        changes.append(t)
+        while changes[0] < t - self.flicker.window_s:
+            changes.popleft()
+        if self._holding:
+            self._holdoff_until = t + self.flicker.holdoff_s
+        elif len(changes) > self.flicker.max_changes:
+            self._holding = True
+            self._holdoff_until = t + self.flicker.holdoff_s
+            first = changes[0]
+            log.warning(
+                "%s: flicker, %d phase changes within %.1f s; phase unknown from %.2f s "
+                "until stable for %.1f s",
+                self.label,
+                len(changes),
+                self.flicker.window_s,
+                first,
+                self.flicker.holdoff_s,
+            )
+            # The changes inside the window were part of the flicker, so none of them counts.
+            self._segments = [s for s in self._segments if s[0] < first]
+            self._append(first, UNKNOWN)
+
+    def _begin(self, phase: PhaseName, onset_t: float, after_t: float) -> None:
+        prev = self._segments[-1][1] if self._segments else UNKNOWN
+        if phase == "unknown" or prev.phase == "unknown":
+            if phase == "unknown":
+                log.warning("%s: source reports phase unknown at %.2f s", self.label, onset_t)
+            self._append(onset_t, PhaseState(phase, None, None))
+            return
+        amber_s = None
+        if phase == "red":
+            if prev.phase == "green":
+                amber_s = 0.0
+            elif prev.phase == "amber" and prev.onset_s is not None:
+                amber_s = max(0.0, after_t - prev.onset_s)
+            if amber_s is None:
+                log.info("%s: red at %.2f s without an observed amber onset", self.label, onset_t)
+            elif self.min_amber_s is not None and amber_s < self.min_amber_s:
+                log.warning(
+                    "%s: amber of %.2f s before red at %.2f s is below the %.2f s minimum",
+                    self.label,
+                    amber_s,
+                    onset_t,
+                    self.min_amber_s,
+                )
+        self._append(onset_t, PhaseState(phase, onset_t, amber_s))
+
+    def _append(self, start: float, state: PhaseState) -> None:
+        if self._segments and self._segments[-1][1] == state == UNKNOWN:
+            return
+        start = max(start, self._segments[-1][0]) if self._segments else start
+        self._segments.append((start, state))
+        del self._segments[:-_MAX_SEGMENTS]
+
+
+class _LiveSource:
+    """Per-approach timelines of one camera, created on first use."""
+
+    def __init__(
+        self,
+        camera_id: str,
+        stale_after_s: float,
+        flicker: FlickerPolicy,
+        min_amber_s: float | None,
+    ) -> None:
+        self.camera_id = camera_id
+        self._stale_after_s = stale_after_s
+        self._flicker = flicker
+        self._min_amber_s = min_amber_s
+        self._timelines: dict[str, PhaseTimeline] = {}
+
+    def timeline(self, approach: str) -> PhaseTimeline:
+        found = self._timelines.get(approach)
+        if found is None:
+            found = self._timelines[approach] = PhaseTimeline(
+                f"{self.camera_id}/{approach}",
+                self._stale_after_s,
+                self._flicker,
+                self._min_amber_s,
+            )
+        return found
+
+    def phase_at(self, approach: str, t: float) -> PhaseState:
+        return self.timeline(approach).state_at(t)
+
+
+# ---------------------------------------------------------------- (a) controller feed
+
+
+class ControllerFeed(_LiveSource):
+    """Phases from a signal controller's gateway (NTCIP / SPaT), as `SignalPhaseChanged` events.
+
+    Subscribe `handle` to the `signals` topic. The gateway repeats the current phase at least
+    every `stale_after_s` (SPaT broadcasts ten times a second): a repeat proves the feed is alive
+    without moving the onset, and silence beyond that makes the phase unknown, because a dead
+    feed must never go on saying red.
+    """
+
+    def __init__(
+        self,
+        camera: CameraConfig,
+        stream_start: datetime,
+        *,
+        flicker: FlickerPolicy = FlickerPolicy(),
+        min_amber_s: float | None = None,
+    ) -> None:
+        if camera.signal.kind != "controller":
+            raise ValueError("ControllerFeed needs a camera whose signal kind is controller")
+        super().__init__(camera.id, camera.signal.stale_after_s, flicker, min_amber_s)
+        self.stream_start = stream_start
+
+    def handle(self, event: Event) -> None:
+        if not isinstance(event, SignalPhaseChanged) or event.camera_id != self.camera_id:
+            return
+        t = (event.changed_at - self.stream_start).total_seconds()
+        timeline = self.timeline(event.approach)
+        # Redelivered (at-least-once) or reordered reports are older than what we know.
+        if timeline.last_seen is not None and t < timeline.last_seen:
+            log.info(
+                "%s/%s: report for %.2f s after one for %.2f s ignored",
+                self.camera_id,
+                event.approach,
+                t,
+                timeline.last_seen,
+            )
+            return
+        timeline.observe(event.phase, t)
+
+
+# ---------------------------------------------------------------- (b) vision
+
+
+@dataclass(frozen=True)
+class LampColours:
+    """HSV bands of a lit lamp (OpenCV scale: hue 0-179, saturation and value 0-255).
+
+    Tuned on real CCTV crops (signals-roboflow): a lit lamp's core burns out to white, so only
+    its saturated halo carries the colour. Red reaches into hue 0-12, amber runs up to hue 40
+    (yellow-green on some cameras), green LEDs look cyan (hue 60-100).
+    """
+
+    min_saturation: int = 90
+    min_value: int = 100
+    red_hues: tuple[int, int] = (160, 12)
+    """Wraps around 0: hue >= first or <= second."""
+    amber_hues: tuple[int, int] = (13, 40)
+    green_hues: tuple[int, int] = (60, 100)
+    min_share: float = 0.5
+    """The winning colour's share of the coloured halo; below it the lamp is ambiguous."""
+    min_lit_px: int = 3
+
+
+def classify_lamp(roi_bgr: np.ndarray, colours: LampColours = LampColours()) -> PhaseName:
+    """The colour of the lit lamp in an ROI, or unknown when none clearly dominates."""
+    if roi_bgr.size == 0:
+        return "unknown"
+    hue, sat, val = cv2.split(cv2.cvtColor(roi_bgr, cv2.COLOR_BGR2HSV))
+    lit = (sat >= colours.min_saturation) & (val >= colours.min_value)
+    if np.count_nonzero(lit) < colours.min_lit_px:
+        return "unknown"
+    h = hue[lit]
+    weight = val[lit].astype(np.float64)  # brighter pixels are nearer the lamp
+    bands: dict[PhaseName, np.ndarray] = {
+        "red": (h >= colours.red_hues[0]) | (h <= colours.red_hues[1]),
+        "amber": (h >= colours.amber_hues[0]) & (h <= colours.amber_hues[1]),
+        "green": (h >= colours.green_hues[0]) & (h <= colours.green_hues[1]),
+    }
+    scores = {name: float(weight[band].sum()) for name, band in bands.items()}
+    best = max(scores, key=scores.__getitem__)
+    total = sum(scores.values())
+    return best if total > 0 and scores[best] >= colours.min_share * total else "unknown"
+
+
+class _Debounce:
+    """Per-frame colours to an accepted phase, robust to single bad frames.
+
+    A colour counts once it held for `frames` frames in a row; the accepted one is dropped for
+    unknown once it was not seen for as long, because a flashing or dark head holds no colour.
+    """
+
+    def __init__(self, frames: int) -> None:
+        self.frames = frames
+        self.accepted: PhaseName | None = None
+        self._recent: deque[tuple[float, PhaseName]] = deque(maxlen=frames + 1)
+
+    def push(self, t: float, raw: PhaseName) -> tuple[float, float] | None:
+        """On a change of the accepted phase: (first frame showing it, last frame before)."""
+        self._recent.append((t, raw))
+        if len(self._recent) < self.frames:
+            return None
+        window = list(self._recent)[-self.frames :]
+        seen = {c for _, c in window}
+        if len(seen) == 1:
+            new = raw
+        elif self.accepted not in seen:
+            new = "unknown"
+        else:
+            return None
+        if new == self.accepted:
+            return None
+        self.accepted = new
+        first = window[0][0]
+        before = self._recent[0][0] if len(self._recent) > self.frames else first
+        return first, before
+
+
+class VisionSignal(_LiveSource):
+    """Phases read off the camera's own view of its signal heads (`geometry.signal_heads`).
+
+    Heads of one approach that show a lit lamp must agree (an occluded head abstains), and a
+    colour must hold for `smoothing_frames` frames before it counts, so a passing truck or one
+    bad frame changes nothing; the accepted change is dated back to the first frame showing it.
+    """
+
+    def __init__(
+        self,
+        camera: CameraConfig,
+        *,
+        colours: LampColours = LampColours(),
+        flicker: FlickerPolicy = FlickerPolicy(),
+        min_amber_s: float | None = None,
+    ) -> None:
+        if camera.signal.kind != "vision" or not camera.geometry.signal_heads:
+            raise ValueError("VisionSignal needs a vision signal source and signal_heads ROIs")
+        super().__init__(camera.id, camera.signal.stale_after_s, flicker, min_amber_s)
+        self.colours = colours
+        self._rois: dict[str, list[tuple[int, int, int, int]]] = {}
+        for head in camera.geometry.signal_heads:
+            self._rois.setdefault(head.approach, []).append(head.roi_px)
+        self._debounce = {a: _Debounce(camera.signal.smoothing_frames) for a in self._rois}
+
+    def update(self, frame: Frame) -> None:
+        for approach, rois in self._rois.items():
+            lit = {classify_lamp(_crop(frame.image, roi), self.colours) for roi in rois}
+            lit.discard("unknown")
+            raw: PhaseName = lit.pop() if len(lit) == 1 else "unknown"
+            debounce = self._debounce[approach]
+            began = debounce.push(frame.t, raw)
+            if debounce.accepted is None:
+                continue
+            onset_t, after_t = began or (None, None)
+            self.timeline(approach).observe(
+                debounce.accepted, frame.t, onset_t=onset_t, after_t=after_t
+            )
+
+
+def _crop(image: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
+    x, y, w, h = roi
+    return image[max(y, 0) : max(y + h, 0), max(x, 0) : max(x + w, 0)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pipeline.events import ViolationDetected
@@ -17,11 +18,22 @@ from pipeline.store.models import Camera, FaceEmbedding, Person, Role, User, Veh
 
 
 def put_camera(session: Session, camera_id: str, name: str, location: str | None = None) -> Camera:
-    """Insert or update a camera, so start-up can sync the configured cameras every time."""
+    """Insert or update a camera, so start-up can sync the configured cameras every time.
+
+    Workers start together and all sync the same cameras: the loser of an insert race
+    updates the winner's row instead of failing.
+    """
     camera = session.get(Camera, camera_id)
     if camera is None:
-        camera = Camera(id=camera_id)
-        session.add(camera)
+        try:
+            with session.begin_nested():
+                camera = Camera(id=camera_id, name=name, location=location)
+                session.add(camera)
+            return camera
+        except IntegrityError:
+            camera = session.get(Camera, camera_id)
+            if camera is None:
+                raise
     camera.name = name
     camera.location = location
     return camera

@@ -288,6 +288,18 @@ def test_put_camera_updates_in_place(store: Store) -> None:
         assert camera is not None and (camera.name, camera.location) == ("New name", "Main St")
 
 
+def test_workers_syncing_one_camera_at_once_both_succeed(store: Store) -> None:
+    def first(session: Session) -> None:
+        put_camera(session, "cam-race", "From worker A")
+        session.flush()
+
+    _, second = _race(store, first, lambda s: put_camera(s, "cam-race", "From worker B", "Here"))
+    assert not isinstance(second, Exception), second
+    with store.session() as session:
+        camera = session.get(Camera, "cam-race")
+        assert camera is not None and camera.name == "From worker B"
+
+
 def test_people_vehicles_faces(store: Store) -> None:
     with store.session() as session:
         person = add_person(
