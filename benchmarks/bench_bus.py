@@ -34,9 +34,9 @@ from benchmarks.common import (
     tracked,
     violation_event,
 )
-from benchmarks.services import kafka_broker
 from pipeline.bus import Bus, make_bus
 from pipeline.events import Event, ViolationDetected
+from tests.services import kafka_broker
 
 Backend = Literal["memory", "kafka"]
 

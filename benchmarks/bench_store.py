@@ -38,11 +38,11 @@ from benchmarks.common import (
     tracked,
     violation_event,
 )
-from benchmarks.services import postgres_database
 from pipeline.events import ViolationDetected
 from pipeline.store import Role, Status, Store, create_citation, open_store, transition
 from pipeline.store.audit import verify_chain
 from pipeline.store.registry import add_user, put_camera, record_violation
+from tests.services import postgres_database
 
 Backend = Literal["sqlite", "postgres"]
 T = TypeVar("T")

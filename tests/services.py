@@ -1,8 +1,8 @@
-"""Loopback services a benchmark starts for itself: a Kafka-protocol broker and PostgreSQL.
+"""Loopback services for tests and benchmarks: a Kafka-protocol broker and PostgreSQL.
 
-The recipe is the tests' (tests/fixtures): a noida-db broker, a throwaway cluster from the
-Debian `postgresql` binaries, or an existing server named by the same environment variables,
-so one server can serve both. The fixtures are pytest-only, hence this plain copy of the recipe.
+A noida-db broker and a throwaway cluster from the Debian `postgresql` binaries, or existing
+servers named by `KAFKA_BOOTSTRAP_SERVERS` / `STOPLINE_TEST_POSTGRES_URL`. The pytest fixtures
+(tests/fixtures) and the benchmarks both use these context managers, so there is one recipe.
 
 Each service lives exactly as long as its `with` block. Child processes get their own session,
 so a Ctrl-C in the terminal reaches only this process, which then stops them in order.
@@ -63,6 +63,12 @@ def _run(command: list[str], what: str, timeout_s: float = _START_TIMEOUT_S) -> 
         )
 
 
+def _log_tail(log: Path, lines: int = 30) -> str:
+    if not log.exists():
+        return f"(no {log.name})"
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
 @contextmanager
 def _shielded() -> Iterator[None]:
     """Ignore Ctrl-C and SIGTERM while a service shuts down.
@@ -86,8 +92,8 @@ def _noida_db() -> str:
     found = shutil.which("noida-db") or str(Path(sys.executable).with_name("noida-db"))
     if not Path(found).exists():
         raise ServiceError(
-            "noida-db not found; install the test extra (pip install -e '.[test]')"
-            f" or set {KAFKA_ENV}"
+            "noida-db not found: run the project's test script (scripts/test.sh), which installs"
+            f" the test extra, or set {KAFKA_ENV}"
         )
     return found
 
@@ -127,16 +133,20 @@ def kafka_broker() -> Iterator[str]:
         yield external
         return
     noida = _noida_db()
-    data_dir = Path(tempfile.mkdtemp(prefix="stopline-bench-kafka-"))
+    data_dir = Path(tempfile.mkdtemp(prefix="stopline-kafka-"))
     port = _free_port()
     try:
-        _run(
-            [
-                *(noida, "up", "--only", "kafka", "--data-dir", str(data_dir)),
-                *("--kafka-port", str(port), "--host", "127.0.0.1"),
-            ],
-            what=f"noida-db up (Kafka on port {port})",
-        )
+        # Bound to loopback only: nothing here reaches beyond this machine.
+        try:
+            _run(
+                [
+                    *(noida, "up", "--only", "kafka", "--data-dir", str(data_dir)),
+                    *("--kafka-port", str(port), "--host", "127.0.0.1"),
+                ],
+                what=f"noida-db up (Kafka on port {port})",
+            )
+        except ServiceError as exc:
+            raise ServiceError(f"{exc}\nlog:\n{_log_tail(data_dir / 'noida.log')}") from None
         bootstrap = f"127.0.0.1:{port}"
         _wait_for_broker(bootstrap)
         yield bootstrap
@@ -161,8 +171,9 @@ def _pg_binaries() -> Path:
     candidates = [p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")]
     if not candidates:
         raise ServiceError(
-            "PostgreSQL server binaries not found (no /usr/lib/postgresql/*/bin/initdb): "
-            f"apt-get install postgresql, or set {POSTGRES_ENV}"
+            "PostgreSQL server binaries not found (no /usr/lib/postgresql/*/bin/initdb): run the "
+            "project's test script (scripts/test.sh), which installs the Debian package "
+            f"`postgresql`, or set {POSTGRES_ENV}"
         )
     return max(candidates, key=lambda bin_dir: int(bin_dir.parent.name))
 
@@ -175,7 +186,7 @@ class _Cluster:
         self._bin = bin_dir
         self._durable = durable
         self._as_server_user: list[str] = []
-        self.root = Path(tempfile.mkdtemp(prefix="stopline-bench-pg-"))
+        self.root = Path(tempfile.mkdtemp(prefix="stopline-pg-"))
         if os.geteuid() == 0:
             try:
                 shutil.chown(self.root, user=_PG_SERVER_USER)
@@ -197,8 +208,7 @@ class _Cluster:
         try:
             _run(command, what=tool)
         except ServiceError as exc:
-            log = self.root / "server.log"
-            server_log = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+            server_log = _log_tail(self.root / "server.log")
             raise ServiceError(f"{exc}\nserver log:\n{server_log}") from None
 
     def start(self) -> None:
@@ -226,9 +236,9 @@ class _Cluster:
 
 
 @contextmanager
-def _scratch_database(server_url: str) -> Iterator[str]:
+def scratch_database(server_url: str) -> Iterator[str]:
     """A new empty database on `server_url`, dropped afterwards, so reruns never collide."""
-    name = f"bench_{uuid.uuid4().hex[:16]}"
+    name = f"t_{uuid.uuid4().hex[:16]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
         with admin.connect() as connection:
@@ -243,22 +253,27 @@ def _scratch_database(server_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def postgres_database(*, durable: bool = False) -> Iterator[str]:
-    """URL of an empty PostgreSQL database on `STOPLINE_TEST_POSTGRES_URL`'s server or on a
-    throwaway cluster.
+def postgres_server(*, durable: bool = False) -> Iterator[str]:
+    """URL of a PostgreSQL server where the role may create databases: `STOPLINE_TEST_POSTGRES_URL`
+    or a throwaway cluster.
 
-    `durable` turns fsync and synchronous commit back on in the throwaway cluster (the tests
-    turn them off); an external server keeps whatever it is configured with.
+    `durable` turns fsync and synchronous commit back on in the throwaway cluster (off by
+    default: durability is pointless there); an external server keeps its own settings.
     """
     if given := os.environ.get(POSTGRES_ENV):
-        with _scratch_database(given) as url:
-            yield url
+        yield given
         return
     cluster = _Cluster(_pg_binaries(), durable=durable)
     try:
         cluster.start()
-        with _scratch_database(cluster.url) as url:
-            yield url
+        yield cluster.url
     finally:
         with _shielded():
             cluster.stop()
+
+
+@contextmanager
+def postgres_database(*, durable: bool = False) -> Iterator[str]:
+    """URL of an empty database on a `postgres_server`, dropped afterwards."""
+    with postgres_server(durable=durable) as server, scratch_database(server) as url:
+        yield url
