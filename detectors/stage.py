@@ -29,6 +29,8 @@ from pipeline.events import EvidenceRef, SignalSnapshot, ViolationDetected, deri
 
 log = logging.getLogger(__name__)
 
+# Longer than any tracker keeps a lost id, so a forgotten id never comes back.
+FORGET_AFTER_S = 30.0
 VEHICLE_CLASSES = {"car", "motorcycle", "bus", "truck", "bicycle"}
 
 
@@ -77,18 +79,28 @@ class DetectStage:
 
     def _on_frame(self, frame: Frame) -> None:
         self.stats.frames += 1
-        for obj in self.tracker.update(frame):
+        seen = self.tracker.update(frame)
+        for obj in seen:
             self.tracks.setdefault(obj.track_id, []).append(TrackPoint(frame.t, obj.box))
             self.classes[obj.track_id] = obj.object_class
         for package in self.recorder.add_frame(frame):
             self._emit(package)
-        for track_id, points in self.tracks.items():
+        # A track without a new point cannot change any rule's outcome: judge only those seen.
+        for obj in seen:
+            points = self.tracks[obj.track_id]
             if len(points) < self.rules.min_track_age_frames:
                 continue
-            if self.classes.get(track_id) in VEHICLE_CLASSES:
-                self._evaluate_red_light(track_id, points)
-            elif self.classes.get(track_id) == "person":
-                self._evaluate_jaywalk(track_id, points)
+            if obj.object_class in VEHICLE_CLASSES:
+                self._evaluate_red_light(obj.track_id, points)
+            elif obj.object_class == "person":
+                self._evaluate_jaywalk(obj.track_id, points)
+        self._forget_tracks_unseen_since(frame.t - FORGET_AFTER_S)
+
+    def _forget_tracks_unseen_since(self, cutoff_s: float) -> None:
+        """Bound memory on a stream that never ends; open cases keep their own reference."""
+        for track_id in [k for k, pts in self.tracks.items() if pts[-1].t < cutoff_s]:
+            del self.tracks[track_id], self.classes[track_id]
+            self.decided = {d for d in self.decided if d[0] != track_id}
 
     def _decide(self, track_id: int, rule_key: str, result: object) -> bool:
         """Record a final outcome for (track, rule); True when it is a citation to open."""
