@@ -35,8 +35,8 @@ from detectors.objects import (
     make_detector,
     nms,
 )
+from tests.shared_data import DATA, need
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 PLATES = DATA / "plates-openalpr"
 PEOPLE = DATA / "faces" / "t1.jpg"
 EXTRA = "install the `ultralytics` extra: pip install -e '.[ultralytics]'"
@@ -55,9 +55,7 @@ SCORE_TOLERANCE = 1e-3
 
 
 def read(path: Path) -> np.ndarray:
-    if not path.exists():
-        pytest.fail(f"test data missing: {path} (the shared data folder beside the repository)")
-    image = cv2.imread(str(path))
+    image = cv2.imread(str(need(path)))
     assert image is not None, f"cannot decode {path}"
     return image
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -35,8 +34,8 @@ from pipeline.config import (
     StopLine,
 )
 from pipeline.events import SIGNALS, SignalPhaseChanged
+from tests.shared_data import DATA, need
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 ROBOFLOW = DATA / "signals-roboflow"
 CLIP = DATA / "video" / "16h15.25.9.22.mp4"
 START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
@@ -53,12 +52,6 @@ def camera(kind: str, smoothing_frames: int = 5, roi=ROI) -> CameraConfig:
         geometry=Geometry(signal_heads=heads),
         signal=SignalSource(kind=kind, smoothing_frames=smoothing_frames, stale_after_s=5.0),
     )
-
-
-def need(path: Path) -> Path:
-    if not path.exists():
-        pytest.fail(f"test data missing: {path} (the shared data folder beside the repository)")
-    return path
 
 
 # ---------------------------------------------------------------- controller feed

@@ -30,6 +30,7 @@ from detectors.sources import (
     redact,
 )
 from tests.detectors.rtsp_relay import RtspRelay
+from tests.shared_data import DATA, need
 
 START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
@@ -63,7 +64,7 @@ def test_video_is_subsampled_to_the_analysis_rate(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- live streams
 
-CLIP = Path(__file__).resolve().parents[3] / "shared" / "data" / "video" / "y2.mp4"
+CLIP = DATA / "video" / "y2.mp4"
 """A real 450x360 H.264 clip at 25 fps with a key frame every 2.4 s."""
 FAST = StreamOptions(
     open_timeout_s=4.0,
@@ -83,8 +84,7 @@ def _ffmpeg() -> str:
             "ffmpeg not found: the live-stream tests serve a real clip with it. Run the "
             "project's test script (scripts/test.sh), which installs the Debian package `ffmpeg`."
         )
-    if not CLIP.is_file():
-        pytest.fail(f"test clip missing: {CLIP} (the shared data folder beside the repository)")
+    need(CLIP)
     return ffmpeg
 
 
