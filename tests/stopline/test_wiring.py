@@ -1,7 +1,5 @@
 """`stopline run` wiring: all stages in one process on the memory bus."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
@@ -11,6 +9,7 @@ from pipeline.events import VIOLATIONS
 from stopline.demo.run import DEMO_CONFIG
 from stopline.demo.scene import render
 from stopline.wiring import Pipeline
+from tests.cli import stopline
 
 
 def test_garbage_on_a_topic_is_dead_lettered_and_the_run_goes_on(tmp_path: Path) -> None:
@@ -30,13 +29,7 @@ def test_run_command_processes_a_config(tmp_path: Path) -> None:
     config = tmp_path / "site.yaml"
     config.write_text(yaml.safe_dump(data))
     render(load_config(config).cameras[0], tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-m", "stopline", "run", "--config", str(config)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = stopline("run", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "citations approved" in result.stdout
     assert (tmp_path / "stopline.db").is_file()
@@ -49,12 +42,6 @@ def test_run_without_a_detector_stops_with_a_plain_error(tmp_path: Path) -> None
     config = tmp_path / "site.yaml"
     config.write_text(yaml.safe_dump(data))
     (tmp_path / "some-other-video.mp4").write_bytes(b"")
-    result = subprocess.run(
-        [sys.executable, "-m", "stopline", "run", "--config", str(config)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = stopline("run", "--config", str(config), cwd=tmp_path)
     assert result.returncode != 0
     assert "no object detector" in result.stderr

@@ -2,7 +2,6 @@
 
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -12,13 +11,14 @@ from sqlalchemy import create_engine, text
 from pipeline.config import load_config
 from stopline.demo.run import DEMO_CONFIG
 from stopline.demo.scene import render
+from tests.cli import COMMAND, stopline
 
 DEADLINE_S = 120
 
 
 def worker(stage: str, config: Path, cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "stopline", "worker", stage, "--config", str(config)],
+        [*COMMAND, "worker", stage, "--config", str(config)],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -38,12 +38,8 @@ def test_workers_on_kafka_and_postgres(
 
     consumers = [worker(s, config, tmp_path) for s in ("identify", "review-policy")]
     try:
-        detect = subprocess.run(
-            [sys.executable, "-m", "stopline", "worker", "detect", "--config", str(config)],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=DEADLINE_S,
+        detect = stopline(
+            "worker", "detect", "--config", str(config), cwd=tmp_path, timeout_s=DEADLINE_S
         )
         assert detect.returncode == 0, detect.stdout + detect.stderr
         engine = create_engine(postgres_database_url)
