@@ -7,8 +7,10 @@ content-addressed store and a signed manifest fixes the set.
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,13 +69,15 @@ def _jpeg(img: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def _clip(frames: list[np.ndarray], fps: float) -> bytes:
-    h, w = frames[0].shape[:2]
+def _clip(frames: Iterator[np.ndarray], fps: float) -> bytes:
+    """Encode frames as they come, so a case never holds a second copy of its 12 s in memory."""
+    first = next(frames)
+    h, w = first.shape[:2]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "clip.mp4"
         writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
         try:
-            for img in frames:
+            for img in itertools.chain([first], frames):
                 writer.write(img)
         finally:
             writer.release()
@@ -123,18 +127,22 @@ class EvidenceRecorder:
         if not frames:
             raise ValueError(f"case {case.violation_id} has no frames")
         boxes = {p.t: p.box for p in case.track}
-        rendered = [_with_bar(f, case.data_bar, boxes.get(f.t)) for f in frames]
+
+        def render(frame: Frame) -> np.ndarray:
+            return _with_bar(frame, case.data_bar, boxes.get(frame.t))
+
         files: list[StoredFile] = []
         for name, t in case.key_times.items():
-            i = min(range(len(frames)), key=lambda k: abs(frames[k].t - t))
-            files.append(self.store.put(_jpeg(rendered[i]), f"key_frame:{name}", "image/jpeg"))
+            key = min(frames, key=lambda f: abs(f.t - t))
+            files.append(self.store.put(_jpeg(render(key)), f"key_frame:{name}", "image/jpeg"))
         with_box = [f for f in frames if f.t in boxes]
         if with_box:
             best = max(with_box, key=lambda f: _area(boxes[f.t], f.image.shape))
             x1, y1, x2, y2 = _clamp(boxes[best.t], best.image.shape)
             crop = best.image[y1:y2, x1:x2]
             files.append(self.store.put(_jpeg(crop), "crop:offender", "image/jpeg"))
-        files.append(self.store.put(_clip(rendered, self.fps), "clip", "video/mp4"))
+        clip = _clip(map(render, frames), self.fps)
+        files.append(self.store.put(clip, "clip", "video/mp4"))
         facts = {**case.facts, "clip_start_s": frames[0].t, "clip_end_s": frames[-1].t}
         manifest = self.store.write_manifest(case.violation_id, files, facts)
         return Package(case.violation_id, files, manifest)
