@@ -148,7 +148,7 @@ class Pipeline:
             tracker=make_tracker(camera, self.base_dir),
             phase_at=phase_source(camera),
             recorder=EvidenceRecorder(self.evidence, camera.analysis_fps),
-            publish=lambda event: self._publish_violation(event),
+            publish=self._publish_violation,
             stream_start=start,
         )
         if progress is not None:
