@@ -20,7 +20,7 @@ from pipeline.events import (
 from pipeline.store import Role, Status, Store, transition
 from pipeline.store.audit import append as audit
 from pipeline.store.models import Citation
-from pipeline.store.registry import add_user, get_user
+from pipeline.store.registry import ensure_user
 
 AUTO_APPROVER = "auto-approve-policy"
 # Never matches a password hash, so this user can act but can never log in.
@@ -45,8 +45,8 @@ class AutoReviewer:
         if self.actor is None:
             return
         with self.store.session() as session:
-            if get_user(session, self.actor) is None:
-                add_user(session, self.actor, NO_LOGIN, Role.REVIEWER)
+            _, created = ensure_user(session, self.actor, NO_LOGIN, Role.REVIEWER)
+            if created:
                 mode = "demo_reviewer" if self.config.demo_reviewer else "auto_approve"
                 audit(
                     session,

@@ -111,7 +111,6 @@ class Pipeline:
                 put_camera(session, cam.id, cam.id, cam.location)
         self.identify = IdentifyStage(self.store, self.bus, config.identification)
         self.reviewer = AutoReviewer(self.store, self.bus, config.review)
-        self.reviewer.ensure_user()
         self.dead_letters = 0
 
     def __enter__(self) -> Pipeline:
@@ -128,6 +127,7 @@ class Pipeline:
                 VIOLATIONS, IdentifyStage.group, self.identify.handle, max_attempts=attempts
             )
         if stage == "review-policy":
+            self.reviewer.ensure_user()
             return self.bus.subscribe(
                 VIOLATIONS_IDENTIFIED,
                 AutoReviewer.group,

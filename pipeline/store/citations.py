@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pipeline.store import audit
@@ -30,6 +29,7 @@ from pipeline.store.models import (
     Violation,
     utcnow,
 )
+from pipeline.store.rows import insert_once
 
 SYSTEM_ACTOR = "system:citations"
 
@@ -175,33 +175,25 @@ def create_citation(
     race, gets the existing citation back unchanged. Raises `LookupError` if the violation was
     never recorded (see `registry.record_violation`).
     """
-    existing = _by_violation(session, violation_id)
-    if existing is not None:
-        return existing
-    violation = session.get(Violation, violation_id)
-    if violation is None:
-        raise LookupError(f"no violation {violation_id}")
-    citation = Citation(
-        id=citation_id or uuid.uuid4().hex,
-        violation_id=violation_id,
-        camera_id=violation.camera_id,
-        status=Status.DETECTED,
-        plate_text=plate_text,
-        plate_confidence=plate_confidence,
-        person_id=person_id,
-        face_score=face_score,
-    )
-    # Opening the savepoint flushes the caller's pending rows, so only our insert fails inside.
-    savepoint = session.begin_nested()
-    try:
-        with savepoint:
-            session.add(citation)
-    except IntegrityError:
-        # Another transaction created it after our lookup; its commit is visible now.
-        winner = _by_violation(session, violation_id)
-        if winner is None:
-            raise
-        return winner
+
+    def make() -> Citation:
+        violation = session.get(Violation, violation_id)
+        if violation is None:
+            raise LookupError(f"no violation {violation_id}")
+        return Citation(
+            id=citation_id or uuid.uuid4().hex,
+            violation_id=violation_id,
+            camera_id=violation.camera_id,
+            status=Status.DETECTED,
+            plate_text=plate_text,
+            plate_confidence=plate_confidence,
+            person_id=person_id,
+            face_score=face_score,
+        )
+
+    citation, created = insert_once(session, lambda: _by_violation(session, violation_id), make)
+    if not created:
+        return citation
     _record(session, citation, None, actor, None)
     return transition(session, citation.id, Status.PENDING_REVIEW, actor)
 

@@ -10,30 +10,20 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pipeline.events import ViolationDetected
 from pipeline.store.models import Camera, FaceEmbedding, Person, Role, User, Vehicle, Violation
+from pipeline.store.rows import insert_once
 
 
 def put_camera(session: Session, camera_id: str, name: str, location: str | None = None) -> Camera:
-    """Insert or update a camera, so start-up can sync the configured cameras every time.
-
-    Workers start together and all sync the same cameras: the loser of an insert race
-    updates the winner's row instead of failing.
-    """
-    camera = session.get(Camera, camera_id)
-    if camera is None:
-        try:
-            with session.begin_nested():
-                camera = Camera(id=camera_id, name=name, location=location)
-                session.add(camera)
-            return camera
-        except IntegrityError:
-            camera = session.get(Camera, camera_id)
-            if camera is None:
-                raise
+    """Insert or update a camera, so start-up can sync the configured cameras every time."""
+    camera, _ = insert_once(
+        session,
+        lambda: session.get(Camera, camera_id),
+        lambda: Camera(id=camera_id, name=name, location=location),
+    )
     camera.name = name
     camera.location = location
     return camera
@@ -121,6 +111,17 @@ def add_user(session: Session, name: str, password_hash: str, role: Role | str) 
     session.add(user)
     session.flush()
     return user
+
+
+def ensure_user(
+    session: Session, name: str, password_hash: str, role: Role | str
+) -> tuple[User, bool]:
+    """The user `name`, added with these settings if missing; True when this call added it."""
+    return insert_once(
+        session,
+        lambda: get_user(session, name),
+        lambda: User(name=name, password_hash=password_hash, role=Role(role)),
+    )
 
 
 def get_user(session: Session, name: str) -> User | None:

@@ -50,6 +50,7 @@ from pipeline.store.registry import (
     add_person,
     add_user,
     add_vehicle,
+    ensure_user,
     face_gallery,
     get_person,
     get_user,
@@ -298,6 +299,18 @@ def test_workers_syncing_one_camera_at_once_both_succeed(store: Store) -> None:
     with store.session() as session:
         camera = session.get(Camera, "cam-race")
         assert camera is not None and camera.name == "From worker B"
+
+
+def test_workers_ensuring_one_user_at_once_both_succeed(store: Store) -> None:
+    def first(session: Session) -> bool:
+        _, created = ensure_user(session, "policy", "!", Role.REVIEWER)
+        session.flush()
+        return created
+
+    created_first, second = _race(
+        store, first, lambda s: ensure_user(s, "policy", "!", Role.REVIEWER)[1]
+    )
+    assert (created_first, second) == (True, False)
 
 
 def test_people_vehicles_faces(store: Store) -> None:
