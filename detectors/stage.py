@@ -7,6 +7,7 @@ the rest of the system goes out as events on the bus, with evidence referenced b
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,9 +22,9 @@ from detectors.rules import (
     jaywalk,
     red_light,
 )
-from detectors.signals import PhaseState
+from detectors.signals import PhaseSource
 from detectors.sources import Frame
-from detectors.tracking import Tracker
+from detectors.tracking import TrackedObject, Tracker
 from pipeline.config import CameraConfig, RulesConfig
 from pipeline.events import EvidenceRef, SignalSnapshot, ViolationDetected, derived_id
 
@@ -32,6 +33,29 @@ log = logging.getLogger(__name__)
 # Longer than any tracker keeps a lost id, so a forgotten id never comes back.
 FORGET_AFTER_S = 30.0
 VEHICLE_CLASSES = {"car", "motorcycle", "bus", "truck", "bicycle"}
+TWO_WHEELERS = {"motorcycle", "bicycle"}
+RIDING_OVERLAP = 0.25
+"""Share of a person's box covered by a two-wheeler's box in a frame where they ride it."""
+
+
+def riding(person: tuple[float, ...], others: Iterable[TrackedObject]) -> bool:
+    """Whether a person box sits on a two-wheeler in the same frame.
+
+    Detectors report a rider as a person over a motorcycle; the rider is traffic, and must never
+    be judged as a pedestrian stepping onto the carriageway.
+    """
+    px1, py1, px2, py2 = person
+    area = max(px2 - px1, 0.0) * max(py2 - py1, 0.0)
+    if area <= 0:
+        return False
+    for obj in others:
+        if obj.object_class not in TWO_WHEELERS:
+            continue
+        bx1, by1, bx2, by2 = obj.box
+        overlap = max(min(px2, bx2) - max(px1, bx1), 0.0) * max(min(py2, by2) - max(py1, by1), 0.0)
+        if overlap >= RIDING_OVERLAP * area:
+            return True
+    return False
 
 
 def violation_id(camera_id: str, kind: str, track_id: int, captured_at: datetime) -> str:
@@ -52,7 +76,7 @@ class DetectStage:
         camera: CameraConfig,
         rules: RulesConfig,
         tracker: Tracker,
-        phase_at: Callable[[str, float], PhaseState],
+        signals: PhaseSource,
         recorder: EvidenceRecorder,
         publish: Callable[[ViolationDetected], None],
         stream_start: datetime,
@@ -60,12 +84,14 @@ class DetectStage:
         self.camera = camera
         self.rules = rules
         self.tracker = tracker
-        self.phase_at = phase_at
+        self.signals = signals
         self.recorder = recorder
         self.publish = publish
         self.stream_start = stream_start
         self.tracks: dict[int, list[TrackPoint]] = {}
         self.classes: dict[int, str] = {}
+        self.ridden: Counter[int] = Counter()
+        """Frames in which a person track was seen on a two-wheeler."""
         self.decided: set[tuple[int, str]] = set()
         self.pending: dict[str, dict[str, Any]] = {}
         self.stats = StageStats()
@@ -79,10 +105,13 @@ class DetectStage:
 
     def _on_frame(self, frame: Frame) -> None:
         self.stats.frames += 1
+        self.signals.update(frame)
         seen = self.tracker.update(frame)
         for obj in seen:
             self.tracks.setdefault(obj.track_id, []).append(TrackPoint(frame.t, obj.box))
             self.classes[obj.track_id] = obj.object_class
+            if obj.object_class == "person" and riding(obj.box, seen):
+                self.ridden[obj.track_id] += 1
         for package in self.recorder.add_frame(frame):
             self._emit(package)
         # A track without a new point cannot change any rule's outcome: judge only those seen.
@@ -92,14 +121,14 @@ class DetectStage:
                 continue
             if obj.object_class in VEHICLE_CLASSES:
                 self._evaluate_red_light(obj.track_id, points)
-            elif obj.object_class == "person":
+            elif obj.object_class == "person" and 2 * self.ridden[obj.track_id] < len(points):
                 self._evaluate_jaywalk(obj.track_id, points)
         self._forget_tracks_unseen_since(frame.t - FORGET_AFTER_S)
 
     def _forget_tracks_unseen_since(self, cutoff_s: float) -> None:
         """Bound memory on a stream that never ends; open cases keep their own reference."""
         for track_id in [k for k, pts in self.tracks.items() if pts[-1].t < cutoff_s]:
-            del self.tracks[track_id], self.classes[track_id]
+            del self.tracks[track_id], self.classes[track_id], self.ridden[track_id]
             self.decided = {d for d in self.decided if d[0] != track_id}
 
     def _decide(self, track_id: int, rule_key: str, result: object) -> bool:
@@ -124,7 +153,11 @@ class DetectStage:
                 continue
             for entry in (e for e in geo.entry_lines if e.stop_line == stop.id):
                 found = red_light(
-                    points, stop, entry, lambda t, a=stop.approach: self.phase_at(a, t), rule
+                    points,
+                    stop,
+                    entry,
+                    lambda t, a=stop.approach: self.signals.phase_at(a, t),
+                    rule,
                 )
                 if self._decide(track_id, stop.id, found):
                     assert isinstance(found, RedLightFinding)
@@ -135,7 +168,9 @@ class DetectStage:
         geo = self.camera.geometry
         if not self.rules.jaywalk.enabled or (track_id, "jaywalk") in self.decided:
             return
-        found = jaywalk(points, geo.carriageways, geo.crosswalks, self.phase_at, self.rules.jaywalk)
+        found = jaywalk(
+            points, geo.carriageways, geo.crosswalks, self.signals.phase_at, self.rules.jaywalk
+        )
         if self._decide(track_id, "jaywalk", found):
             assert isinstance(found, JaywalkFinding)
             self._open_jaywalk_case(track_id, points, found)

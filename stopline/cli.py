@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +19,7 @@ import typer
 from rich.console import Console
 
 from pipeline.config import ConfigError, StoplineConfig, load_config
+from pipeline.events import ViolationDetected
 
 app = typer.Typer(
     help="stopline: red-light and jaywalk enforcement, from camera to reviewed citation.",
@@ -24,11 +29,19 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Validate deployment config files.", no_args_is_help=True)
 evidence_app = typer.Typer(help="Check evidence packages.", no_args_is_help=True)
+models_app = typer.Typer(help="Prepare detector models.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(models_app, name="models")
 
 out = Console()
 err = Console(stderr=True)
+
+
+class ExportFormat(StrEnum):
+    onnx = "onnx"
+    openvino = "openvino"
+
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Deployment YAML file")]
 
@@ -40,6 +53,17 @@ def _load(path: Path) -> StoplineConfig:
         for problem in exc.problems:
             err.print(f"{exc.source}: {problem}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+
+
+@contextmanager
+def _plain_errors() -> Iterator[None]:
+    """A source that cannot be read or a model that cannot be loaded is the user's to fix:
+    one line, exit 1, no traceback."""
+    try:
+        yield
+    except (OSError, RuntimeError, ValueError) as exc:
+        err.print(f"stopline: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 def _logging(verbose: bool) -> None:
@@ -120,12 +144,12 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage")] = False,
 ) -> None:
     """Run every stage in this process until the camera sources end (Ctrl-C stops)."""
-    from stopline.wiring import Pipeline
+    from stopline.wiring import Pipeline, stop_on_signals
 
     _logging(verbose)
     cfg = _load(config)
-    with Pipeline(cfg, base_dir=Path.cwd()) as pipeline:
-        summary = pipeline.run_all(progress=out)
+    with _plain_errors(), Pipeline(cfg, base_dir=Path.cwd()) as pipeline:
+        summary = pipeline.run_all(progress=out, stop=stop_on_signals())
     summary.print(out)
 
 
@@ -136,15 +160,106 @@ def worker(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each message")] = False,
 ) -> None:
     """Run one stage as its own process (normally against Kafka and PostgreSQL)."""
-    from stopline.wiring import STAGES, Pipeline
+    from stopline.wiring import STAGES, Pipeline, stop_on_signals
 
     _logging(verbose)
     if stage not in STAGES:
         err.print(f"unknown stage {stage!r}; expected one of: {', '.join(STAGES)}", markup=False)
         raise typer.Exit(2)
     cfg = _load(config)
-    with Pipeline(cfg, base_dir=Path.cwd()) as pipeline:
-        pipeline.run_worker(stage)
+    with _plain_errors(), Pipeline(cfg, base_dir=Path.cwd()) as pipeline:
+        pipeline.run_worker(stage, stop_on_signals())
+
+
+@app.command()
+def detect(
+    source: Annotated[
+        str, typer.Argument(help="Video file, image folder, or rtsp:// or http:// URL")
+    ],
+    config: ConfigOption,
+    camera: Annotated[
+        str | None,
+        typer.Option(help="Camera whose geometry and signals apply; needed if there are several"),
+    ] = None,
+    json_lines: Annotated[
+        bool, typer.Option("--json", help="One ViolationDetected JSON line per violation")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage")] = False,
+) -> None:
+    """Run the detect stage alone on SOURCE: violations to stdout, a summary to stderr.
+
+    Evidence goes to the config's evidence store; nothing is published and no citation is made.
+    """
+    from stopline.wiring import Pipeline, stop_on_signals
+
+    _logging(verbose)
+    cfg = _load(config)
+    ids = [c.id for c in cfg.cameras]
+    if camera is None and len(ids) > 1:
+        err.print(f"{config}: several cameras; choose one with --camera: {', '.join(ids)}")
+        raise typer.Exit(2)
+    chosen = next((c for c in cfg.cameras if c.id == (camera or ids[0])), None)
+    if chosen is None:
+        err.print(f"{config}: no camera {camera!r}; cameras: {', '.join(ids)}", markup=False)
+        raise typer.Exit(2)
+    cfg = cfg.model_copy(update={"cameras": [chosen.model_copy(update={"source": source})]})
+
+    def emit(event: ViolationDetected) -> None:
+        if json_lines:
+            print(event.model_dump_json(), flush=True)
+        else:
+            signal = event.signal.phase if event.signal else "no signal"
+            out.print(
+                f"{event.occurred_at:%H:%M:%S.%f}"[:-3]
+                + f"  {event.kind}  track {event.track_id} ({event.object_class}, {signal}, "
+                f"{event.speed_px_s:.0f} px/s)  manifest {event.manifest_sha256[:12]}",
+                markup=False,
+                highlight=False,
+            )
+
+    started = time.monotonic()
+    with _plain_errors(), Pipeline(cfg, base_dir=Path.cwd()) as pipeline:
+        (run,) = pipeline.detect_all(stop_on_signals(), publish=emit)
+    elapsed = time.monotonic() - started
+    source_stats, stage_stats = run.source_stats, run.stage.stats
+    err.print(
+        f"{source}: {source_stats.analysed} frames analysed in {elapsed:.1f} s "
+        f"({source_stats.analysed / max(elapsed, 1e-9):.1f} fps), {source_stats.dropped} dropped, "
+        f"{source_stats.corrupt} corrupt; {stage_stats.violations} violation(s), "
+        f"{len(stage_stats.suppressed)} suppressed (signal); evidence in "
+        f"{cfg.storage.evidence_dir}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    for note in stage_stats.suppressed:
+        err.print(f"  suppressed: {note}", markup=False, highlight=False, soft_wrap=True)
+
+
+@models_app.command("export")
+def models_export(
+    model: Annotated[Path, typer.Argument(help="Ultralytics .pt model file")],
+    export_format: Annotated[
+        ExportFormat, typer.Option("--format", help="onnx, or openvino (IR folder)")
+    ],
+    imgsz: Annotated[int, typer.Option(help="Square input side in pixels, a multiple of 32")] = 640,
+    end_to_end: Annotated[
+        bool, typer.Option(help="YOLO26: export the NMS-free head ([1, 300, 6] output)")
+    ] = False,
+) -> None:
+    """Export a YOLO .pt for the yolo-openvino / yolo-onnxruntime backends (needs the
+    `ultralytics` extra); prints the exported path to put in `detector.model_path`."""
+    from detectors.objects import export_model
+
+    if not model.is_file():
+        err.print(f"{model}: no such file", markup=False)
+        raise typer.Exit(2)
+    if imgsz % 32:
+        err.print(f"--imgsz {imgsz}: expected a multiple of 32", markup=False)
+        raise typer.Exit(2)
+    with _plain_errors():
+        path = export_model(model, export_format.value, input_size_px=imgsz, end_to_end=end_to_end)
+    print(path)
 
 
 def main() -> None:

@@ -12,26 +12,28 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property, partial
 from pathlib import Path
 from types import TracebackType
 
 import cv2
 from rich.console import Console
-from rich.progress import Progress, TaskID
+from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
 
 from detectors.evidence import EvidenceRecorder
 from detectors.identify import IdentifyStage
-from detectors.signals import UNKNOWN, FixedPlan, PhaseState
-from detectors.sources import Frame, SourceStats, open_source
-from detectors.stage import DetectStage
-from detectors.tracking import Tracker
+from detectors.objects import make_detector
+from detectors.signals import ControllerFeed, phase_source
+from detectors.sources import Frame, LiveStream, SourceStats, open_source
+from detectors.stage import DetectStage, StageStats
+from detectors.tracking import ByteTrackTracker, Tracker
 from pipeline.bus import DEAD_LETTER_TOPIC, Consumer, make_bus
 from pipeline.config import CameraConfig, StoplineConfig
-from pipeline.events import VIOLATIONS, VIOLATIONS_IDENTIFIED, Event, ViolationDetected
+from pipeline.events import SIGNALS, VIOLATIONS, VIOLATIONS_IDENTIFIED, Event, ViolationDetected
 from pipeline.evidence import EvidenceStore, load_or_create_key
-from pipeline.store import open_store
+from pipeline.store import Store, open_store
 from pipeline.store.models import Citation
 from pipeline.store.registry import put_camera
 from review.policy import AutoReviewer
@@ -50,31 +52,74 @@ def resolve_sqlite(url: str, base_dir: Path) -> str:
     return url
 
 
-def make_tracker(camera: CameraConfig, base_dir: Path) -> Tracker:
-    """The tracker for a camera.
+def make_tracker(camera: CameraConfig, config: StoplineConfig, base_dir: Path) -> Tracker:
+    """ByteTrack over the configured detector; one detector per camera, as each holds one
+    inference request.
 
-    Object detection with ByteTrack is issue 3; today only a source that ships its own ground
-    truth (`<source>.truth.json`, as the demo scene does) can be tracked, and anything else
-    stops with a plain error instead of running blind.
+    A source that ships its own ground truth (`<source>.truth.json`) is tracked from it instead.
     """
     truth = (base_dir / camera.source).with_suffix(".truth.json")
     if truth.is_file():
         return ScriptedTracker(truth)
-    raise RuntimeError(
-        f"camera {camera.id}: no object detector is available yet for {camera.source}; "
-        "only sources with a ground-truth track file can be processed in this version"
+    return ByteTrackTracker(
+        make_detector(config.detector),
+        frame_rate=camera.analysis_fps,
+        **config.tracking.model_dump(),
     )
 
 
-def phase_source(camera: CameraConfig) -> Callable[[str, float], PhaseState]:
-    """Phase lookup for a camera; sources not wired yet report `unknown`, which cites no one."""
-    if camera.signal.kind == "fixed_plan":
-        return FixedPlan(camera.signal).phase_at
+class CameraRun:
+    """One camera's source, signal source and detect stage, stoppable from another thread."""
 
-    def unknown(_approach: str, _t: float) -> PhaseState:
-        return UNKNOWN
+    def __init__(
+        self,
+        config: StoplineConfig,
+        camera: CameraConfig,
+        evidence: EvidenceStore,
+        publish: Callable[[ViolationDetected], None],
+        base_dir: Path,
+        start: datetime | None = None,
+    ) -> None:
+        self.camera = camera
+        self.start = start or datetime.now(UTC)
+        self.source_stats = SourceStats()
+        self.frames = open_source(
+            camera.source,
+            camera.analysis_fps,
+            self.start,
+            self.source_stats,
+            base_dir,
+            camera.stream,
+        )
+        self.signals = phase_source(camera, self.start, config.rules.red_light.min_amber_s)
+        self.stage = DetectStage(
+            camera=camera,
+            rules=config.rules,
+            tracker=make_tracker(camera, config, base_dir),
+            signals=self.signals,
+            recorder=EvidenceRecorder(evidence, camera.analysis_fps),
+            publish=publish,
+            stream_start=self.start,
+        )
+        self.length = _frame_count(base_dir / camera.source, camera.analysis_fps)
 
-    return unknown
+    def run(self, stop: threading.Event, advance: Callable[[], None] | None = None) -> StageStats:
+        """Process frames until the source ends or `stop` is set."""
+
+        def frames() -> Iterator[Frame]:
+            for frame in self.frames:
+                if stop.is_set():
+                    return
+                yield frame
+                if advance is not None:
+                    advance()
+
+        return self.stage.process(frames())
+
+    def close(self) -> None:
+        """Unblock a live stream's reader; files end by themselves."""
+        if isinstance(self.frames, LiveStream):
+            self.frames.close()
 
 
 @dataclass
@@ -85,6 +130,12 @@ class Summary:
     suppressed: list[str] = field(default_factory=list)
     citations: Counter[str] = field(default_factory=Counter)
     dead_letters: int = 0
+
+    def add(self, run: CameraRun) -> None:
+        self.frames += run.source_stats.analysed
+        self.corrupt_frames += run.source_stats.corrupt
+        self.violations += run.stage.stats.violations
+        self.suppressed += run.stage.stats.suppressed
 
     def print(self, console: Console) -> None:
         table = Table(title="stopline run", show_header=False)
@@ -99,88 +150,142 @@ class Summary:
 
 
 class Pipeline:
+    """Bus and evidence store for every stage; the database only once a stage needs it, so that
+    `stopline detect` runs the detector without touching the deployment's store."""
+
     def __init__(self, config: StoplineConfig, base_dir: Path) -> None:
         self.config = config
         self.base_dir = base_dir
         self.bus = make_bus(config.bus.kind, config.bus.bootstrap_servers, config.bus.client_id)
-        self.store = open_store(resolve_sqlite(config.storage.database_url, base_dir))
         key = load_or_create_key(base_dir / config.storage.signing_key_path)
         self.evidence = EvidenceStore(base_dir / config.storage.evidence_dir, key)
-        with self.store.session() as session:
-            for cam in config.cameras:
-                put_camera(session, cam.id, cam.id, cam.location)
-        self.identify = IdentifyStage(self.store, self.bus, config.identification)
-        self.reviewer = AutoReviewer(self.store, self.bus, config.review)
         self.dead_letters = 0
+
+    @cached_property
+    def store(self) -> Store:
+        store = open_store(resolve_sqlite(self.config.storage.database_url, self.base_dir))
+        with store.session() as session:
+            for cam in self.config.cameras:
+                put_camera(session, cam.id, cam.id, cam.location)
+        return store
 
     def __enter__(self) -> Pipeline:
         return self
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.bus.close()
-        self.store.close()
+        if "store" in self.__dict__:
+            self.store.close()
 
     def _consumer(self, stage: str) -> Consumer:
         attempts = self.config.bus.max_attempts
         if stage == "identify":
+            identify = IdentifyStage(self.store, self.bus, self.config.identification)
             return self.bus.subscribe(
-                VIOLATIONS, IdentifyStage.group, self.identify.handle, max_attempts=attempts
+                VIOLATIONS, IdentifyStage.group, identify.handle, max_attempts=attempts
             )
         if stage == "review-policy":
-            self.reviewer.ensure_user()
+            reviewer = AutoReviewer(self.store, self.bus, self.config.review)
+            reviewer.ensure_user()
             return self.bus.subscribe(
-                VIOLATIONS_IDENTIFIED,
-                AutoReviewer.group,
-                self.reviewer.handle,
-                max_attempts=attempts,
+                VIOLATIONS_IDENTIFIED, AutoReviewer.group, reviewer.handle, max_attempts=attempts
             )
         raise ValueError(f"stage {stage!r} does not consume")
 
-    def detect(
-        self, camera: CameraConfig, progress: Progress | None = None
-    ) -> tuple[SourceStats, DetectStage]:
-        stats = SourceStats()
-        start = datetime.now(UTC)
-        frames = open_source(camera.source, camera.analysis_fps, start, stats, self.base_dir)
-        stage = DetectStage(
-            camera=camera,
-            rules=self.config.rules,
-            tracker=make_tracker(camera, self.base_dir),
-            phase_at=phase_source(camera),
-            recorder=EvidenceRecorder(self.evidence, camera.analysis_fps),
-            publish=self._publish_violation,
-            stream_start=start,
-        )
-        if progress is not None:
-            total = _frame_count(self.base_dir / camera.source, camera.analysis_fps)
-            task = progress.add_task(f"camera {camera.id}", total=total)
-            frames = _advancing(frames, progress, task)
-        stage.process(frames)
-        return stats, stage
+    def detect_all(
+        self,
+        stop: threading.Event,
+        progress: Progress | None = None,
+        publish: Callable[[ViolationDetected], None] | None = None,
+        start: datetime | None = None,
+    ) -> list[CameraRun]:
+        """Every camera at once, one thread each, until their sources end or `stop` is set.
+
+        Live cameras never end by themselves: `stop` closes their streams. Violations go to the
+        bus unless `publish` takes them instead.
+        """
+        runs = [
+            CameraRun(
+                self.config,
+                camera,
+                self.evidence,
+                publish or self._publish_violation,
+                self.base_dir,
+                start,
+            )
+            for camera in self.config.cameras
+        ]
+        feeds = [self._signal_feed(r) for r in runs if isinstance(r.signals, ControllerFeed)]
+        errors: list[BaseException] = []
+
+        def work(run: CameraRun) -> None:
+            advance = None
+            if progress is not None:
+                task = progress.add_task(f"camera {run.camera.id}", total=run.length)
+                advance = partial(progress.advance, task)
+            try:
+                run.run(stop, advance)
+            except BaseException as exc:  # re-raised in the caller's thread
+                errors.append(exc)
+                stop.set()
+
+        threads = [threading.Thread(target=work, args=(r,), daemon=True) for r in runs]
+        for thread in threads:
+            thread.start()
+        try:
+            while any(t.is_alive() for t in threads):
+                if stop.wait(0.2):
+                    for run in runs:
+                        run.close()
+                    break
+            for thread in threads:
+                thread.join()
+        finally:
+            for consumer, feed_stop, thread in feeds:
+                feed_stop.set()
+                thread.join()
+                consumer.close()
+        if errors:
+            raise errors[0]
+        return runs
+
+    def _signal_feed(self, run: CameraRun) -> tuple[Consumer, threading.Event, threading.Thread]:
+        """Consume the signals topic into a camera's ControllerFeed, caught up before frames.
+
+        Each camera has its own group, so every camera sees every phase change.
+        """
+        assert isinstance(run.signals, ControllerFeed)
+        group = f"detect-signals-{run.camera.id}"
+        consumer = self.bus.subscribe(SIGNALS, group, run.signals.handle)
+        _drain([consumer])
+        stop = threading.Event()
+        thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+        thread.start()
+        return consumer, stop, thread
 
     def _publish_violation(self, event: ViolationDetected) -> None:
         self.bus.publish(VIOLATIONS, event.camera_id, event)
 
-    def run_all(self, progress: Console | None = None) -> Summary:
-        """Run every camera to the end of its source, then drain the downstream stages."""
+    def run_all(
+        self, progress: Console | None = None, stop: threading.Event | None = None
+    ) -> Summary:
+        """Run every camera until its source ends or `stop` is set, then drain the stages."""
+        stop = stop or threading.Event()
         consumers = [self._consumer(s) for s in ("identify", "review-policy")]
         dead = self.bus.subscribe(DEAD_LETTER_TOPIC, "run-summary", self._count_dead_letter)
         consumers.append(dead)
         summary = Summary()
-        stop = threading.Event()
-        threads = [threading.Thread(target=c.run, args=(stop,), daemon=True) for c in consumers]
+        consumers_stop = threading.Event()
+        threads = [
+            threading.Thread(target=c.run, args=(consumers_stop,), daemon=True) for c in consumers
+        ]
         for thread in threads:
             thread.start()
         try:
             with Progress(console=progress, disable=progress is None, transient=True) as bar:
-                for camera in self.config.cameras:
-                    stats, stage = self.detect(camera, bar)
-                    summary.frames += stats.analysed
-                    summary.corrupt_frames += stats.corrupt
-                    summary.violations += stage.stats.violations
-                    summary.suppressed += stage.stats.suppressed
+                runs = self.detect_all(stop, bar)
         finally:
-            stop.set()
+            consumers_stop.set()
             for thread in threads:
                 thread.join()
         try:
@@ -188,6 +293,8 @@ class Pipeline:
         finally:
             for consumer in consumers:
                 consumer.close()
+        for run in runs:
+            summary.add(run)
         summary.dead_letters = self.dead_letters
         with self.store.session() as session:
             rows = session.execute(select(Citation.status, func.count()).group_by(Citation.status))
@@ -197,20 +304,24 @@ class Pipeline:
     def _count_dead_letter(self, _event: Event) -> None:
         self.dead_letters += 1
 
-    def run_worker(self, stage: str) -> None:
-        """One stage until SIGINT/SIGTERM; detect runs its cameras to the end of their sources."""
+    def run_worker(self, stage: str, stop: threading.Event) -> None:
+        """One stage until `stop`; detect also ends when every camera's source has ended."""
         if stage == "detect":
-            for camera in self.config.cameras:
-                self.detect(camera)
+            self.detect_all(stop)
             return
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
         consumer = self._consumer(stage)
         try:
             consumer.run(stop)
         finally:
             consumer.close()
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGINT or SIGTERM, so a service stops between frames or messages."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
 
 
 def _drain(consumers: list[Consumer]) -> None:
@@ -230,9 +341,3 @@ def _frame_count(path: Path, analysis_fps: float) -> float | None:
     if frames <= 0 or fps <= 0:
         return None
     return frames / fps * min(analysis_fps, fps)
-
-
-def _advancing(frames: Iterator[Frame], progress: Progress, task: TaskID) -> Iterator[Frame]:
-    for frame in frames:
-        yield frame
-        progress.advance(task)

@@ -36,12 +36,13 @@ def test_run_command_processes_a_config(tmp_path: Path) -> None:
     assert list((tmp_path / "evidence" / "manifests").glob("*.json"))
 
 
-def test_run_without_a_detector_stops_with_a_plain_error(tmp_path: Path) -> None:
+def test_run_with_an_unreadable_source_stops_with_a_plain_error(tmp_path: Path) -> None:
     data = yaml.safe_load(DEMO_CONFIG.read_text())
     data["cameras"][0]["source"] = "some-other-video.mp4"
     config = tmp_path / "site.yaml"
     config.write_text(yaml.safe_dump(data))
-    (tmp_path / "some-other-video.mp4").write_bytes(b"")
+    (tmp_path / "some-other-video.mp4").write_bytes(b"not a video")
     result = stopline("run", "--config", str(config), cwd=tmp_path)
-    assert result.returncode != 0
-    assert "no object detector" in result.stderr
+    assert result.returncode == 1
+    assert "cannot open video" in result.stderr
+    assert "Traceback" not in result.stderr
