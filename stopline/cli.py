@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -55,6 +55,11 @@ def _load(path: Path) -> StoplineConfig:
         raise typer.Exit(2) from None
 
 
+def _fail(message: str, code: int) -> NoReturn:
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
 @contextmanager
 def _plain_errors() -> Iterator[None]:
     """A source that cannot be read or a model that cannot be loaded is the user's to fix:
@@ -62,8 +67,7 @@ def _plain_errors() -> Iterator[None]:
     try:
         yield
     except (OSError, RuntimeError, ValueError) as exc:
-        err.print(f"stopline: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        _fail(f"stopline: {exc}", 1)
 
 
 def _logging(verbose: bool) -> None:
@@ -107,13 +111,11 @@ def evidence_verify(
     from pipeline.evidence import EvidenceStore
 
     if not path.exists():
-        err.print(f"{path}: no such file or directory", markup=False)
-        raise typer.Exit(2)
+        _fail(f"{path}: no such file or directory", 2)
     root = path.parent.parent if path.is_file() else path
     reports = EvidenceStore(root).verify(path if path.is_file() else None, public_key)
     if not reports:
-        err.print(f"{path}: no manifests found", markup=False)
-        raise typer.Exit(1)
+        _fail(f"{path}: no manifests found", 1)
     bad = [r for r in reports if not r.ok]
     for report in bad:
         for problem in report.problems:
@@ -164,8 +166,7 @@ def worker(
 
     _logging(verbose)
     if stage not in STAGES:
-        err.print(f"unknown stage {stage!r}; expected one of: {', '.join(STAGES)}", markup=False)
-        raise typer.Exit(2)
+        _fail(f"unknown stage {stage!r}; expected one of: {', '.join(STAGES)}", 2)
     cfg = _load(config)
     with _plain_errors(), Pipeline(cfg, base_dir=Path.cwd()) as pipeline:
         pipeline.run_worker(stage, stop_on_signals())
@@ -196,12 +197,10 @@ def detect(
     cfg = _load(config)
     ids = [c.id for c in cfg.cameras]
     if camera is None and len(ids) > 1:
-        err.print(f"{config}: several cameras; choose one with --camera: {', '.join(ids)}")
-        raise typer.Exit(2)
+        _fail(f"{config}: several cameras; choose one with --camera: {', '.join(ids)}", 2)
     chosen = next((c for c in cfg.cameras if c.id == (camera or ids[0])), None)
     if chosen is None:
-        err.print(f"{config}: no camera {camera!r}; cameras: {', '.join(ids)}", markup=False)
-        raise typer.Exit(2)
+        _fail(f"{config}: no camera {camera!r}; cameras: {', '.join(ids)}", 2)
     cfg = cfg.model_copy(update={"cameras": [chosen.model_copy(update={"source": source})]})
 
     def emit(event: ViolationDetected) -> None:
@@ -252,11 +251,9 @@ def models_export(
     from detectors.objects import export_model
 
     if not model.is_file():
-        err.print(f"{model}: no such file", markup=False)
-        raise typer.Exit(2)
+        _fail(f"{model}: no such file", 2)
     if imgsz % 32:
-        err.print(f"--imgsz {imgsz}: expected a multiple of 32", markup=False)
-        raise typer.Exit(2)
+        _fail(f"--imgsz {imgsz}: expected a multiple of 32", 2)
     with _plain_errors():
         path = export_model(model, export_format.value, input_size_px=imgsz, end_to_end=end_to_end)
     print(path)

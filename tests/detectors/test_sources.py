@@ -5,10 +5,7 @@ import itertools
 import math
 import os
 import random
-import shutil
 import signal
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,8 +26,7 @@ from detectors.sources import (
     open_source,
     redact,
 )
-from tests.detectors.rtsp_relay import RtspRelay
-from tests.shared_data import DATA, need
+from tests.detectors.live_camera import RtspCamera, free_port, kill, serve_clip
 
 START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
@@ -64,8 +60,6 @@ def test_video_is_subsampled_to_the_analysis_rate(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- live streams
 
-CLIP = DATA / "video" / "y2.mp4"
-"""A real 450x360 H.264 clip at 25 fps with a key frame every 2.4 s."""
 FAST = StreamOptions(
     open_timeout_s=4.0,
     read_timeout_s=1.0,
@@ -75,56 +69,6 @@ FAST = StreamOptions(
 )
 WAIT_S = 20.0
 """Upper bound of any wait below; connecting takes about 3 s (probe plus the next key frame)."""
-
-
-def _ffmpeg() -> str:
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        pytest.fail(
-            "ffmpeg not found: the live-stream tests serve a real clip with it. Run the "
-            "project's test script (scripts/test.sh), which installs the Debian package `ffmpeg`."
-        )
-    need(CLIP)
-    return ffmpeg
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _serve(*output: str) -> subprocess.Popen[bytes]:
-    """ffmpeg playing the clip in a loop, in real time, to `output`."""
-    command = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1"]
-    command += ["-i", str(CLIP), "-an", "-c", "copy", *output]
-    return subprocess.Popen(command, stdin=subprocess.DEVNULL)
-
-
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    process.kill()
-    process.wait(timeout=10)
-
-
-class RtspCamera:
-    """A camera that can be unplugged and plugged in again on the same URL."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.url = f"rtsp://127.0.0.1:{self.port}/live"
-        self.relay: RtspRelay | None = None
-        self.ffmpeg: subprocess.Popen[bytes] | None = None
-
-    def plug_in(self) -> None:
-        self.relay = RtspRelay(self.port)
-        self.ffmpeg = _serve("-f", "rtsp", "-rtsp_transport", "tcp", self.url)
-
-    def unplug(self) -> None:
-        if self.ffmpeg is not None:
-            _kill(self.ffmpeg)
-        if self.relay is not None:
-            self.relay.stop()
-        self.ffmpeg = self.relay = None
 
 
 @pytest.fixture
@@ -248,8 +192,8 @@ def test_a_slow_consumer_gets_the_newest_frames_and_drops_are_counted(
 def test_http_stream_with_undecodable_frames_skips_and_counts_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    url = f"http://127.0.0.1:{_free_port()}/live.ts"
-    server = _serve("-f", "mpegts", "-listen", "1", url)
+    url = f"http://127.0.0.1:{free_port()}/live.ts"
+    server = serve_clip("-f", "mpegts", "-listen", "1", url)
     decoded = itertools.count()
     real_retrieve = sources._retrieve
 
@@ -261,7 +205,7 @@ def test_http_stream_with_undecodable_frames_skips_and_counts_them(
         with _live(url, 5.0) as stream:
             frames = Consumer(stream).wait_for(6)
     finally:
-        _kill(server)
+        kill(server)
     assert stream.health.corrupt >= 2
     assert stream.health.state is CameraState.LIVE
     _assert_ordered(frames, 5.0)
@@ -269,7 +213,7 @@ def test_http_stream_with_undecodable_frames_skips_and_counts_them(
 
 def test_unreachable_camera_backs_off_then_reports_down(caplog: pytest.LogCaptureFixture) -> None:
     options = StreamOptions(backoff_initial_s=0.05, backoff_max_s=0.2, down_after_s=0.5)
-    url = f"rtsp://admin:secret@127.0.0.1:{_free_port()}/live"
+    url = f"rtsp://admin:secret@127.0.0.1:{free_port()}/live"
     with _live(url, 5.0, options=options) as stream:
         _wait_until(lambda: stream.health.state is CameraState.DOWN, "down")
     health = stream.health
