@@ -35,6 +35,7 @@ class RedLightFinding:
     crossed_entry_s: float
     phase: PhaseState
     time_into_red_s: float
+    """Exact, or a lower bound when `phase.onset_s` is None (red began before it was seen)."""
     speed_px_s: float
 
 
@@ -137,10 +138,19 @@ def red_light(
         return None
     into_red = phase.time_in_phase(crossed)
     if into_red is None:
-        return Suppressed(stop_line.id, crossed, "red onset not observed")
-    if into_red < rule.grace_s:
+        # Red began before the source saw it: only a lower bound of time into red is known and
+        # the amber was never measured. Cite only after red held so long that even no amber at
+        # all would have left the driver the minimum amber plus the grace period to stop.
+        seen_s = None if phase.seen_since_s is None else crossed - phase.seen_since_s
+        if seen_s is None or seen_s < rule.grace_s + rule.min_amber_s:
+            shown = "never" if seen_s is None else f"only {seen_s:.2f} s"
+            return Suppressed(
+                stop_line.id, crossed, f"red onset not observed and red seen for {shown}"
+            )
+        into_red = seen_s
+    elif into_red < rule.grace_s:
         return None
-    if phase.amber_s is None or phase.amber_s < rule.min_amber_s:
+    elif phase.amber_s is None or phase.amber_s < rule.min_amber_s:
         return Suppressed(stop_line.id, crossed, f"amber {phase.amber_s} s below minimum")
     entered = first_crossing(track, entry_line.points, stop_line.direction, after_s=crossed)
     if entered is None:

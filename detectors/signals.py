@@ -39,6 +39,9 @@ class PhaseState:
     """Stream time the current phase began; None when not known (e.g. first seen mid-phase)."""
     amber_s: float | None
     """Measured length of the amber that preceded the current red; None when not measured."""
+    seen_since_s: float | None = None
+    """When the onset is unknown: the phase has held at least since this stream time (the
+    source first reported it then), so time in phase is at least `t - seen_since_s`."""
 
     def time_in_phase(self, t: float) -> float | None:
         return None if self.onset_s is None else t - self.onset_s
@@ -164,7 +167,7 @@ class PhaseTimeline:
                 return
             self._holding = False
             log.warning("%s: stable again at %.2f s (%s, onset not trusted)", self.label, t, phase)
-            self._append(t, PhaseState(phase, None, None))
+            self._append(t, PhaseState(phase, None, None, seen_since_s=t))
         elif changed:
             self._begin(phase, onset_t, after_t)
 
@@ -210,7 +213,7 @@ class PhaseTimeline:
         if phase == "unknown" or prev.phase == "unknown":
             if phase == "unknown":
                 log.warning("%s: source reports phase unknown at %.2f s", self.label, onset_t)
-            self._append(onset_t, PhaseState(phase, None, None))
+            self._append(onset_t, PhaseState(phase, None, None, seen_since_s=onset_t))
             return
         amber_s = None
         if phase == "red":

@@ -58,6 +58,12 @@ def riding(person: tuple[float, ...], others: Iterable[TrackedObject]) -> bool:
     return False
 
 
+def _red_summary(found: RedLightFinding) -> str:
+    if found.phase.onset_s is None:
+        return f"RED >= {found.time_into_red_s:.2f}s (onset before view, amber not measured)"
+    return f"RED +{found.time_into_red_s:.2f}s (amber {found.phase.amber_s}s)"
+
+
 def violation_id(camera_id: str, kind: str, track_id: int, captured_at: datetime) -> str:
     """Deterministic, so re-processing the same stream yields the same id (idempotent store)."""
     return derived_id("violation", camera_id, kind, str(track_id), captured_at.isoformat())
@@ -193,7 +199,7 @@ class DetectStage:
             signal=signal,
             speed=found.speed_px_s,
             rule=found.stop_line_id,
-            summary=f"RED +{found.time_into_red_s:.2f}s (amber {found.phase.amber_s}s)",
+            summary=_red_summary(found),
             facts={
                 "stop_line": found.stop_line_id,
                 "crossed_stop_s": found.crossed_stop_s,

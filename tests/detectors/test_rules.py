@@ -83,6 +83,28 @@ def test_unknown_phase_and_short_amber_suppress() -> None:
     assert isinstance(unmeasured, Suppressed)
 
 
+@pytest.mark.parametrize(
+    ("seen_s", "cited"),
+    [(None, False), (0.5, False), (RULE.grace_s + RULE.min_amber_s - 0.01, False), (4.0, True)],
+)
+def test_red_seen_without_its_onset_needs_grace_plus_minimum_amber(
+    seen_s: float | None, cited: bool
+) -> None:
+    """A clip or a feed that starts mid-red: only a lower bound of time into red is known."""
+    track = moving_up(steady(160, 0), t0=RED_AT)
+    crossed = first_crossing(track, STOP.points, "up")
+    assert crossed is not None
+    since = None if seen_s is None else crossed - seen_s
+    found = red_light(
+        track, STOP, ENTRY, lambda t: PhaseState("red", None, None, seen_since_s=since), RULE
+    )
+    if cited:
+        assert isinstance(found, RedLightFinding)
+        assert found.time_into_red_s == pytest.approx(seen_s)
+    else:
+        assert isinstance(found, Suppressed) and "onset not observed" in found.reason
+
+
 def test_wrong_direction_and_outside_the_line_are_ignored() -> None:
     down = moving_up(steady(0, 160), t0=RED_AT + 2)
     assert red_light(down, STOP, ENTRY, red_since(RED_AT), RULE) is None

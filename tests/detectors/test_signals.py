@@ -114,6 +114,7 @@ def test_controller_feed_measures_amber_between_the_onsets(feed_on_bus) -> None:
     assert (amber.phase, amber.onset_s) == ("amber", 16.5)
     green = feed.phase_at("nb", 5.0)
     assert (green.phase, green.onset_s) == ("green", None), "first report: onset not seen"
+    assert green.seen_since_s == 0.0, "but it held at least since the first report"
     assert feed.phase_at("other", 21.5).phase == "unknown"
 
 
