@@ -220,16 +220,24 @@ def jaywalk(
     Only a continuous stay of `dwell_s` that also covered `min_distance_px` counts, so a person
     waiting at the kerb with their toes over the edge is not cited; the crosswalk signal is
     judged when the person stepped on, so someone caught mid-crossing by the change is not.
+    The step on must be seen: a person not yet seen on the pavement (outside every zone) is not
+    judged, because that is mostly a rider whose motorcycle the detector missed, riding along
+    the road and through the crosswalk, or someone who stepped out from behind a bus; neither
+    can be shown to have walked onto the road.
     """
     episode: tuple[str, float, XY, str, PhaseState | None] | None = None
+    seen_on_pavement = False
     for tp in track:
         foot = foot_point(tp.box)
         zone = next((c for c in crosswalks if inside(foot, c.polygon)), None)
         road = None if zone else next((c for c in carriageways if inside(foot, c.polygon)), None)
         if zone is None and road is None:
             episode = None
+            seen_on_pavement = True
             continue
         key = zone.id if zone is not None else road.id  # type: ignore[union-attr]
+        if not seen_on_pavement:
+            continue
         if episode is None or episode[0] != key:
             phase = None
             reason = "walked on the carriageway outside every crosswalk"

@@ -1,7 +1,7 @@
 """Tracked objects: what the rules see of a frame.
 
 The rules depend only on this small interface, so the tracker behind it (ByteTrack over a
-detector, or the demo's scripted scene) is swapped by wiring, not by editing the rules.
+detector, or a test's scripted one) is swapped by wiring, not by editing the rules.
 """
 
 from __future__ import annotations

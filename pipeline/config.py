@@ -120,7 +120,11 @@ class Geometry(Model):
     )
     crosswalks: list[Crosswalk] = Field(default_factory=list, description="Zebra crossings")
     carriageways: list[Zone] = Field(
-        default_factory=list, description="Road surface where pedestrians may not walk"
+        default_factory=list,
+        description=(
+            "Road surface where pedestrians may not walk; where the road leaves the view, take "
+            "the polygon past the image edge, so a person cut by the edge is still on the road"
+        ),
     )
     signal_heads: list[SignalHead] = Field(
         default_factory=list, description="Signal-head ROIs for the vision signal source"

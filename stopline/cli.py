@@ -133,7 +133,7 @@ def demo(
     ),
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage")] = False,
 ) -> None:
-    """Draw the demo intersection and process it end to end, offline."""
+    """Compose the demo intersection from packaged photos and run every stage on it, offline."""
     from stopline.demo.run import run_demo
 
     _logging(verbose)

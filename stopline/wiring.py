@@ -37,7 +37,6 @@ from pipeline.store import Store, open_store
 from pipeline.store.models import Citation
 from pipeline.store.registry import put_camera
 from review.policy import AutoReviewer
-from stopline.demo.scripted import ScriptedTracker
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +51,10 @@ def resolve_sqlite(url: str, base_dir: Path) -> str:
     return url
 
 
-def make_tracker(camera: CameraConfig, config: StoplineConfig, base_dir: Path) -> Tracker:
+def make_tracker(camera: CameraConfig, config: StoplineConfig) -> Tracker:
     """ByteTrack over the configured detector; one detector per camera, as each holds one
     inference request.
-
-    A source that ships its own ground truth (`<source>.truth.json`) is tracked from it instead.
     """
-    truth = (base_dir / camera.source).with_suffix(".truth.json")
-    if truth.is_file():
-        return ScriptedTracker(truth)
     return ByteTrackTracker(
         make_detector(config.detector),
         frame_rate=camera.analysis_fps,
@@ -95,7 +89,7 @@ class CameraRun:
         self.stage = DetectStage(
             camera=camera,
             rules=config.rules,
-            tracker=make_tracker(camera, config, base_dir),
+            tracker=make_tracker(camera, config),
             signals=self.signals,
             recorder=EvidenceRecorder(evidence, camera.analysis_fps),
             publish=publish,
@@ -204,7 +198,14 @@ class Pipeline:
         Live cameras never end by themselves: `stop` closes their streams. Violations go to the
         bus unless `publish` takes them instead.
         """
-        runs = [
+        return self.run_cameras(self.camera_runs(publish, start), stop, progress)
+
+    def camera_runs(
+        self,
+        publish: Callable[[ViolationDetected], None] | None = None,
+        start: datetime | None = None,
+    ) -> list[CameraRun]:
+        return [
             CameraRun(
                 self.config,
                 camera,
@@ -215,6 +216,10 @@ class Pipeline:
             )
             for camera in self.config.cameras
         ]
+
+    def run_cameras(
+        self, runs: list[CameraRun], stop: threading.Event, progress: Progress | None = None
+    ) -> list[CameraRun]:
         feeds = [self._signal_feed(r) for r in runs if isinstance(r.signals, ControllerFeed)]
         errors: list[BaseException] = []
 

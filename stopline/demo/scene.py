@@ -1,135 +1,363 @@
-"""The demo intersection, drawn by the project so the demo needs no network and no shared data.
+"""The demo intersection, composed from real photos that installed packages ship.
 
-One northbound approach with two lanes, a stop line, a zebra crossing, an entry line and a
-signal head that follows the demo config's fixed plan. Each vehicle moves along keyframes, and
-the scene writes its own ground truth, so the demo's outcome is known in advance:
-one car runs the red light; the others pass on green or amber, stop before the line, or stop
-just over it (which must not be cited).
+The demo must run real detection with no network and no shared data, so its road users are
+cut-outs of photos inside wheels the core install already has: scikit-image's motorcycle stereo
+pair, its astronaut and cameraman, and matplotlib's Grace Hopper; the road is its gravel and brick
+textures. One eastbound approach seen from the side: a stop line, an unsignalised zebra crossing
+just past it and a signal head that follows the demo config's fixed plan. Each road user moves
+along keyframes, so the scene knows in advance who offends and when (`EXPECTED`): one motorcycle
+runs the red light and one man walks onto the road off the crossing; the rest are compliant.
 """
 
 from __future__ import annotations
 
-import json
+import functools
+import importlib.resources
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import cv2
+import matplotlib
 import numpy as np
 
 from detectors.signals import FixedPlan
 from pipeline.config import CameraConfig
 
 WIDTH, HEIGHT, FPS, DURATION_S = 640, 360, 10.0, 30.0
-CAR_W, CAR_H = 60, 90
-LANE_X = {"A": 230, "B": 350}
-APPROACH = "northbound"
+APPROACH = "eastbound"
+FAR_KERB_Y, NEAR_KERB_Y = 135, 300
+"""The carriageway lies between the two kerbs; pavements above and below."""
+CENTRE_Y = 218
+"""Centre line; the eastbound lane is below it."""
+STOP_X = 300
+ZEBRA_X = (312, 372)
+SIGNAL_ROI = (596, 6, 36, 88)
+"""x, y, width, height of the signal head, as in configs/demo.yaml."""
+
+Point = tuple[int, int]
+Kind = Literal["red_light", "jaywalk"]
 
 
 @dataclass(frozen=True)
-class Vehicle:
-    track_id: int
-    lane: str
-    colour: tuple[int, int, int]
-    plate: str
-    keyframes: tuple[tuple[float, float], ...]
-    """(t seconds, y of the vehicle's front edge); held before the first and after the last."""
-    expected: str
+class Photo:
+    """A road user in a photo a package ships, with a rough outline that GrabCut refines."""
 
-    def front_y(self, t: float) -> float | None:
-        first, last = self.keyframes[0], self.keyframes[-1]
-        if t < first[0]:
-            return None
-        if t >= last[0]:
-            return last[1]
-        for (t0, y0), (t1, y1) in zip(self.keyframes, self.keyframes[1:], strict=False):
-            if t0 <= t < t1:
-                return y0 + (y1 - y0) * (t - t0) / (t1 - t0)
-        return None
+    package: Literal["skimage", "matplotlib"]
+    name: str
+    outline: tuple[Point, ...]
+    """Polygon around the subject in the photo's pixels."""
+    hue: int | None = None
+    """Repaint the saturated red paintwork to this OpenCV hue, so one photo gives two bikes."""
 
-    def box(self, t: float) -> tuple[float, float, float, float] | None:
-        y = self.front_y(t)
-        if y is None or y + CAR_H < 0 or y > HEIGHT:
-            return None
-        x = LANE_X[self.lane]
-        return (x, y, x + CAR_W, y + CAR_H)
+    def path(self) -> Path:
+        if self.package == "matplotlib":
+            return Path(matplotlib.get_data_path()) / "sample_data" / self.name
+        return _skimage_file(self.name)
 
 
-VEHICLES = (
-    Vehicle(1, "A", (40, 40, 200), "DEMO101", ((1.0, 370), (6.0, -100)), "passes on green"),
-    Vehicle(2, "B", (200, 120, 30), "DEMO202", ((9.5, 370), (14.5, -100)), "passes on amber"),
-    Vehicle(3, "A", (30, 160, 30), "DEMO303", ((12.0, 370), (15.0, 256), (30.0, 256)), "stops"),
-    Vehicle(4, "B", (20, 20, 20), "DEMO404", ((14.0, 370), (19.0, -100)), "runs the red light"),
-    Vehicle(
-        5, "B", (150, 40, 150), "DEMO505", ((20.0, 370), (23.0, 238), (30.0, 238)), "stops over"
+def _skimage_file(name: str) -> Path:
+    """A file scikit-image's wheel ships, read directly: `skimage.data` may fetch over the net."""
+    return Path(str(importlib.resources.files("skimage") / "data" / name))
+
+
+_BIKE_OUTLINE = (
+    *((92, 215), (100, 190), (150, 158), (200, 160), (300, 185), (340, 192), (400, 160)),
+    *((460, 150), (490, 135), (470, 110), (500, 93), (525, 95), (560, 112), (588, 122)),
+    *((588, 145), (565, 178), (548, 195), (562, 258), (612, 262), (648, 288), (684, 340)),
+    *((690, 400), (666, 442), (620, 454), (574, 442), (538, 410), (520, 380), (470, 362)),
+    *((420, 372), (350, 374), (300, 364), (270, 392), (230, 404), (180, 400), (143, 376)),
+    *((122, 336), (120, 290), (128, 256), (100, 242)),
+)
+RED_BIKE = Photo("skimage", "motorcycle_left.png", _BIKE_OUTLINE)
+BLUE_BIKE = Photo(
+    "skimage", "motorcycle_right.png", tuple((x - 45, y) for x, y in _BIKE_OUTLINE), hue=110
+)
+GREEN_BIKE = Photo("skimage", "motorcycle_left.png", _BIKE_OUTLINE, hue=65)
+CAMERAMAN = Photo(
+    "skimage",
+    "camera.png",
+    (
+        *((0, 235), (40, 150), (100, 108), (150, 78), (200, 60), (248, 78), (264, 110)),
+        *((266, 138), (322, 136), (332, 170), (326, 205), (316, 240), (288, 250), (262, 285)),
+        *((215, 345), (172, 410), (152, 470), (150, 511), (0, 511)),
+    ),
+)
+ASTRONAUT = Photo(
+    "skimage",
+    "astronaut.png",
+    (
+        *((225, 14), (276, 28), (300, 70), (302, 125), (306, 200), (300, 250), (332, 288)),
+        *((356, 318), (366, 345), (302, 362), (282, 420), (272, 511), (20, 511), (24, 380)),
+        *((34, 300), (60, 262), (100, 240), (114, 190), (150, 160), (154, 90), (170, 36)),
+    ),
+)
+GRACE_HOPPER = Photo(
+    "matplotlib",
+    "grace_hopper.jpg",
+    (
+        *((185, 38), (262, 22), (332, 44), (356, 86), (370, 140), (356, 202), (346, 280)),
+        *((332, 322), (420, 360), (490, 398), (511, 450), (511, 599), (30, 599), (30, 430)),
+        *((80, 370), (180, 330), (166, 290), (154, 220), (150, 140), (160, 80)),
     ),
 )
 
 
-def _draw_static(img: np.ndarray) -> None:
-    img[:] = (70, 110, 70)
-    cv2.rectangle(img, (200, 0), (440, HEIGHT), (90, 90, 90), -1)
-    cv2.rectangle(img, (0, 60), (WIDTH, 150), (90, 90, 90), -1)
-    for y in range(160, HEIGHT, 40):
-        cv2.line(img, (320, y), (320, y + 20), (230, 230, 230), 2)
-    for x in range(205, 440, 24):
-        cv2.rectangle(img, (x, 200), (x + 12, 240), (235, 235, 235), -1)
-    cv2.line(img, (200, 250), (440, 250), (255, 255, 255), 4)
-    cv2.rectangle(img, (470, 20), (500, 100), (25, 25, 25), -1)
+@dataclass(frozen=True)
+class RoadUser:
+    """One cut-out on a scripted path, and whether the pipeline should cite it."""
+
+    name: str
+    photo: Photo
+    is_vehicle: bool
+    height_px: float
+    """On screen: fixed for a vehicle in its lane; for a person at the near kerb (perspective)."""
+    path: tuple[tuple[float, float, float], ...]
+    """(t s, x, y) keyframes of the anchor: a vehicle's front wheel contact, a person's feet.
+    Absent before the first keyframe, held after the last."""
+    expected: Kind | None
+    role: str
+
+    def anchor(self, t: float) -> tuple[float, float] | None:
+        """Where the road user is at `t`, linearly between keyframes; None before it appears."""
+        if t < self.path[0][0]:
+            return None
+        for (t0, x0, y0), (t1, x1, y1) in zip(self.path, self.path[1:], strict=False):
+            if t0 <= t < t1:
+                f = (t - t0) / (t1 - t0)
+                return x0 + f * (x1 - x0), y0 + f * (y1 - y0)
+        _, x, y = self.path[-1]
+        return x, y
+
+    def first_time(self, reached: Callable[[float, float], bool]) -> float | None:
+        """When the anchor first satisfies `reached`, to 10 ms (the scene's own ground truth)."""
+        for step in range(int(DURATION_S * 100)):
+            at = self.anchor(step / 100)
+            if at is not None and reached(*at):
+                return step / 100
+        return None
+
+
+# Timed against configs/demo.yaml's plan (green 0-10 s, amber to 13.5 s, red to 30 s) and kept
+# apart in space and time where the SSD would otherwise merge two cut-outs into one box.
+ROAD_USERS = (
+    RoadUser(
+        name="blue motorcycle",
+        photo=BLUE_BIKE,
+        is_vehicle=True,
+        height_px=118,
+        path=((0.5, 40, 292), (6.0, 860, 292)),
+        expected=None,
+        role="passes the stop line on green",
+    ),
+    RoadUser(
+        name="red motorcycle",
+        photo=RED_BIKE,
+        is_vehicle=True,
+        height_px=118,
+        path=((13.3, 40, 292), (18.8, 860, 292)),
+        expected="red_light",
+        role="runs the red light",
+    ),
+    RoadUser(
+        name="green motorcycle",
+        photo=GREEN_BIKE,
+        is_vehicle=True,
+        height_px=118,
+        path=((17.5, 40, 292), (19.5, 230, 292), (21.0, 282, 292), (30.0, 282, 292)),
+        expected=None,
+        role="stops before the stop line on red",
+    ),
+    RoadUser(
+        name="Grace Hopper",
+        photo=GRACE_HOPPER,
+        is_vehicle=False,
+        height_px=130,
+        path=((0.0, 80, 128), (30.0, 80, 128)),
+        expected=None,
+        role="waits on the far pavement",
+    ),
+    RoadUser(
+        name="astronaut",
+        photo=ASTRONAUT,
+        is_vehicle=False,
+        height_px=135,
+        path=((19.0, 342, 356), (27.0, 342, 128), (30.0, 342, 128)),
+        expected=None,
+        role="crosses on the zebra crossing",
+    ),
+    RoadUser(
+        name="cameraman",
+        photo=CAMERAMAN,
+        is_vehicle=False,
+        height_px=140,
+        path=((20.0, 470, 356), (28.0, 450, 128), (30.0, 450, 128)),
+        expected="jaywalk",
+        role="walks onto the road off the crossing",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Offence:
+    """What the demo must cite: the run matches citations to these by kind and time, because
+    the tracker's ids are its own."""
+
+    kind: Kind
+    at_s: float
+    """When the offence starts: the stop line crossed, or the first step onto the road."""
+    who: str
+
+
+def _offence(user: RoadUser, kind: Kind) -> Offence:
+    """Derived from the path, so retiming a road user cannot leave the self-check stale."""
+    if kind == "red_light":
+        at = user.first_time(lambda x, _y: x >= STOP_X)
+    else:
+        at = user.first_time(lambda _x, y: y < NEAR_KERB_Y)
+    if at is None:
+        raise ValueError(f"the {user.name} never commits the scripted {kind}")
+    return Offence(kind, at, user.name)
+
+
+EXPECTED = tuple(_offence(u, u.expected) for u in ROAD_USERS if u.expected is not None)
+COMPLIANT = tuple(u for u in ROAD_USERS if u.expected is None)
+
+
+@functools.cache
+def _cutout(photo: Photo) -> tuple[np.ndarray, np.ndarray]:
+    """(BGR, alpha 0-1) of the subject, cropped to its outline; GrabCut keeps the garage,
+    flag or lawn seen between spokes and around shoulders out of the street."""
+    image = cv2.imread(str(photo.path()), cv2.IMREAD_COLOR)
+    if image is None:
+        raise RuntimeError(f"cannot read the demo photo {photo.path()}")
+    # Half size is still twice what the scene shows, and makes GrabCut four times faster.
+    image = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    outline = np.array(photo.outline, np.int32) // 2
+    rough = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(rough, [outline], 255)
+    kernel = np.ones((7, 7), np.uint8)
+    mask = np.full(image.shape[:2], cv2.GC_BGD, np.uint8)
+    mask[cv2.dilate(rough, kernel) > 0] = cv2.GC_PR_BGD
+    mask[rough > 0] = cv2.GC_PR_FGD
+    mask[cv2.erode(rough, kernel, iterations=2) > 0] = cv2.GC_FGD
+    models = (np.zeros((1, 65)), np.zeros((1, 65)))
+    cv2.grabCut(image, mask, None, *models, 4, cv2.GC_INIT_WITH_MASK)
+    keep = np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8) * 255
+    keep = cv2.morphologyEx(keep, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    alpha = cv2.GaussianBlur(keep, (5, 5), 0).astype(np.float32) / 255
+    if photo.hue is not None:
+        hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+        red = ((hsv[..., 0] < 12) | (hsv[..., 0] > 165)) & (hsv[..., 1] > 90)
+        hsv[..., 0][red] = photo.hue
+        image = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+    x, y, w, h = cv2.boundingRect(outline)
+    return image[y : y + h, x : x + w], alpha[y : y + h, x : x + w]
+
+
+def _texture(
+    name: str, size: tuple[int, int], mean: float, contrast: float, zoom: float
+) -> np.ndarray:
+    """A grey texture tiled to (w, h), its grain and brightness set to read as asphalt or paving."""
+    tile = cv2.imread(str(_skimage_file(name)), cv2.IMREAD_GRAYSCALE)
+    if tile is None:
+        raise RuntimeError(f"cannot read the demo texture {name}")
+    tile = cv2.resize(tile, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_AREA)
+    w, h = size
+    reps = (-(-h // tile.shape[0]), -(-w // tile.shape[1]))
+    grey = np.tile(tile, reps)[:h, :w].astype(np.float32)
+    grey = mean + (grey - grey.mean()) * contrast
+    return cv2.cvtColor(np.clip(grey, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+def _background() -> np.ndarray:
+    img = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
+    paving = _texture("brick.png", (WIDTH, HEIGHT), 165, 0.35, 0.6)
+    img[:] = (paving * np.array([0.92, 0.97, 1.0])).astype(np.uint8)  # warm paving slabs
+    img[FAR_KERB_Y:NEAR_KERB_Y] = _texture(
+        "gravel.png", (WIDTH, NEAR_KERB_Y - FAR_KERB_Y), 80, 0.15, 0.35
+    )
+    for y in (FAR_KERB_Y, NEAR_KERB_Y - 5):
+        img[y : y + 5] = (200, 200, 195)
+    white = (235, 235, 235)
+    for x in range(0, WIDTH, 48):
+        if not ZEBRA_X[0] - 30 <= x <= ZEBRA_X[1] + 20:  # no centre line across the crossing
+            cv2.rectangle(img, (x, CENTRE_Y - 2), (x + 24, CENTRE_Y + 1), white, -1)
+    cv2.rectangle(img, (STOP_X - 6, CENTRE_Y + 3), (STOP_X, NEAR_KERB_Y - 6), white, -1)
+    far_stop = ZEBRA_X[1] + 12
+    cv2.rectangle(img, (far_stop, FAR_KERB_Y + 6), (far_stop + 6, CENTRE_Y - 3), white, -1)
+    for y in range(FAR_KERB_Y + 9, NEAR_KERB_Y - 9, 16):
+        cv2.rectangle(img, (ZEBRA_X[0], y), (ZEBRA_X[1], y + 8), white, -1)
+    x, y, w, h = SIGNAL_ROI
+    cv2.rectangle(img, (x + w // 2 - 3, y + h), (x + w // 2 + 3, FAR_KERB_Y - 6), (60, 60, 60), -1)
+    cv2.rectangle(img, (x, y), (x + w, y + h), (20, 20, 20), -1)
+    return img
 
 
 def _draw_signal(img: np.ndarray, phase: str) -> None:
-    lamps = {"red": (485, 33), "amber": (485, 60), "green": (485, 87)}
-    lit = {"red": (0, 0, 255), "amber": (0, 190, 255), "green": (0, 220, 0)}
-    for name, centre in lamps.items():
-        colour = lit[name] if name == phase else (50, 50, 50)
-        cv2.circle(img, centre, 10, colour, -1)
+    x, y, w, h = SIGNAL_ROI
+    lit = {"red": (0, 0, 255), "amber": (0, 190, 255), "green": (80, 220, 0)}
+    for row, name in enumerate(lit):
+        centre = (x + w // 2, y + h * (2 * row + 1) // 6)
+        cv2.circle(img, centre, 10, lit[name] if name == phase else (55, 55, 55), -1)
 
 
-def _draw_vehicle(img: np.ndarray, v: Vehicle, box: tuple[float, float, float, float]) -> None:
-    x1, y1, x2, y2 = (round(c) for c in box)
-    cv2.rectangle(img, (x1, y1), (x2, y2), v.colour, -1)
-    cv2.rectangle(img, (x1 + 8, y1 + 12), (x2 - 8, y1 + 32), (200, 220, 230), -1)
-    cv2.rectangle(img, (x1 + 6, y2 - 18), (x2 - 6, y2 - 4), (245, 245, 245), -1)
-    cv2.putText(img, v.plate[-4:], (x1 + 10, y2 - 7), cv2.FONT_HERSHEY_PLAIN, 0.9, (0, 0, 0), 1)
+def _sprite(user: RoadUser, at: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The cut-out scaled for where it stands, and its top-left corner on screen."""
+    bgr, alpha = _cutout(user.photo)
+    x, y = at
+    height = user.height_px
+    if not user.is_vehicle:  # nearer the camera (lower on screen) looks bigger
+        height *= 0.85 + 0.15 * (y - FAR_KERB_Y) / (NEAR_KERB_Y - FAR_KERB_Y)
+    scale = height / bgr.shape[0]
+    size = (max(1, round(bgr.shape[1] * scale)), max(1, round(height)))
+    bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+    alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
+    left = round(x) - size[0] if user.is_vehicle else round(x - size[0] / 2)
+    return bgr, alpha, left, round(y) - size[1]
 
 
-def render(camera: CameraConfig, out_dir: Path) -> tuple[Path, Path]:
-    """Write the demo video and its ground truth; returns (video path, truth path)."""
+def _paste(img: np.ndarray, bgr: np.ndarray, alpha: np.ndarray, left: int, top: int) -> None:
+    h, w = alpha.shape
+    x0, y0, x1, y1 = max(left, 0), max(top, 0), min(left + w, WIDTH), min(top + h, HEIGHT)
+    if x0 >= x1 or y0 >= y1:
+        return
+    a = alpha[y0 - top : y1 - top, x0 - left : x1 - left, None]
+    src = bgr[y0 - top : y1 - top, x0 - left : x1 - left].astype(np.float32)
+    dst = img[y0:y1, x0:x1].astype(np.float32)
+    img[y0:y1, x0:x1] = (src * a + dst * (1 - a)).astype(np.uint8)
+
+
+def _draw_user(img: np.ndarray, user: RoadUser, at: tuple[float, float]) -> None:
+    """The cut-out over a soft ground shadow, so it stands on the street instead of floating."""
+    bgr, alpha, left, top = _sprite(user, at)
+    h, w = alpha.shape
+    shadow = np.zeros((h // 7 + 2, w), np.float32)
+    cv2.ellipse(shadow, (w // 2, h // 14 + 1), (w // 2, h // 14), 0, 0, 360, 0.4, -1)
+    black = np.zeros((*shadow.shape, 3), np.uint8)
+    _paste(img, black, cv2.GaussianBlur(shadow, (9, 9), 0), left, top + h - shadow.shape[0] // 2)
+    _paste(img, bgr, alpha, left, top)
+
+
+def render(camera: CameraConfig, out_dir: Path) -> Path:
+    """Write the 30 s demo video into `out_dir`; returns its path."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    video = out_dir / "demo-intersection.mp4"
-    truth = out_dir / "demo-intersection.truth.json"
+    video = out_dir / Path(camera.source).name
     plan = FixedPlan(camera.signal)
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (WIDTH, HEIGHT))
     if not writer.isOpened():
         raise RuntimeError(f"OpenCV cannot write {video}")
-    background = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
-    _draw_static(background)
-    frames: list[dict[str, object]] = []
+    background = _background()
     try:
         for i in range(int(DURATION_S * FPS)):
             t = i / FPS
             img = background.copy()
             _draw_signal(img, plan.phase_at(APPROACH, t).phase)
-            objects = []
-            for v in VEHICLES:
-                box = v.box(t)
-                if box is not None:
-                    _draw_vehicle(img, v, box)
-                    objects.append({"track_id": v.track_id, "class": "car", "box": box})
+            placed = [(u, at) for u in ROAD_USERS if (at := u.anchor(t)) is not None]
+            for user, at in sorted(placed, key=lambda p: p[1][1]):  # far ones first
+                _draw_user(img, user, at)
             writer.write(img)
-            frames.append({"frame": i, "t": t, "objects": objects})
     finally:
         writer.release()
-    truth.write_text(
-        json.dumps(
-            {
-                "fps": FPS,
-                "vehicles": [
-                    {"track_id": v.track_id, "plate": v.plate, "expected": v.expected}
-                    for v in VEHICLES
-                ],
-                "frames": frames,
-            }
-        )
-    )
-    return video, truth
+    return video

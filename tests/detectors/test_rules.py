@@ -202,6 +202,18 @@ def test_a_quick_step_out_and_back_is_not_cited() -> None:
     assert jaywalk(walker(feet), [ROAD], [ZEBRA], ped_phase("green"), JAY) is None
 
 
+def test_no_one_is_judged_before_being_seen_on_the_pavement() -> None:
+    """A rider whose motorcycle went undetected looks like a person on the road from the start."""
+    on_road = across(120, x0=120, x1=290)
+    assert jaywalk(walker(on_road), [ROAD], [], ped_phase("green"), JAY) is None
+    # Riding along the road through an open crosswalk and on: still never on the pavement.
+    along = [(200.0, 390 - 5 * i) for i in range(70)]
+    assert jaywalk(walker(along), [ROAD], [OPEN_ZEBRA], ped_phase("green"), JAY) is None
+    # The same walk seen from the pavement is cited.
+    found = jaywalk(walker([(60, 120), (80, 120), *on_road]), [ROAD], [], ped_phase("green"), JAY)
+    assert isinstance(found, JaywalkFinding)
+
+
 def test_caught_mid_crossing_by_the_change_is_not_cited() -> None:
     def changes(approach: str, t: float) -> PhaseState:
         return PhaseState("green", 0.0, None) if t < 1.0 else PhaseState("red", 1.0, 3.0)

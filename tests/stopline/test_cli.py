@@ -52,20 +52,40 @@ def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     result = stopline("demo", "--out", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "cited tracks [4]" in result.stdout
+    assert "the red motorcycle" in result.stdout and "the cameraman" in result.stdout
+    assert "missed" not in result.stdout
     return out
 
 
-def test_demo_cites_only_the_red_light_runner(demo_out: Path) -> None:
+def test_demo_cites_the_red_light_runner_and_the_jaywalker_only(demo_out: Path) -> None:
     summary = json.loads((demo_out / "summary.json").read_text())
-    [case] = summary["cases"]
-    assert case["track_id"] == 4 and case["kind"] == "red_light"
-    assert case["status"] == "approved" and case["decided_by"] == "demo-reviewer"
-    assert 1.5 < case["time_into_red_s"] < 2.0
-    roles = sorted(item["role"] for item in case["evidence"])
-    assert roles == ["clip", "crop:offender", "key_frame:entry_line", "key_frame:stop_line"]
+    assert summary["missed"] == [] and summary["unexpected_citations"] == []
+    red, walk = summary["cases"]
+    assert (red["kind"], red["who"], red["object_class"]) == (
+        "red_light",
+        "red motorcycle",
+        "motorcycle",
+    )
+    assert (walk["kind"], walk["who"], walk["object_class"]) == ("jaywalk", "cameraman", "person")
+    assert red["track_id"] != walk["track_id"]
+    for case in (red, walk):
+        assert case["status"] == "approved" and case["decided_by"] == "demo-reviewer"
+    assert 1.2 < red["time_into_red_s"] < 1.9  # the script has it cross 1.55 s into red
+    assert sorted(item["role"] for item in red["evidence"]) == [
+        "clip",
+        "crop:offender",
+        "key_frame:entry_line",
+        "key_frame:stop_line",
+    ]
+    assert sorted(item["role"] for item in walk["evidence"]) == [
+        "clip",
+        "crop:offender",
+        "key_frame:entered",
+        "key_frame:on_road",
+    ]
     assert summary["audit_chain_ok"] is True
-    assert (demo_out / "index.html").read_text().count("<img") == 3
+    assert (demo_out / "index.html").read_text().count("<img") == 6
+    assert not list(demo_out.rglob("*.truth.json"))
 
 
 def test_evidence_verify_passes_then_catches_tampering(demo_out: Path, tmp_path: Path) -> None:
@@ -73,9 +93,9 @@ def test_evidence_verify_passes_then_catches_tampering(demo_out: Path, tmp_path:
     shutil.copytree(demo_out / "evidence", evidence)
     ok = stopline("evidence", "verify", str(evidence))
     assert ok.returncode == 0, ok.stderr
-    assert "1/1 manifest(s) verified, 4 file(s)" in ok.stdout
+    assert "2/2 manifest(s) verified, 8 file(s)" in ok.stdout
 
-    [manifest] = (evidence / "manifests").glob("*.json")
+    manifest = sorted((evidence / "manifests").glob("*.json"))[0]
     single = stopline("evidence", "verify", str(manifest))
     assert single.returncode == 0, single.stderr
 

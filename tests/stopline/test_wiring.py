@@ -16,11 +16,11 @@ def test_garbage_on_a_topic_is_dead_lettered_and_the_run_goes_on(tmp_path: Path)
     cfg = load_config(DEMO_CONFIG)
     render(cfg.cameras[0], tmp_path)
     with Pipeline(cfg, base_dir=tmp_path) as pipeline:
-        pipeline.bus.publish_raw(VIOLATIONS, "demo-north", b"{not json")
+        pipeline.bus.publish_raw(VIOLATIONS, "demo-east", b"{not json")
         summary = pipeline.run_all()
     assert summary.dead_letters == 1
-    assert summary.violations == 1
-    assert summary.citations == {"approved": 1}
+    assert summary.violations == 2
+    assert summary.citations == {"approved": 2}
     assert summary.frames == 300
 
 

@@ -49,15 +49,16 @@ def test_workers_on_kafka_and_postgres(
             with engine.connect() as conn:
                 rows = conn.execute(
                     text(
-                        "SELECT c.status, c.decided_by, v.track_id FROM citations c "
-                        "JOIN violations v ON v.id = c.violation_id"
+                        "SELECT c.status, c.decided_by, v.kind FROM citations c "
+                        "JOIN violations v ON v.id = c.violation_id ORDER BY v.kind"
                     )
                 ).all()
-            if rows and rows[0].status == "approved":
+            if len(rows) == 2 and all(r.status == "approved" for r in rows):
                 break
             time.sleep(0.5)
-        assert [(r.status, r.decided_by, r.track_id) for r in rows] == [
-            ("approved", "demo-reviewer", 4)
+        assert [(r.status, r.decided_by, r.kind) for r in rows] == [
+            ("approved", "demo-reviewer", "jaywalk"),
+            ("approved", "demo-reviewer", "red_light"),
         ]
         with engine.connect() as conn:
             actions = conn.execute(text("SELECT action, actor FROM audit_log ORDER BY id")).all()

@@ -1,0 +1,198 @@
+"""Precision and recall of the detect stage on the real clips, against hand-written labels.
+
+Each clip has a config (`configs/clip-NAME.yaml`: geometry and signal source) and labels
+(`tests/detectors/clips/NAME.truth.yaml`: the offences a person judged from the frames, the
+notable road users who must not be cited, and what cannot be judged). The clip runs through the
+same `Pipeline.detect_all` as `stopline detect`, with the default detector and tracker.
+
+An event matches a labelled offence of its kind when the offence window (`t_start_s`..`t_end_s`,
+widened by --slack-s) holds the event time and the offender's track passes within --radius-px of
+the labelled position (`where_px` at `t_start_s`). Columns:
+- offences: labelled offences; events: violations the stage published;
+- TP: events matching an offence (one event per offence); FP: the other events;
+- FP compliant: false positives that match a labelled compliant road user (an innocent cited);
+- FN: labelled offences no event matched; suppressed: crossings the signal safeguards withheld;
+- precision = TP / events (1 when there are none), recall = TP / offences (n/a when none);
+- fps: frames analysed per second of wall time, detection and tracking included.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from benchmarks.common import argument_parser, num, print_table, run_benchmark
+from detectors.rules import TrackPoint
+from pipeline.config import load_config
+from pipeline.events import ViolationDetected
+from stopline.wiring import Pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELS = ROOT / "tests" / "detectors" / "clips"
+START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+COLUMNS = (
+    *("clip", "frames", "fps", "offences", "events", "TP", "FP", "FP compliant", "FN"),
+    *("suppressed", "precision", "recall"),
+)
+
+
+@dataclass(frozen=True)
+class Label:
+    kind: str
+    t_start_s: float
+    t_end_s: float
+    where_px: tuple[float, float]
+    note: str
+
+    @classmethod
+    def parse(cls, item: dict[str, Any]) -> Label:
+        x, y = item["where_px"]
+        return cls(item["kind"], item["t_start_s"], item["t_end_s"], (x, y), item.get("note", ""))
+
+
+@dataclass
+class Seen:
+    """One published event with the offender's track as the stage held it at publish time."""
+
+    event: ViolationDetected
+    t_s: float
+    track: list[TrackPoint]
+
+
+@dataclass
+class ClipResult:
+    name: str
+    frames: int
+    wall_s: float
+    offences: list[Label]
+    seen: list[Seen]
+    matched: dict[int, int] = field(default_factory=dict)
+    """Event index -> offence index."""
+    innocent: list[int] = field(default_factory=list)
+    suppressed: list[str] = field(default_factory=list)
+
+    @property
+    def row(self) -> list[str]:
+        tp, events, offences = len(self.matched), len(self.seen), len(self.offences)
+        precision = tp / events if events else 1.0
+        recall = num(tp / offences, 2) if offences else "n/a"
+        return [
+            self.name,
+            str(self.frames),
+            num(self.frames / self.wall_s),
+            str(offences),
+            str(events),
+            str(tp),
+            str(events - tp),
+            str(len(self.innocent)),
+            str(offences - tp),
+            str(len(self.suppressed)),
+            num(precision, 2),
+            recall,
+        ]
+
+
+def load_labels(name: str) -> dict[str, list[Label]]:
+    data = yaml.safe_load((LABELS / f"{name}.truth.yaml").read_text())
+    return {
+        part: [Label.parse(item) for item in data.get(part) or []]
+        for part in ("violations", "compliant", "unjudgeable")
+    }
+
+
+def _position(track: Sequence[TrackPoint], t: float) -> tuple[float, float]:
+    point = min(track, key=lambda p: abs(p.t - t))
+    x1, y1, x2, y2 = point.box
+    return (x1 + x2) / 2, (y1 + y2) / 2
+
+
+def matches(seen: Seen, label: Label, slack_s: float, radius_px: float) -> bool:
+    if seen.event.kind != label.kind:
+        return False
+    if not label.t_start_s - slack_s <= seen.t_s <= label.t_end_s + slack_s:
+        return False
+    x, y = _position(seen.track, label.t_start_s)
+    return math.dist((x, y), label.where_px) <= radius_px
+
+
+def evaluate(name: str, slack_s: float, radius_px: float) -> ClipResult:
+    config = load_config(ROOT / "configs" / f"clip-{name}.yaml")
+    labels = load_labels(name)
+    with tempfile.TemporaryDirectory(prefix=f"clip-{name}-") as folder:
+        # Paths in the config are relative to the repository; evidence goes to the temp folder.
+        storage = config.storage.model_copy(
+            update={
+                "evidence_dir": Path(folder) / "evidence",
+                "signing_key_path": Path(folder) / "key.pem",
+            }
+        )
+        config = config.model_copy(update={"storage": storage})
+        seen: list[Seen] = []
+
+        def collect(event: ViolationDetected) -> None:
+            track = run.stage.tracks.get(event.track_id, [])
+            t_s = (event.occurred_at - START).total_seconds()
+            seen.append(Seen(event, t_s, list(track)))
+
+        with Pipeline(config, base_dir=ROOT) as pipeline:
+            (run,) = pipeline.camera_runs(collect, START)
+            started = time.monotonic()
+            pipeline.run_cameras([run], threading.Event())
+            wall_s = time.monotonic() - started
+    result = ClipResult(name, run.source_stats.analysed, wall_s, labels["violations"], seen)
+    result.suppressed = list(run.stage.stats.suppressed)
+    for i, item in enumerate(seen):
+        for j, label in enumerate(labels["violations"]):
+            if j not in result.matched.values() and matches(item, label, slack_s, radius_px):
+                result.matched[i] = j
+                break
+        else:
+            if any(matches(item, c, slack_s, radius_px) for c in labels["compliant"]):
+                result.innocent.append(i)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argument_parser("benchmarks.clip_accuracy", __doc__)
+    names = sorted(p.name.removesuffix(".truth.yaml") for p in LABELS.glob("*.truth.yaml"))
+    parser.add_argument("--clips", default=",".join(names), help="comma-separated clip names")
+    parser.add_argument("--slack-s", type=float, default=1.0, help="seconds around a label")
+    parser.add_argument("--radius-px", type=float, default=80.0, help="pixels around a label")
+    args = parser.parse_args(argv)
+
+    def body() -> None:
+        results = [evaluate(n, args.slack_s, args.radius_px) for n in args.clips.split(",")]
+        print_table(
+            "detect stage on real clips (default SSD + ByteTrack)",
+            COLUMNS,
+            [r.row for r in results],
+        )
+        for result in results:
+            for i, item in enumerate(result.seen):
+                verdict = (
+                    "TP"
+                    if i in result.matched
+                    else ("FP compliant" if i in result.innocent else "FP")
+                )
+                e = item.event
+                print(
+                    f"{result.name}: {verdict} {e.kind} track {e.track_id} "
+                    f"({e.object_class}) at {item.t_s:.2f} s"
+                )
+            for note in result.suppressed:
+                print(f"{result.name}: suppressed {note}")
+
+    run_benchmark(body)
+
+
+if __name__ == "__main__":
+    main()
