@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipeline.events import ViolationDetected
+from stopline.demo.run import DEMO_CONFIG
 from tests.cli import ROOT, stopline
 
 
@@ -109,3 +111,19 @@ def test_evidence_verify_passes_then_catches_tampering(demo_out: Path, tmp_path:
     assert bad.returncode == 1
     assert "was altered" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_detect_prints_the_demo_violations_and_their_evidence_verifies(
+    demo_out: Path, tmp_path: Path
+) -> None:
+    """`stopline detect VIDEO --config FILE --json`, then `stopline evidence verify`, as a user
+    checking a camera's geometry would run them."""
+    video = demo_out / "demo-intersection.mp4"
+    result = stopline("detect", str(video), "--config", str(DEMO_CONFIG), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    events = [ViolationDetected.model_validate_json(line) for line in result.stdout.splitlines()]
+    assert sorted(e.kind for e in events) == ["jaywalk", "red_light"]
+    assert "300 frames analysed" in result.stderr and "2 violation(s)" in result.stderr
+    verify = stopline("evidence", "verify", str(tmp_path / "evidence"))
+    assert verify.returncode == 0, verify.stderr
+    assert "2/2 manifest(s) verified" in verify.stdout
