@@ -351,9 +351,11 @@ def converted_ssd_ir(cache_dir: Path) -> Path:
 
 
 def _compile_openvino(core: ov.Core, model: ov.Model, spec: DetectorSpec) -> ov.CompiledModel:
-    config: dict[str, str] = {"PERFORMANCE_HINT": "LATENCY"}
+    config: dict[str, str | int] = {"PERFORMANCE_HINT": "LATENCY"}
     if spec.openvino_precision == "f32":
         config["INFERENCE_PRECISION_HINT"] = "f32"
+    if spec.openvino_threads is not None:
+        config["INFERENCE_NUM_THREADS"] = spec.openvino_threads
     return core.compile_model(model, "CPU", config)
 
 

@@ -306,6 +306,16 @@ class DetectorSpec(Model):
         ),
     )
 
+    openvino_threads: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description=(
+            "OpenVINO backends only: CPU threads per inference; empty lets OpenVINO use every "
+            "core for each frame (lowest latency for one camera). 1 costs about 22 % less CPU "
+            "per frame when several cameras share the cores"
+        ),
+    )
     cache_dir: Path | None = Field(
         None,
         description=(
