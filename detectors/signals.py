@@ -244,16 +244,10 @@ class PhaseTimeline:
 class _LiveSource:
     """Per-approach timelines of one camera, created on first use."""
 
-    def __init__(
-        self,
-        camera_id: str,
-        stale_after_s: float,
-        flicker: FlickerPolicy,
-        min_amber_s: float | None,
-    ) -> None:
-        self.camera_id = camera_id
-        self._stale_after_s = stale_after_s
-        self._flicker = flicker
+    def __init__(self, camera: CameraConfig, min_amber_s: float | None) -> None:
+        self.camera_id = camera.id
+        self._stale_after_s = camera.signal.stale_after_s
+        self._flicker = camera.signal.flicker
         self._min_amber_s = min_amber_s
         self._timelines: dict[str, PhaseTimeline] = {}
 
@@ -296,8 +290,7 @@ class ControllerFeed(_LiveSource):
     ) -> None:
         if camera.signal.kind != "controller":
             raise ValueError("ControllerFeed needs a camera whose signal kind is controller")
-        signal = camera.signal
-        super().__init__(camera.id, signal.stale_after_s, signal.flicker, min_amber_s)
+        super().__init__(camera, min_amber_s)
         self.stream_start = stream_start
 
     def handle(self, event: Event) -> None:
@@ -412,8 +405,7 @@ class VisionSignal(_LiveSource):
     ) -> None:
         if camera.signal.kind != "vision" or not camera.geometry.signal_heads:
             raise ValueError("VisionSignal needs a vision signal source and signal_heads ROIs")
-        signal = camera.signal
-        super().__init__(camera.id, signal.stale_after_s, signal.flicker, min_amber_s)
+        super().__init__(camera, min_amber_s)
         self.colours = colours
         self._rois: dict[str, list[tuple[int, int, int, int]]] = {}
         for head in camera.geometry.signal_heads:

@@ -95,7 +95,6 @@ class CameraRun:
             publish=publish,
             stream_start=self.start,
         )
-        self.length = _frame_count(base_dir / camera.source, camera.analysis_fps)
 
     def run(self, stop: threading.Event, advance: Callable[[], None] | None = None) -> StageStats:
         """Process frames until the source ends or `stop` is set."""
@@ -226,7 +225,9 @@ class Pipeline:
         def work(run: CameraRun) -> None:
             advance = None
             if progress is not None:
-                task = progress.add_task(f"camera {run.camera.id}", total=run.length)
+                camera = run.camera
+                total = _frame_count(self.base_dir / camera.source, camera.analysis_fps)
+                task = progress.add_task(f"camera {camera.id}", total=total)
                 advance = partial(progress.advance, task)
             try:
                 run.run(stop, advance)
