@@ -3,7 +3,8 @@
 Each run gets a fresh folder, so no run reuses another's database or evidence. Per run:
 - render: composing the 30 s scene from photo cut-outs and encoding it to MP4 (demo-only
   work, kept apart);
-- setup: `Pipeline(...)`: migrating a new SQLite file, the signing key, the stages;
+- setup: `Pipeline(...)`: the bus and the signing key (the new SQLite file is migrated when the
+  first stage opens it, inside pipeline);
 - pipeline: `run_all`: decoding and analysing every frame, evidence (key frames, clip,
   signed manifest), then draining identify and the review policy; frames/s is over this part.
 A run whose citations differ in number from the scene's scripted offences is an error, not a
