@@ -118,6 +118,58 @@ def make_detector(spec: DetectorSpec, *, cache_dir: Path | None = None) -> Detec
             return _Ultralytics(spec, cache)
 
 
+_WINDOW_EDGE_PX = 2
+"""A window detection this close to a window side inside the frame is a cut-off part."""
+
+
+class ZoomedDetector(Detector):
+    """The whole frame plus fixed windows, each seen by the model on its own.
+
+    A model with a small input (SSD's 300 px) shrinks far road users below what it can find;
+    seen through a window they fill more of the input. Boxes cut by a window side are dropped
+    (the whole object is in the frame pass or another window), and the rest merge by
+    class-aware NMS, so one object stays one detection.
+    """
+
+    def __init__(
+        self, inner: Detector, windows: list[tuple[int, int, int, int]], nms_iou: float
+    ) -> None:
+        self.inner = inner
+        self.windows = windows
+        self.nms_iou = nms_iou
+        self.name = f"{inner.name}+{len(windows)} windows"
+
+    def detect(self, image_bgr: np.ndarray) -> list[Detection]:
+        height, width = image_bgr.shape[:2]
+        found = list(self.inner.detect(image_bgr))
+        for x, y, w, h in self.windows:
+            x2, y2 = min(x + w, width), min(y + h, height)
+            if x2 - x < 16 or y2 - y < 16:
+                continue
+            inner_sides = (x > 0, y > 0, x2 < width, y2 < height)
+            for d in self.inner.detect(image_bgr[y:y2, x:x2]):
+                cut = (
+                    (inner_sides[0] and d.x1 <= _WINDOW_EDGE_PX)
+                    or (inner_sides[1] and d.y1 <= _WINDOW_EDGE_PX)
+                    or (inner_sides[2] and d.x2 >= x2 - x - _WINDOW_EDGE_PX)
+                    or (inner_sides[3] and d.y2 >= y2 - y - _WINDOW_EDGE_PX)
+                )
+                if not cut:
+                    found.append(
+                        Detection(d.x1 + x, d.y1 + y, d.x2 + x, d.y2 + y, d.score, d.class_name)
+                    )
+        if not found:
+            return []
+        names = sorted({d.class_name for d in found})
+        kept = batched_nms(
+            np.array([d.box for d in found]),
+            np.array([d.score for d in found]),
+            np.array([names.index(d.class_name) for d in found]),
+            self.nms_iou,
+        )
+        return [found[i] for i in kept]
+
+
 def default_cache_dir() -> Path:
     """Where converted models and Ultralytics' settings live: `$XDG_CACHE_HOME/stopline`."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"

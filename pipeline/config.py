@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 Point = Annotated[
     tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]],
@@ -230,6 +230,24 @@ class CameraConfig(Model):
     stream: StreamOptions = Field(
         default_factory=StreamOptions, description="Live sources: timeouts and reconnect policy"
     )
+    zoom_windows_px: list[tuple[int, int, int, int]] = Field(
+        default_factory=list,
+        description=(
+            "Regions [x, y, width, height] that the detector also sees on their own, enlarged, "
+            "besides the whole frame: where far road users are too small for the model's input "
+            "(each window costs one more inference per analysed frame)"
+        ),
+    )
+
+    @field_validator("zoom_windows_px")
+    @classmethod
+    def _windows_have_area(
+        cls, windows: list[tuple[int, int, int, int]]
+    ) -> list[tuple[int, int, int, int]]:
+        for x, y, width, height in windows:
+            if x < 0 or y < 0 or width < 16 or height < 16:
+                raise ValueError(f"window {[x, y, width, height]} needs x, y >= 0 and sides >= 16")
+        return windows
 
 
 # ---------------------------------------------------------------- detection and tracking

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from detectors.evidence import EvidenceRecorder
 from detectors.identify import IdentifyStage
-from detectors.objects import make_detector
+from detectors.objects import ZoomedDetector, make_detector
 from detectors.signals import ControllerFeed, phase_source
 from detectors.sources import Frame, LiveStream, SourceStats, open_source
 from detectors.stage import DetectStage, StageStats
@@ -55,8 +55,11 @@ def make_tracker(camera: CameraConfig, config: StoplineConfig) -> Tracker:
     """ByteTrack over the configured detector; one detector per camera, as each holds one
     inference request.
     """
+    detector = make_detector(config.detector)
+    if camera.zoom_windows_px:
+        detector = ZoomedDetector(detector, camera.zoom_windows_px, config.detector.nms_iou)
     return ByteTrackTracker(
-        make_detector(config.detector),
+        detector,
         frame_rate=camera.analysis_fps,
         **config.tracking.model_dump(),
     )

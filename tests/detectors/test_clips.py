@@ -28,7 +28,8 @@ def test_no_compliant_road_user_is_cited(name: str) -> None:
 
 
 def test_detect_command_prints_events_and_a_summary(tmp_path: Path) -> None:
-    """`stopline detect` on y2 as a user runs it, with evidence kept in a folder of the test's."""
+    """`stopline detect` on y2 as a user runs it: the red-light car is cited and its evidence
+    verifies; evidence is kept in a folder of the test's."""
     clip = need(DATA / "video" / "y2.mp4")
     config = yaml.safe_load((ROOT / "configs" / "clip-y2.yaml").read_text())
     config["storage"] = {
@@ -39,7 +40,13 @@ def test_detect_command_prints_events_and_a_summary(tmp_path: Path) -> None:
     (tmp_path / "site.yaml").write_text(yaml.safe_dump(config))
     result = stopline("detect", str(clip), "--config", "site.yaml", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    for line in result.stdout.splitlines():
-        ViolationDetected.model_validate(json.loads(line))
+    events = [
+        ViolationDetected.model_validate(json.loads(line)) for line in result.stdout.splitlines()
+    ]
+    assert [event.kind for event in events] == ["red_light"]
+    assert events[0].object_class == "car"
     assert "117 frames analysed" in result.stderr
     assert not (tmp_path / "stopline.db").exists()
+    verified = stopline("evidence", "verify", "evidence", cwd=tmp_path)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "1/1 manifest(s) verified" in verified.stdout

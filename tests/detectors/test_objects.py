@@ -314,6 +314,52 @@ def test_ssd_backends_agree(ssd: dict[str, Detector]) -> None:
     assert confident >= 30 and matched / confident >= 0.95, f"{matched} of {confident} matched"
 
 
+class BrightBlobs(Detector):
+    """Finds white rectangles: a detector whose answer the test can predict exactly."""
+
+    name = "blobs"
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, ...]] = []
+
+    def detect(self, image_bgr: np.ndarray) -> list[Detection]:
+        self.seen.append(image_bgr.shape)
+        mask = (image_bgr.min(axis=2) > 200).astype(np.uint8)
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        boxes = [cv2.boundingRect(c) for c in contours]
+        return [Detection(x, y, x + w, y + h, 0.9, "car") for x, y, w, h in boxes]
+
+
+def test_zoom_windows_add_boxes_in_frame_pixels_once_and_drop_cut_ones() -> None:
+    frame = np.zeros((200, 300, 3), np.uint8)
+    frame[50:70, 40:80] = 255  # inside the window: found twice, kept once
+    frame[100:140, 150:190] = 255  # cut by the window's right side: the window's part is dropped
+    frame[180:200, 0:30] = 255  # on the frame edge, where the window side is the frame's own
+    inner = BrightBlobs()
+    found = objects.ZoomedDetector(inner, [(0, 20, 170, 180)], nms_iou=0.5).detect(frame)
+    assert inner.seen == [(200, 300, 3), (180, 170, 3)]
+    assert sorted(d.box for d in found) == [
+        (0, 180, 30, 200),
+        (40, 50, 80, 70),
+        (150, 100, 190, 140),
+    ]
+
+
+def test_a_zoom_window_finds_the_y2_car_that_the_whole_frame_misses(
+    ssd: dict[str, Detector],
+) -> None:
+    """6.4 s into y2 the red-light car crosses the zebra among walkers, ~56x31 px."""
+    video = cv2.VideoCapture(str(need(DATA / "video" / "y2.mp4")))
+    video.set(cv2.CAP_PROP_POS_FRAMES, 160)
+    ok, frame = video.read()
+    assert ok
+    car = (298, 150, 354, 181)
+    detector = ssd["ssd-openvino"]
+    zoomed = objects.ZoomedDetector(detector, [(200, 90, 250, 170)], nms_iou=0.45)
+    assert not [d for d in detector.detect(frame) if iou(d.box, car) > 0.5]
+    assert [d.class_name for d in zoomed.detect(frame) if iou(d.box, car) > 0.5] == ["car"]
+
+
 # ---------------------------------------------------------------- YOLO backends vs Ultralytics
 
 
