@@ -24,6 +24,10 @@ from pipeline.evidence import EvidenceStore, StoredFile
 
 BAR_PX = 40
 JPEG_QUALITY = 90
+TRACK_CROPS = 8
+"""Offender crops kept for identification: plates and faces are voted over several frames."""
+TRACK_CROP_QUALITY = 95
+"""Higher than the key frames': plate characters are a few pixels wide."""
 
 
 @dataclass
@@ -62,8 +66,8 @@ def _with_bar(frame: Frame, text: str, box: tuple[float, float, float, float] | 
     return np.vstack([img, bar])
 
 
-def _jpeg(img: np.ndarray) -> bytes:
-    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+def _jpeg(img: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise RuntimeError("JPEG encoding failed")
     return buf.tobytes()
@@ -138,14 +142,41 @@ class EvidenceRecorder:
         with_box = [f for f in frames if f.t in boxes]
         if with_box:
             best = max(with_box, key=lambda f: _area(boxes[f.t], f.image.shape))
-            x1, y1, x2, y2 = _clamp(boxes[best.t], best.image.shape)
-            crop = best.image[y1:y2, x1:x2]
-            files.append(self.store.put(_jpeg(crop), "crop:offender", "image/jpeg"))
+            files.append(self.store.put(_jpeg(_crop(best, boxes)), "crop:offender", "image/jpeg"))
+        track_crops = track_crop_frames(with_box, boxes, TRACK_CROPS)
+        files.extend(
+            self.store.put(_jpeg(_crop(f, boxes), TRACK_CROP_QUALITY), "crop:track", "image/jpeg")
+            for f in track_crops
+        )
         clip = _clip(map(render, frames), self.fps)
         files.append(self.store.put(clip, "clip", "video/mp4"))
-        facts = {**case.facts, "clip_start_s": frames[0].t, "clip_end_s": frames[-1].t}
+        facts = {
+            **case.facts,
+            "clip_start_s": frames[0].t,
+            "clip_end_s": frames[-1].t,
+            "track_crops": [
+                {"t": f.t, "box": [round(c, 1) for c in boxes[f.t]]} for f in track_crops
+            ],
+        }
         manifest = self.store.write_manifest(case.violation_id, files, facts)
         return Package(case.violation_id, files, manifest)
+
+
+def track_crop_frames(
+    frames: list[Frame], boxes: dict[float, tuple[float, float, float, float]], count: int
+) -> list[Frame]:
+    """The frames whose offender box is largest, at most `count`, in time order.
+
+    The largest boxes are where a plate or face has the most pixels; identification picks the
+    sharpest among them itself.
+    """
+    largest = sorted(frames, key=lambda f: _area(boxes[f.t], f.image.shape), reverse=True)
+    return sorted(largest[:count], key=lambda f: f.t)
+
+
+def _crop(frame: Frame, boxes: dict[float, tuple[float, float, float, float]]) -> np.ndarray:
+    x1, y1, x2, y2 = _clamp(boxes[frame.t], frame.image.shape)
+    return frame.image[y1:y2, x1:x2]
 
 
 def _clamp(box: tuple[float, float, float, float], shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -51,6 +51,15 @@ def resolve_sqlite(url: str, base_dir: Path) -> str:
     return url
 
 
+def deployment_store(config: StoplineConfig, base_dir: Path) -> Store:
+    """The configured store, migrated, with the configured cameras registered."""
+    store = open_store(resolve_sqlite(config.storage.database_url, base_dir))
+    with store.session() as session:
+        for cam in config.cameras:
+            put_camera(session, cam.id, cam.id, cam.location)
+    return store
+
+
 def make_tracker(camera: CameraConfig, config: StoplineConfig) -> Tracker:
     """ByteTrack over the configured detector; one detector per camera, as each holds one
     inference request.
@@ -159,11 +168,7 @@ class Pipeline:
 
     @cached_property
     def store(self) -> Store:
-        store = open_store(resolve_sqlite(self.config.storage.database_url, self.base_dir))
-        with store.session() as session:
-            for cam in self.config.cameras:
-                put_camera(session, cam.id, cam.id, cam.location)
-        return store
+        return deployment_store(self.config, self.base_dir)
 
     def __enter__(self) -> Pipeline:
         return self
@@ -176,7 +181,9 @@ class Pipeline:
     def _consumer(self, stage: str) -> Consumer:
         attempts = self.config.bus.max_attempts
         if stage == "identify":
-            identify = IdentifyStage(self.store, self.bus, self.config.identification)
+            identify = IdentifyStage(
+                self.store, self.bus, self.config.identification, self.evidence
+            )
             return self.bus.subscribe(
                 VIOLATIONS, IdentifyStage.group, identify.handle, max_attempts=attempts
             )

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -167,6 +168,7 @@ def create_citation(
     plate_confidence: float | None = None,
     person_id: str | None = None,
     face_score: float | None = None,
+    identification: dict[str, Any] | None = None,
     actor: str = SYSTEM_ACTOR,
 ) -> Citation:
     """The citation of a recorded violation, put in `pending_review`; created at most once.
@@ -189,6 +191,7 @@ def create_citation(
             plate_confidence=plate_confidence,
             person_id=person_id,
             face_score=face_score,
+            identification=identification,
         )
 
     citation, created = insert_once(session, lambda: _by_violation(session, violation_id), make)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from pipeline.events import ViolationDetected
@@ -71,8 +71,50 @@ def add_person(
     return person
 
 
+def put_person(
+    session: Session,
+    person_id: str,
+    name: str,
+    *,
+    national_id: str | None = None,
+    phone: str | None = None,
+    language: str | None = None,
+) -> bool:
+    """Insert or update a person by id, so a registry export can be imported again; True if new."""
+    person = session.get(Person, person_id)
+    if person is None:
+        add_person(
+            session,
+            name,
+            national_id=national_id,
+            phone=phone,
+            language=language,
+            person_id=person_id,
+        )
+        return True
+    person.name, person.national_id = name, national_id
+    person.phone, person.language = phone, language
+    session.flush()
+    return False
+
+
+def put_vehicle(session: Session, plate: str, keeper_person_id: str | None) -> bool:
+    """Insert or update a vehicle by plate; True if new."""
+    vehicle = get_vehicle(session, plate)
+    if vehicle is None:
+        add_vehicle(session, plate, keeper_person_id)
+        return True
+    vehicle.keeper_person_id = keeper_person_id
+    session.flush()
+    return False
+
+
 def get_person(session: Session, person_id: str) -> Person | None:
     return session.get(Person, person_id)
+
+
+def person_with_national_id(session: Session, national_id: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.national_id == national_id))
 
 
 def add_face_embedding(
@@ -103,6 +145,35 @@ def add_vehicle(session: Session, plate: str, keeper_person_id: str | None = Non
 
 def get_vehicle(session: Session, plate: str) -> Vehicle | None:
     return session.scalar(select(Vehicle).where(Vehicle.plate == plate))
+
+
+def _one_edit_patterns(plate: str) -> list[str]:
+    """LIKE patterns that together match exactly the strings within one edit of `plate`."""
+    escaped = [c if c not in "%_\\" else "\\" + c for c in plate]
+    joined = "".join
+    return [
+        *(joined([*escaped[:i], "_", *escaped[i + 1 :]]) for i in range(len(plate))),
+        *(joined([*escaped[:i], "_", *escaped[i:]]) for i in range(len(plate) + 1)),
+        *(joined(escaped[:i] + escaped[i + 1 :]) for i in range(len(plate))),
+    ]
+
+
+def vehicles_near(session: Session, plate: str) -> list[Vehicle]:
+    """Registered vehicles whose plate is one substitution, insertion or deletion from `plate`.
+
+    Queried with LIKE patterns rather than by loading the registry, so a national register
+    of millions of plates costs one indexed scan, not a transfer.
+    """
+    if not plate:
+        return []
+    patterns = _one_edit_patterns(plate)
+    rows = session.scalars(
+        select(Vehicle)
+        .where(Vehicle.plate != plate)
+        .where(or_(*(Vehicle.plate.like(p, escape="\\") for p in patterns)))
+        .order_by(Vehicle.plate)
+    )
+    return list(rows)
 
 
 def add_user(session: Session, name: str, password_hash: str, role: Role | str) -> User:

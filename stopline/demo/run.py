@@ -162,7 +162,8 @@ def _write_index(out_dir: Path, cases: list[dict]) -> None:
             f" by {e(str(case['decided_by']))}; {into_red}"
             f" <a href='{e(str(case['manifest']))}'>manifest</a></p>"
         )
-        for item in case["evidence"]:
+        # Track crops feed identification; the key frames and one crop show the case.
+        for item in (i for i in case["evidence"] if i["role"] != "crop:track"):
             src = e(item["path"])
             if item["media_type"].startswith("image/"):
                 parts.append(f"<a href='{src}'><img src='{src}' title='{e(item['role'])}'></a>")

@@ -56,7 +56,10 @@ from pipeline.store.registry import (
     get_user,
     get_vehicle,
     put_camera,
+    put_person,
+    put_vehicle,
     record_violation,
+    vehicles_near,
 )
 
 REVIEWER, SUPERVISOR, AUDITOR = "rita", "sam", "ada"
@@ -167,7 +170,7 @@ def test_migrate_is_idempotent_and_reaches_head(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == head == "0001"
+            assert MigrationContext.configure(connection).get_current_revision() == head == "0002"
     finally:
         engine.dispose()
 
@@ -340,6 +343,34 @@ def test_people_vehicles_faces(store: Store) -> None:
         ]
     with pytest.raises(IntegrityError), store.session() as session:
         add_vehicle(session, "京A12345")
+
+
+def test_vehicles_near_finds_exactly_the_plates_one_edit_away(store: Store) -> None:
+    plates = ["京A12345", "京A12346", "京A1234", "京A123456", "京B12345", "京A12354", "A_12345"]
+    with store.session() as session:
+        for plate in plates:
+            add_vehicle(session, plate)
+    with store.session() as session:
+        near = sorted(v.plate for v in vehicles_near(session, "京A12345"))
+        # Not the plate itself, not a swap of two characters (two edits).
+        assert near == ["京A1234", "京A123456", "京A12346", "京B12345"]
+        assert [v.plate for v in vehicles_near(session, "X_12345")] == ["A_12345"]
+        assert vehicles_near(session, "京%") == [], "% is a character, not a wildcard"
+        assert vehicles_near(session, "") == []
+
+
+def test_registry_rows_are_updated_in_place(store: Store) -> None:
+    with store.session() as session:
+        assert put_person(session, "p1", "Ann", phone="+4915112345678") is True
+        assert put_vehicle(session, "M5XSX", "p1") is True
+    with store.session() as session:
+        assert put_person(session, "p1", "Ann Lee", phone="+4915100000000") is False
+        assert put_vehicle(session, "M5XSX", None) is False
+    with store.session() as session:
+        person = get_person(session, "p1")
+        assert person is not None and (person.name, person.phone) == ("Ann Lee", "+4915100000000")
+        vehicle = get_vehicle(session, "M5XSX")
+        assert vehicle is not None and vehicle.keeper_person_id is None
 
 
 def test_users(store: Store) -> None:
