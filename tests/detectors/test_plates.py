@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from detectors.plate_formats import best_fit, fits, normalise, regions_for
+from detectors.plate_ocr import ClpDetector
 from detectors.plates import PlateReader, near_matches, vote
 from pipeline.config import PlatesConfig
 from tests.cli import stopline
@@ -132,6 +133,36 @@ def _degraded_track(name: str) -> list[np.ndarray]:
             frame = np.clip(frame + rng.normal(0, 12, frame.shape), 0, 255).astype(np.uint8)
         frames.append(frame)
     return frames
+
+
+def test_chinese_plates_are_found_by_their_corners_in_a_street_photo(
+    reader: PlateReader,
+) -> None:
+    """No stored photo shows a Chinese car, so real Chinese plates are put over the labelled
+    plates of real OpenALPR car photos: the corner detector must find each and the reader read
+    it, as it would on a Chinese camera."""
+    detector = ClpDetector()
+    found = read = 0
+    plates, photos = sorted(CN_CROPS.glob("*.jpg"))[:6], sorted(OPENALPR.glob("eu/*.jpg"))[:6]
+    pairs = list(zip(plates, photos, strict=True))
+    for crop_path, photo in pairs:
+        image = cv2.imread(str(need(photo)))
+        _, x, y, w, h, _ = photo.with_suffix(".txt").read_text().split("\t")
+        x, y, w = int(x), int(y), int(w)
+        h = max(int(h), round(w * 24 / 94))  # the Chinese plate's own aspect
+        plate = cv2.imread(str(crop_path))
+        image[y : y + h, x : x + w] = cv2.resize(plate, (w, h), interpolation=cv2.INTER_CUBIC)
+        found += any(_iou(c.box, (x, y, x + w, y + h)) > 0.5 for c in detector.detect(image))
+        reads = reader.read(image, "cn")
+        read += bool(reads) and reads[0].text == crop_path.stem
+    assert found >= 5 and read >= 5, f"corners found {found}/6, read {read}/6"
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def test_track_vote_beats_single_frames(reader: PlateReader) -> None:
