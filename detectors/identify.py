@@ -22,7 +22,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from detectors.faces import FaceEngine, gallery_from_store
+from detectors.faces import FaceEngine, Gallery, gallery_from_store
 from detectors.plates import PlateReader, PlateVote, near_matches
 from pipeline.bus import Bus
 from pipeline.config import IdentificationConfig
@@ -37,7 +37,12 @@ from pipeline.events import (
 from pipeline.evidence import EvidenceStore
 from pipeline.store import Store, audit, create_citation
 from pipeline.store.models import Citation
-from pipeline.store.registry import get_vehicle, record_violation, vehicles_near
+from pipeline.store.registry import (
+    face_gallery_version,
+    get_vehicle,
+    record_violation,
+    vehicles_near,
+)
 
 ACTOR = "system:identify"
 PLATED = frozenset({"car", "motorcycle", "bus", "truck"})
@@ -99,6 +104,7 @@ class IdentifyStage:
         self._make_faces = faces or (lambda: FaceEngine(config.faces))
         self._plates: PlateReader | None = None
         self._faces: FaceEngine | None = None
+        self._cached_gallery: tuple[tuple[int, int | None], Gallery] | None = None
 
     def handle(self, event: Event) -> None:
         if not isinstance(event, ViolationDetected):
@@ -195,9 +201,7 @@ class IdentifyStage:
             found.record["face"] = {"status": "no_usable_face", "crops": len(crops)}
             return
         index, face, embedding = shot
-        with self.store.session() as session:
-            gallery = gallery_from_store(session, self._faces.model_name, self.config.faces)
-        matches = gallery.search(embedding, 1)
+        matches = self._gallery(self._faces.model_name).search(embedding, 1)
         person_id, score = matches[0] if matches else (None, None)
         threshold = self.config.faces.match_threshold
         identified = score is not None and score >= threshold
@@ -209,6 +213,16 @@ class IdentifyStage:
             "threshold": threshold,
             "crop_index": index,
         } | self._keep(found, _box_crop(crops[index], face.box), "crop:face")
+
+    def _gallery(self, model_name: str) -> Gallery:
+        """The enrolled gallery, rebuilt only after an enrolment or removal (an ANN index over
+        a large gallery takes seconds to build)."""
+        with self.store.session() as session:
+            version = face_gallery_version(session, model_name)
+            if self._cached_gallery is None or self._cached_gallery[0] != version:
+                gallery = gallery_from_store(session, model_name, self.config.faces)
+                self._cached_gallery = (version, gallery)
+        return self._cached_gallery[1]
 
     # ------------------------------------------------------------ store (one transaction)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from pipeline.events import ViolationDetected
@@ -134,6 +134,17 @@ def face_gallery(session: Session, model: str) -> list[FaceEmbedding]:
         select(FaceEmbedding).where(FaceEmbedding.model == model).order_by(FaceEmbedding.id)
     )
     return list(rows)
+
+
+def face_gallery_version(session: Session, model: str) -> tuple[int, int | None]:
+    """(count, highest id) of `model`'s embeddings: changes whenever one is enrolled or
+    removed, so a cached gallery is rebuilt only then."""
+    count, highest = session.execute(
+        select(func.count(FaceEmbedding.id), func.max(FaceEmbedding.id)).where(
+            FaceEmbedding.model == model
+        )
+    ).one()
+    return int(count), highest
 
 
 def add_vehicle(session: Session, plate: str, keeper_person_id: str | None = None) -> Vehicle:

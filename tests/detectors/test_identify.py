@@ -1,6 +1,7 @@
 """The identify stage turns a violation into exactly one pending citation, even on redelivery,
 and names the keeper or walker only when plate or face say so clearly."""
 
+import uuid
 from pathlib import Path
 from typing import NoReturn
 
@@ -82,10 +83,12 @@ def _event(evidence: list[EvidenceRef], object_class: str, violation_id: str) ->
 
 
 def _identified(bus: MemoryBus) -> list[ViolationIdentified]:
+    """Everything published so far (each call reads the topic from the start)."""
     seen: list[Event] = []
-    consumer = bus.subscribe(VIOLATIONS_IDENTIFIED, "t", seen.append)
+    consumer = bus.subscribe(VIOLATIONS_IDENTIFIED, uuid.uuid4().hex, seen.append)
     while consumer.poll(0.05):
         pass
+    consumer.close()
     return [e for e in seen if isinstance(e, ViolationIdentified)]
 
 
@@ -188,6 +191,20 @@ def test_a_walker_is_named_only_above_the_match_threshold(store: Store, tmp_path
     assert [ref.role for ref in obama.evidence] == ["crop:face"]
     assert biden.person_id is None, "below the threshold a walker is unidentified"
     assert biden.face_score is not None and biden.face_score < config.faces.match_threshold
+
+    # Enrolled later: the same stage sees the new gallery.
+    (face,) = engine.faces(crops[0])
+    with store.session() as session:
+        add_person(session, "Joe Biden", person_id="biden")
+        add_face_embedding(
+            session,
+            "biden",
+            model=engine.model_name,
+            vector=engine.embed(crops[0], face).astype(np.float32).tobytes(),
+            source_sha256="f" * 64,
+        )
+    stage.handle(_event(_stored_crops(evidence, crops), "person", "v-biden-again"))
+    assert _identified(bus)[-1].person_id == "biden"
 
 
 def test_a_redelivered_violation_is_not_identified_again(store: Store, tmp_path: Path) -> None:
