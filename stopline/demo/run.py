@@ -86,7 +86,7 @@ def run_demo(out_dir: Path, console: Console, load: Callable[[Path], StoplineCon
         who = f"the {case['who']}" if case["who"] else "[red]nobody the scene expected[/]"
         console.print(
             f"cited {case['kind']} by track {case['track_id']} ({case['object_class']}) "
-            f"at {case['at_s']:.1f} s: {who}"
+            f"at {case['at_s']:.1f} s: {who}; {_identity(case)}"
         )
     for offence in missed:
         console.print(f"[red]missed:[/] {offence.kind} by the {offence.who} at {offence.at_s} s")
@@ -117,6 +117,17 @@ def _match(cases: list[dict]) -> tuple[list[Offence], list[dict]]:
     return missed, unexpected
 
 
+def _identity(case: dict[str, Any]) -> str:
+    """What identification said, in the reviewer's words."""
+    found = case["identification"] or {}
+    if "plate" in found:
+        plate = found["plate"]
+        return f"plate {plate['text']}" if plate.get("text") else f"plate {plate['status']}"
+    if "face" in found:
+        return f"face {found['face']['status']}"
+    return "not identified (faces are off in this deployment)"
+
+
 def _case(citation: Citation, violation: Violation, evidence: EvidenceStore) -> dict[str, Any]:
     event = violation.event
     manifest = json.loads(evidence.manifest_path(violation.id).read_text())
@@ -124,6 +135,9 @@ def _case(citation: Citation, violation: Violation, evidence: EvidenceStore) -> 
         "citation_id": citation.id,
         "status": citation.status,
         "decided_by": citation.decided_by,
+        "plate_text": citation.plate_text,
+        "person_id": citation.person_id,
+        "identification": citation.identification,
         "kind": violation.kind,
         "camera_id": violation.camera_id,
         "occurred_at": violation.occurred_at.isoformat(),
