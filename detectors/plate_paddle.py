@@ -31,7 +31,8 @@ import numpy as np
 import yaml
 
 from detectors.objects import default_cache_dir
-from detectors.plate_ocr import TextLine
+from detectors.plate_formats import CharRead
+from detectors.plate_ocr import TextLine, package_file
 
 EXTRA = "paddleocr"
 REQUIRED_DISTRIBUTIONS = (
@@ -108,11 +109,7 @@ def missing_distributions() -> list[str]:
 
 
 def _package_file(relative: str) -> Path:
-    dist = importlib.metadata.distribution(MODELS_PACKAGE)
-    path = Path(str(dist.locate_file(f"{MODELS_PACKAGE}/{relative}")))
-    if not path.is_file():
-        raise RuntimeError(f"{path}: missing from the installed {MODELS_PACKAGE}")
-    return path
+    return package_file(MODELS_PACKAGE, f"{MODELS_PACKAGE}/{relative}", f"optional extra {EXTRA!r}")
 
 
 def _replace(target: Path, make: Callable[[Path], object]) -> None:
@@ -198,3 +195,8 @@ class PaddleSpotter:
         result = self._recogniser.predict(crop_bgr)[0]
         text = str(result["rec_text"])
         return (text, float(result["rec_score"])) if text else ("", 0.0)
+
+    def read_characters(self, crop_bgr: np.ndarray) -> CharRead | None:
+        """None: PaddleOCR gives a line's text, not its per-character probabilities, so plate
+        formats repair this engine's reads by their confusion table."""
+        return None

@@ -5,7 +5,9 @@ is warped flat); every region also by PP-OCR text detection, whose lines are kep
 their shape is a plate's and their text fits a plate format of the region. Text detection runs
 on the whole image and again on the lower part of each of the largest vehicles (SSD), upscaled:
 a plate a few dozen pixels wide is missed in the whole photo but found with more pixels, and a
-line off every vehicle (a timestamp, a shop sign) is trusted less. A reading is never
+line off every vehicle (a timestamp, a shop sign) is trusted less. Each plate-shaped line is read
+again per character (`Spotter.read_characters`), so that the format decides between the model's
+likeliest characters instead of repairing its text by a table. A reading is never
 trusted from one frame when a track gives several: `read_track` votes per character position,
 and a vote below `min_confidence` is "unreadable" (text None), because a wrong plate fines the
 wrong person. `near_matches` lists registry plates one edit away, for a reviewer to look at.
@@ -22,7 +24,7 @@ import cv2
 import numpy as np
 
 from detectors.objects import Detector, make_detector
-from detectors.plate_formats import Region, best_fit, normalise, regions_for
+from detectors.plate_formats import CharRead, Region, best_fit, normalise, regions_for
 from detectors.plate_ocr import ClpDetector, ClpRecogniser, TextLine, make_spotter
 from pipeline.config import DetectorSpec, PlatesConfig
 
@@ -48,6 +50,10 @@ _MIN_VEHICLE_WIDTH_PX = 60
 _MAX_VEHICLES = 2
 _PLATE_ZONE = 0.4
 """Plates sit below this share of a vehicle's height; the bonnet and roof above are skipped."""
+_SETTLED_READS = 3
+_SETTLED_CONFIDENCE = 0.9
+"""A track stops being read once this many best frames agree at this confidence or more:
+reading a vehicle crop costs seconds, and a unanimous, confident start is not overturned."""
 _OFF_VEHICLE = 0.5
 """Confidence factor for a line outside every vehicle found: timestamps, shop signs."""
 
@@ -224,12 +230,11 @@ class PlateReader:
             if not _plate_shaped(line.quad):
                 continue
             box = _box_of(line.quad, image_bgr.shape)
+            crop = rectify(image_bgr, line.quad)
             if "cn" in regions and self.config.cn_plate_model:
-                read = self.read_plate(
-                    rectify(image_bgr, line.quad), regions, line.text, line.confidence
-                )
+                read = self.read_plate(crop, regions, line.text, line.confidence)
             else:
-                read = self._fitted(line.text, line.confidence, regions)
+                read = self._fitted(*self._line_read(crop, (line.text, line.confidence)), regions)
             if read is not None:
                 factor = 1.0 if on_vehicle or not vehicles else _OFF_VEHICLE
                 found.append(PlateRead(read[0], read[1] * factor, box))
@@ -286,45 +291,59 @@ class PlateReader:
         Every recogniser that applies reads it; their format-repaired reads are voted, so
         the recognisers' different mistakes cancel.
         """
-        raw: list[tuple[str, float]] = []
-        if spotted_text is not None:
-            raw.append((spotted_text, spotted_confidence))
-        else:
-            raw.append(self._spotter.recognise(plate_bgr))
+        spotted = None if spotted_text is None else (spotted_text, spotted_confidence)
+        raw = [self._line_read(plate_bgr, spotted)]
         if "cn" in regions and self.config.cn_plate_model:
             _, recogniser = self._clp()
-            raw.append(recogniser.recognise(plate_bgr))
-            raw.append(recogniser.recognise(plate_bgr, _CLP_WIDTH_PX))
-        reads = [r for r in (self._fitted(text, conf, regions) for text, conf in raw) if r]
+            raw.append((*recogniser.recognise(plate_bgr), None))
+            raw.append((*recogniser.recognise(plate_bgr, _CLP_WIDTH_PX), None))
+        reads = [
+            r for r in (self._fitted(text, conf, chars, regions) for text, conf, chars in raw) if r
+        ]
         if not reads:
             return None
         text, confidence, _ = vote(reads)
         return text, confidence
 
+    def _line_read(
+        self, crop_bgr: np.ndarray, spotted: tuple[str, float] | None = None
+    ) -> tuple[str, float, CharRead | None]:
+        """A line read per character when the engine can (text: each character's likeliest
+        choice, confidence: their mean), else as the engine reads it (or `spotted` it)."""
+        chars = self._spotter.read_characters(crop_bgr)
+        if chars:
+            best = [next(iter(options.items())) for options in chars]
+            return "".join(c for c, _ in best), float(np.mean([p for _, p in best])), chars
+        text, confidence = spotted or self._spotter.recognise(crop_bgr)
+        return text, confidence, None
+
     @staticmethod
     def _fitted(
-        text: str, confidence: float, regions: tuple[Region, ...]
+        text: str, confidence: float, chars: CharRead | None, regions: tuple[Region, ...]
     ) -> tuple[str, float] | None:
-        fit = best_fit(text, regions)
+        fit = best_fit(text, regions, chars)
         return None if fit is None else (fit.text, confidence * fit.fit)
 
     def read_track(self, crops: Sequence[np.ndarray], region: str | None = None) -> PlateVote:
         """One plate for a track: the sharpest, largest crops are read and voted per position.
 
         Frames are ranked before reading (Laplacian variance times the square root of the
-        crop area), so a long track costs `max_track_frames` reads, and the blurred frames of
-        a moving car do not outvote the few sharp ones.
+        crop area) and read best first, so a long track costs at most `max_track_frames`
+        reads (three when the first three agree), and the blurred frames of a moving car do
+        not outvote the few sharp ones.
         """
         quality = [sharpness(c) * float(np.sqrt(c.shape[0] * c.shape[1])) for c in crops]
         chosen = sorted(range(len(crops)), key=lambda i: -quality[i])[
             : self.config.max_track_frames
         ]
         best_reads: dict[int, PlateRead] = {}
-        for index in sorted(chosen):
+        for index in chosen:
             reads = self.read(crops[index], region)
             if reads:
                 best_reads[index] = reads[0]
-        indices = list(best_reads)
+            if len(best_reads) >= _SETTLED_READS and _settled(best_reads):
+                break
+        indices = sorted(best_reads)
         text, confidence, used = vote(
             [(best_reads[i].text, best_reads[i].confidence) for i in indices]
         )
@@ -342,6 +361,12 @@ class PlateReader:
             best=None if best_index is None else best_reads[best_index],
             best_index=best_index,
         )
+
+
+def _settled(best_reads: dict[int, PlateRead]) -> bool:
+    """Every read so far agrees, each confidently: more frames cannot change the vote."""
+    texts = {r.text for r in best_reads.values()}
+    return len(texts) == 1 and min(r.confidence for r in best_reads.values()) >= _SETTLED_CONFIDENCE
 
 
 def _distinct(reads: list[PlateRead]) -> list[PlateRead]:

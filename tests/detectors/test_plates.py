@@ -12,7 +12,7 @@ import pytest
 
 from detectors import plate_paddle
 from detectors.plate_formats import best_fit, fits, normalise, regions_for
-from detectors.plate_ocr import ClpDetector, Spotter, make_spotter
+from detectors.plate_ocr import CharRecogniser, ClpDetector, Spotter, make_spotter
 from detectors.plates import PlateReader, near_matches, vote
 from pipeline.config import PlateEngine, PlatesConfig
 from tests.cli import ROOT, stopline
@@ -354,3 +354,78 @@ def test_small_plate_is_found_on_the_upscaled_vehicle() -> None:
     assert reads and reads[0].text == truth == "DL3C2Z"
     x1, y1, x2, y2 = reads[0].box
     assert x1 < int(x) + int(w) and x2 > int(x) and y1 < int(y) + int(h) and y2 > int(y)
+
+
+# ---------------------------------------------------------------- per-character probabilities
+
+
+@pytest.fixture(scope="module")
+def char_recogniser() -> CharRecogniser:
+    return CharRecogniser()
+
+
+def _labelled_plate(country: str, name: str) -> tuple[np.ndarray, str]:
+    """The labelled plate box of a real OpenALPR photo, and its label."""
+    image_name, x, y, w, h, truth = (OPENALPR / country / f"{name}.txt").read_text().split()[:6]
+    x, y, w, h = int(x), int(y), int(w), int(h)
+    return load(OPENALPR / country / image_name)[y : y + h, x : x + w], truth
+
+
+@pytest.mark.parametrize(
+    ("country", "name", "read", "table", "decoded"),
+    [
+        # Slovak RR-DDDLL (the fr-it-siv pattern): both 0s read, only the letter slot's is an O.
+        ("eu", "test_059", "BA3020Z", "BA302OZ", "BA302OZ"),
+        # The table makes the sure B a digit to fit the Czech pattern; the model says it is a B.
+        ("eu", "test_066", "BSE5579", "8SE5579", "BSE5579"),
+        # US plates have no O: the table makes it a 0, the model's second choice is the D it is.
+        ("us", "wts-lg-000037", "RON464", "R0N464", "RDN464"),
+        # Missouri's state symbol between the groups is read as a W; dropped, the plate fits.
+        ("us", "wts-lg-000048", "FE5WR2D", "FE5WR2D", "FE5R2D"),
+    ],
+)
+def test_decode_under_the_format_takes_the_models_own_choices(
+    char_recogniser: CharRecogniser,
+    country: str,
+    name: str,
+    read: str,
+    table: str,
+    decoded: str,
+) -> None:
+    crop, truth = _labelled_plate(country, name)
+    chars = char_recogniser.read(crop)
+    text = "".join(next(iter(options)) for options in chars)
+    assert text == read
+    without, with_chars = (
+        best_fit(text, regions_for(country)),
+        best_fit(text, regions_for(country), chars),
+    )
+    assert without is not None and without.text == table
+    assert with_chars is not None and with_chars.text == decoded == truth
+
+
+def test_character_probabilities_spell_the_engines_read(char_recogniser: CharRecogniser) -> None:
+    """The model run directly reads as rapidocr's engine does (same preprocessing)."""
+    spotter = make_spotter("rapidocr")
+    for path in _cn_sample()[:10]:
+        image = load(path)
+        chars = char_recogniser.read(image)
+        assert "".join(next(iter(c)) for c in chars) == normalise(spotter.recognise(image)[0])
+        assert all(list(c.values()) == sorted(c.values(), reverse=True) for c in chars)
+
+
+def test_sticker_is_not_read_into_a_us_plate() -> None:
+    """Arizona: the cactus left of ASC7399 is read as a 4 (`4ASC7399`, 8 characters); without
+    it the read fits the state's LLLDDDD series, which wins."""
+    reader = PlateReader(PlatesConfig(region="us"))
+    _, x, y, w, h, truth = (OPENALPR / "us" / "car9-1.txt").read_text().split()[:6]
+    reads = reader.read(load(OPENALPR / "us" / "car9-1.jpg"))
+    on_label = [
+        r
+        for r in reads
+        if r.box[0] < int(x) + int(w)
+        and int(x) < r.box[2]
+        and r.box[1] < int(y) + int(h)
+        and int(y) < r.box[3]
+    ]
+    assert on_label and on_label[0].text == truth == "ASC7399"
