@@ -37,6 +37,8 @@ registry_app = typer.Typer(help="Keeper registry: persons and vehicles.", no_arg
 app.add_typer(models_app, name="models")
 app.add_typer(plates_app, name="plates")
 app.add_typer(registry_app, name="registry")
+users_app = typer.Typer(help="Review console users.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 faces_app = typer.Typer(help="Enrol and identify faces.", no_args_is_help=True)
 app.add_typer(faces_app, name="faces")
 
@@ -72,6 +74,8 @@ def _plain_errors() -> Iterator[None]:
     one line, exit 1, no traceback."""
     try:
         yield
+    except typer.Exit:
+        raise  # already reported (click's Exit is a RuntimeError)
     except (OSError, RuntimeError, ValueError) as exc:
         _fail(f"stopline: {exc}", 1)
 
@@ -479,6 +483,66 @@ def plates_read(
             else:
                 found = ", ".join(f"{r.text} ({r.confidence:.2f})" for r in reads)
                 out.print(f"{path}: {found or 'no plate'}", markup=False, highlight=False)
+
+
+class UserRole(StrEnum):
+    reviewer = "reviewer"
+    supervisor = "supervisor"
+    auditor = "auditor"
+    admin = "admin"
+
+
+def _read_new_password() -> str:
+    """Typed twice at a terminal; otherwise the first line of stdin, so scripts can pipe it in
+    without the password ever appearing in the process list."""
+    import getpass
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            _fail("the two passwords differ", 1)
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Login name")],
+    role: Annotated[UserRole, typer.Option(help="reviewer, supervisor, auditor or admin")],
+    config: ConfigOption,
+) -> None:
+    """Add a console user; the password is read from stdin (typed twice at a terminal) and
+    stored only as an Argon2id hash. The addition is an audit row."""
+    import getpass
+
+    from pipeline.store import audit
+    from pipeline.store.registry import add_user, get_user
+    from review.passwords import WeakPassword, hash_password
+    from stopline.wiring import deployment_store
+
+    cfg = _load(config)
+    try:
+        password_hash = hash_password(_read_new_password())
+    except WeakPassword as exc:
+        _fail(f"stopline: {exc}", 1)
+    with _plain_errors():
+        store = deployment_store(cfg, Path.cwd())
+        try:
+            with store.session() as session:
+                if get_user(session, name) is not None:
+                    _fail(f"stopline: user {name!r} exists", 1)
+                add_user(session, name, password_hash, role.value)
+                audit.append(
+                    session,
+                    f"cli:{getpass.getuser()}",
+                    "user_added",
+                    "user",
+                    name,
+                    {"role": role.value},
+                )
+        finally:
+            store.close()
+    out.print(f"user {name} added as {role.value}", markup=False, highlight=False)
 
 
 def main() -> None:

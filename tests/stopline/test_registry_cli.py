@@ -2,13 +2,10 @@
 
 from pathlib import Path
 
-import pytest
-import yaml
 from sqlalchemy import select
 
 from pipeline.store import open_store
 from pipeline.store.models import AuditEntry, Person, Vehicle
-from stopline.demo.run import DEMO_CONFIG
 from tests.cli import stopline
 
 PERSONS = """id,name,national_id,phone,language
@@ -19,18 +16,6 @@ VEHICLES = """plate,keeper_person_id
 粤B·12345,p-li
 m5-xsx,p-ann
 """
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Path:
-    data = yaml.safe_load(DEMO_CONFIG.read_text())
-    data["storage"] = {
-        "database_url": "sqlite:///stopline.db",
-        "evidence_dir": "evidence",
-        "signing_key_path": "key.pem",
-    }
-    (tmp_path / "site.yaml").write_text(yaml.safe_dump(data))
-    return tmp_path
 
 
 def _import(site: Path, **files: str) -> tuple[int, str, str]:

@@ -1,0 +1,70 @@
+"""`stopline users add`: console users with Argon2id hashes, passwords only from stdin."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from pipeline.store import open_store
+from pipeline.store.models import AuditEntry, User
+from review.passwords import needs_rehash, verify_password
+from review.policy import NO_LOGIN
+from tests.cli import COMMAND
+
+PASSWORD = "correct horse battery"
+
+
+def _add(site: Path, name: str, role: str, password: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, "users", "add", name, "--role", role, "--config", "site.yaml"],
+        cwd=site,
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_user_is_stored_with_an_argon2id_hash_and_audited(site: Path) -> None:
+    result = _add(site, "rita", "reviewer", PASSWORD)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "user rita added as reviewer"
+    assert PASSWORD not in result.stdout + result.stderr
+    store = open_store(f"sqlite:///{site / 'stopline.db'}")
+    with store.session() as session:
+        user = session.scalars(select(User)).one()
+        assert (user.name, user.role) == ("rita", "reviewer")
+        assert user.password_hash.startswith("$argon2id$")
+        assert verify_password(user.password_hash, PASSWORD)
+        assert not verify_password(user.password_hash, PASSWORD + "!")
+        assert not needs_rehash(user.password_hash)
+        added = session.scalars(select(AuditEntry).where(AuditEntry.action == "user_added")).one()
+        assert (added.subject_id, added.detail) == ("rita", {"role": "reviewer"})
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "password", "message"),
+    [
+        ("sam", "reviewer", "short", "password too short: at least 12 characters"),
+        ("sam", "chief", PASSWORD, "'chief' is not one of"),
+        ("rita", "admin", PASSWORD, "user 'rita' exists"),
+    ],
+)
+def test_refusals_are_one_line_and_store_nothing(
+    site: Path, name: str, role: str, password: str, message: str
+) -> None:
+    assert _add(site, "rita", "reviewer", PASSWORD).returncode == 0
+    result = _add(site, name, role, password)
+    assert result.returncode != 0 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    store = open_store(f"sqlite:///{site / 'stopline.db'}")
+    with store.session() as session:
+        assert [u.name for u in session.scalars(select(User))] == ["rita"]
+    store.close()
+
+
+def test_the_policy_actor_can_never_log_in() -> None:
+    assert not verify_password(NO_LOGIN, PASSWORD)
+    assert not verify_password(NO_LOGIN, NO_LOGIN)
