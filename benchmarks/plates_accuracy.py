@@ -24,9 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import get_args
 
-import cv2
-import numpy as np
-
 from benchmarks.common import (
     argument_parser,
     num,
@@ -35,6 +32,7 @@ from benchmarks.common import (
     run_benchmark,
     tracked,
 )
+from detectors.images import read_image
 from detectors.plate_formats import regions_for
 from detectors.plates import PlateReader
 from pipeline.config import PlateEngine, PlatesConfig
@@ -76,14 +74,6 @@ class Tally:
         ]
 
 
-def load(path: Path) -> np.ndarray:
-    """Decoded from bytes, since OpenCV's imread cannot open the CN crops' Chinese file names."""
-    image = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError(f"{path}: not an image")
-    return image
-
-
 def _overlaps(box: tuple[int, int, int, int], label: tuple[int, int, int, int]) -> bool:
     x, y, w, h = label
     return box[0] < x + w and x < box[2] and box[1] < y + h and y < box[3]
@@ -94,7 +84,7 @@ def openalpr(reader: PlateReader, country: str, progress: object) -> Tally:
     labels = sorted((DATA / "plates-openalpr" / country).glob("*.txt"))
     for label_file in tracked(progress, labels, f"openalpr {country}"):  # type: ignore[arg-type]
         name, x, y, w, h, truth = label_file.read_text().split()[:6]
-        image = load(label_file.with_name(name))
+        image = read_image(label_file.with_name(name))
         started = time.perf_counter()
         reads = reader.read(image, country)
         seconds = time.perf_counter() - started
@@ -108,7 +98,7 @@ def cn_crops(reader: PlateReader, progress: object) -> Tally:
     tally = Tally("cn crops")
     files = sorted((DATA / "plates-cn-crops").glob("*.jpg"))
     for path in tracked(progress, files, "cn crops"):  # type: ignore[arg-type]
-        image = load(path)
+        image = read_image(path)
         started = time.perf_counter()
         read = reader.read_plate(image, regions_for("cn"))
         tally.score(path.stem, read[0] if read else None, time.perf_counter() - started)

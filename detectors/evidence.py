@@ -18,12 +18,12 @@ from typing import Any
 import cv2
 import numpy as np
 
+from detectors.images import clamp_box, crop, jpeg
 from detectors.rules import TrackPoint
 from detectors.sources import Frame
 from pipeline.evidence import EvidenceStore, StoredFile
 
 BAR_PX = 40
-JPEG_QUALITY = 90
 TRACK_CROPS = 8
 """Offender crops kept for identification: plates and faces are voted over several frames."""
 TRACK_CROP_QUALITY = 95
@@ -64,13 +64,6 @@ def _with_bar(frame: Frame, text: str, box: tuple[float, float, float, float] | 
             bar, line, (4, 15 + 18 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (255, 255, 255), 1
         )
     return np.vstack([img, bar])
-
-
-def _jpeg(img: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
-    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    return buf.tobytes()
 
 
 def _clip(frames: Iterator[np.ndarray], fps: float) -> bytes:
@@ -138,14 +131,17 @@ class EvidenceRecorder:
         files: list[StoredFile] = []
         for name, t in case.key_times.items():
             key = min(frames, key=lambda f: abs(f.t - t))
-            files.append(self.store.put(_jpeg(render(key)), f"key_frame:{name}", "image/jpeg"))
+            files.append(self.store.put(jpeg(render(key)), f"key_frame:{name}", "image/jpeg"))
         with_box = [f for f in frames if f.t in boxes]
         if with_box:
             best = max(with_box, key=lambda f: _area(boxes[f.t], f.image.shape))
-            files.append(self.store.put(_jpeg(_crop(best, boxes)), "crop:offender", "image/jpeg"))
+            offender = crop(best.image, boxes[best.t])
+            files.append(self.store.put(jpeg(offender), "crop:offender", "image/jpeg"))
         track_crops = track_crop_frames(with_box, boxes, TRACK_CROPS)
         files.extend(
-            self.store.put(_jpeg(_crop(f, boxes), TRACK_CROP_QUALITY), "crop:track", "image/jpeg")
+            self.store.put(
+                jpeg(crop(f.image, boxes[f.t]), TRACK_CROP_QUALITY), "crop:track", "image/jpeg"
+            )
             for f in track_crops
         )
         clip = _clip(map(render, frames), self.fps)
@@ -174,22 +170,6 @@ def track_crop_frames(
     return sorted(largest[:count], key=lambda f: f.t)
 
 
-def _crop(frame: Frame, boxes: dict[float, tuple[float, float, float, float]]) -> np.ndarray:
-    x1, y1, x2, y2 = _clamp(boxes[frame.t], frame.image.shape)
-    return frame.image[y1:y2, x1:x2]
-
-
-def _clamp(box: tuple[float, float, float, float], shape: tuple[int, ...]) -> tuple[int, ...]:
-    h, w = shape[:2]
-    x1, y1, x2, y2 = box
-    return (
-        max(0, round(x1)),
-        max(0, round(y1)),
-        min(w, max(round(x1) + 1, round(x2))),
-        min(h, max(round(y1) + 1, round(y2))),
-    )
-
-
 def _area(box: tuple[float, float, float, float], shape: tuple[int, ...]) -> int:
-    x1, y1, x2, y2 = _clamp(box, shape)
+    x1, y1, x2, y2 = clamp_box(box, shape)
     return (x2 - x1) * (y2 - y1)

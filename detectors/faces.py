@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from detectors.gallery import Gallery, gallery_from_store
+from detectors.images import decode_image, read_file
 from pipeline.config import FacesConfig
 
 __all__ = [
@@ -249,14 +250,8 @@ class FaceEngine:
 def load_photo(path: Path) -> tuple[np.ndarray, str]:
     """The image and the SHA-256 of the file's bytes, which records which photo an enrolment
     came from without keeping the photo."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError(f"{path}: not an image OpenCV can decode")
-    return image, hashlib.sha256(data).hexdigest()
+    data = read_file(path)
+    return decode_image(data, str(path)), hashlib.sha256(data).hexdigest()
 
 
 def sole_face(engine: FaceEngine, image_bgr: np.ndarray) -> Face:

@@ -17,12 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import cv2
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from detectors.evidence import TRACK_CROP_QUALITY
 from detectors.faces import FaceEngine, Gallery, gallery_from_store
+from detectors.images import crop, decode_image, jpeg
 from detectors.plates import PlateReader, PlateVote, near_matches
 from pipeline.bus import Bus
 from pipeline.config import IdentificationConfig
@@ -59,26 +60,6 @@ class Found:
     face_score: float | None = None
     record: dict[str, Any] = field(default_factory=dict)
     evidence: list[EvidenceRef] = field(default_factory=list)
-
-
-def _decode(data: bytes) -> np.ndarray:
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError("an offender crop in the evidence store is not a readable image")
-    return image
-
-
-def _jpeg(image: np.ndarray) -> bytes:
-    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 95])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    return buf.tobytes()
-
-
-def _box_crop(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    x1, y1, x2, y2 = box
-    height, width = image.shape[:2]
-    return image[max(0, y1) : min(height, y2), max(0, x1) : min(width, x2)]
 
 
 class IdentifyStage:
@@ -147,7 +128,7 @@ class IdentifyStage:
         if self.evidence is None:
             return []
         return [
-            _decode(self.evidence.get(ref.sha256))
+            decode_image(self.evidence.get(ref.sha256), f"offender crop {ref.sha256[:12]}")
             for ref in event.evidence
             if ref.role == TRACK_CROP_ROLE
         ]
@@ -166,7 +147,7 @@ class IdentifyStage:
     def _keep(self, found: Found, image: np.ndarray, role: str) -> dict[str, str]:
         if self.evidence is None:
             return {}
-        stored = self.evidence.put(_jpeg(image), role, "image/jpeg")
+        stored = self.evidence.put(jpeg(image, TRACK_CROP_QUALITY), role, "image/jpeg")
         ref = EvidenceRef(sha256=stored.sha256, role=role, media_type=stored.media_type)
         found.evidence.append(ref)
         return {"crop_sha256": stored.sha256}
@@ -188,9 +169,8 @@ class IdentifyStage:
             "crops": len(crops),
         }
         if vote.best is not None and vote.best_index is not None:
-            plate_image = _box_crop(crops[vote.best_index], vote.best.box)
-            if plate_image.size:
-                record |= self._keep(found, plate_image, "crop:plate")
+            plate_image = crop(crops[vote.best_index], vote.best.box)
+            record |= self._keep(found, plate_image, "crop:plate")
         found.record["plate"] = record
 
     def _match_face(self, crops: list[np.ndarray], found: Found) -> None:
@@ -212,7 +192,7 @@ class IdentifyStage:
             "score": None if score is None else round(float(score), 4),
             "threshold": threshold,
             "crop_index": index,
-        } | self._keep(found, _box_crop(crops[index], face.box), "crop:face")
+        } | self._keep(found, crop(crops[index], face.box), "crop:face")
 
     def _gallery(self, model_name: str) -> Gallery:
         """The enrolled gallery, rebuilt only after an enrolment or removal (an ANN index over

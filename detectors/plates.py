@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from detectors.images import iou
 from detectors.objects import Detector, make_detector
 from detectors.plate_formats import CharRead, Region, best_fit, normalise, regions_for
 from detectors.plate_ocr import ClpDetector, ClpRecogniser, TextLine, make_spotter
@@ -176,13 +177,6 @@ def _box_of(quad: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, in
     x1, y1 = np.floor(quad.min(axis=0)).astype(int)
     x2, y2 = np.ceil(quad.max(axis=0)).astype(int)
     return max(int(x1), 0), max(int(y1), 0), min(int(x2), width), min(int(y2), height)
-
-
-def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    w = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
-    return w * h / union if union > 0 else 0.0
 
 
 def _inside(quad: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> bool:
@@ -373,6 +367,6 @@ def _distinct(reads: list[PlateRead]) -> list[PlateRead]:
     """One read per plate (the most confident), most confident first."""
     kept: list[PlateRead] = []
     for read in sorted(reads, key=lambda r: -r.confidence):
-        if all(_iou(read.box, k.box) < _SAME_PLATE_IOU for k in kept):
+        if all(iou(read.box, k.box) < _SAME_PLATE_IOU for k in kept):
             kept.append(read)
     return kept

@@ -26,6 +26,10 @@ SIGNALS = "signals"
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 hex digest")]
 
 
+E164_PATTERN = r"^\+[1-9]\d{6,14}$"
+"""A phone number as SMS gateways take it: +, country code, subscriber number (E.164)."""
+
+
 class EventError(ValueError):
     """A message on the bus that is not a valid stopline event."""
 
@@ -141,7 +145,7 @@ class SmsRequested(Event):
     citation_id: str
     camera_id: str
     notice_type: str = Field("fine_notice", description="Which notice; with citation_id, the key")
-    phone_e164: str = Field(pattern=r"^\+[1-9]\d{6,14}$")
+    phone_e164: str = Field(pattern=E164_PATTERN)
     language: str = Field(description="BCP-47 language tag of the recipient, e.g. zh-CN")
 
 

@@ -13,13 +13,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
 from pipeline.config import ConfigError, StoplineConfig, load_config
 from pipeline.events import ViolationDetected
+
+if TYPE_CHECKING:
+    from pipeline.store import Store
 
 app = typer.Typer(
     help="stopline: red-light and jaywalk enforcement, from camera to reviewed citation.",
@@ -78,6 +81,18 @@ def _plain_errors() -> Iterator[None]:
         raise  # already reported (click's Exit is a RuntimeError)
     except (OSError, RuntimeError, ValueError) as exc:
         _fail(f"stopline: {exc}", 1)
+
+
+@contextmanager
+def _store(cfg: StoplineConfig) -> Iterator[Store]:
+    """The deployment's store for one command, closed however the command ends."""
+    from stopline.wiring import deployment_store
+
+    store = deployment_store(cfg, Path.cwd())
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _logging(verbose: bool) -> None:
@@ -284,31 +299,26 @@ def registry_import(
     stored, and each import is an audit row."""
     from detectors.plates import registry_plate
     from stopline.registry_import import RegistryFileError, import_registry_csv
-    from stopline.wiring import deployment_store
 
     cfg = _load(config)
     for path in files:
         if not path.is_file():
             _fail(f"{path}: no such file", 2)
     region = cfg.identification.plates.region
-    with _plain_errors():
-        store = deployment_store(cfg, Path.cwd())
-        try:
-            for path in files:
-                try:
-                    with store.session() as session:
-                        result = import_registry_csv(
-                            session, path, lambda text: registry_plate(text, region)
-                        )
-                except RegistryFileError as exc:
-                    _fail("\n".join(exc.lines), 1)
-                out.print(
-                    f"{path}: {result.kind}: {result.added} added, {result.updated} updated",
-                    markup=False,
-                    highlight=False,
-                )
-        finally:
-            store.close()
+    with _plain_errors(), _store(cfg) as store:
+        for path in files:
+            try:
+                with store.session() as session:
+                    result = import_registry_csv(
+                        session, path, lambda text: registry_plate(text, region)
+                    )
+            except RegistryFileError as exc:
+                _fail("\n".join(exc.lines), 1)
+            out.print(
+                f"{path}: {result.kind}: {result.added} added, {result.updated} updated",
+                markup=False,
+                highlight=False,
+            )
 
 
 ImagesArgument = Annotated[list[Path], typer.Argument(help="Photos (JPEG, PNG, ...)")]
@@ -326,7 +336,6 @@ def faces_enroll(
     from detectors.faces import FaceEngine, load_photo, sole_face
     from detectors.gallery import VECTOR_DTYPE
     from pipeline.store.registry import add_face_embedding, face_gallery, get_person
-    from stopline.wiring import deployment_store
 
     cfg = _load(config)
     with _plain_errors():
@@ -339,33 +348,29 @@ def faces_enroll(
             except ValueError as exc:
                 raise ValueError(f"{path}: {exc}") from None
             vectors.append((sha256, engine.embed(image, face)))
-        store = deployment_store(cfg, Path.cwd())
-        try:
-            with store.session() as session:
-                if get_person(session, person_id) is None:
-                    raise ValueError(
-                        f"no person {person_id!r} in the registry (stopline registry import)"
-                    )
-                known = {
-                    row.source_sha256
-                    for row in face_gallery(session, engine.model_name)
-                    if row.person_id == person_id
-                }
-                added = 0
-                for sha256, vector in vectors:
-                    if sha256 in known:
-                        continue
-                    known.add(sha256)
-                    add_face_embedding(
-                        session,
-                        person_id,
-                        model=engine.model_name,
-                        vector=vector.astype(VECTOR_DTYPE).tobytes(),
-                        source_sha256=sha256,
-                    )
-                    added += 1
-        finally:
-            store.close()
+        with _store(cfg) as store, store.session() as session:
+            if get_person(session, person_id) is None:
+                raise ValueError(
+                    f"no person {person_id!r} in the registry (stopline registry import)"
+                )
+            known = {
+                row.source_sha256
+                for row in face_gallery(session, engine.model_name)
+                if row.person_id == person_id
+            }
+            added = 0
+            for sha256, vector in vectors:
+                if sha256 in known:
+                    continue
+                known.add(sha256)
+                add_face_embedding(
+                    session,
+                    person_id,
+                    model=engine.model_name,
+                    vector=vector.astype(VECTOR_DTYPE).tobytes(),
+                    source_sha256=sha256,
+                )
+                added += 1
     out.print(
         f"{person_id}: {added} face(s) enrolled, {len(vectors) - added} already enrolled "
         f"({engine.model_name})",
@@ -388,7 +393,6 @@ def faces_identify(
 
     from detectors.faces import FaceEngine, load_photo, match
     from detectors.gallery import gallery_from_store
-    from stopline.wiring import deployment_store
 
     cfg = _load(config)
     faces_config = cfg.identification.faces
@@ -396,12 +400,8 @@ def faces_identify(
         _fail(f"{config}: face identification is off (identification.faces.enabled: false)", 2)
     with _plain_errors():
         engine = FaceEngine(faces_config)
-        store = deployment_store(cfg, Path.cwd())
-        try:
-            with store.session() as session:
-                gallery = gallery_from_store(session, engine.model_name, faces_config)
-        finally:
-            store.close()
+        with _store(cfg) as store, store.session() as session:
+            gallery = gallery_from_store(session, engine.model_name, faces_config)
         for path in images:
             image, _ = load_photo(path)
             faces = engine.faces(image)
@@ -458,9 +458,7 @@ def plates_read(
     """Read the plates in each image, most confident first."""
     import json
 
-    import cv2
-    import numpy as np
-
+    from detectors.images import read_image
     from detectors.plates import PlateReader
     from pipeline.config import PlatesConfig
 
@@ -468,12 +466,7 @@ def plates_read(
     with _plain_errors():
         reader = PlateReader(settings)
         for path in images:
-            # Decoded from bytes: imread cannot open non-ASCII names (Chinese plate crops).
-            data = np.fromfile(path, np.uint8) if path.is_file() else None
-            image = None if data is None else cv2.imdecode(data, cv2.IMREAD_COLOR)
-            if image is None:
-                raise ValueError(f"{path}: not a readable image")
-            reads = reader.read(image, region.value if region else None)
+            reads = reader.read(read_image(path), region.value if region else None)
             if json_lines:
                 plates = [
                     {"text": r.text, "confidence": round(r.confidence, 4), "box": list(r.box)}
@@ -518,30 +511,24 @@ def users_add(
     from pipeline.store import audit
     from pipeline.store.registry import add_user, get_user
     from review.passwords import WeakPassword, hash_password
-    from stopline.wiring import deployment_store
 
     cfg = _load(config)
     try:
         password_hash = hash_password(_read_new_password())
     except WeakPassword as exc:
         _fail(f"stopline: {exc}", 1)
-    with _plain_errors():
-        store = deployment_store(cfg, Path.cwd())
-        try:
-            with store.session() as session:
-                if get_user(session, name) is not None:
-                    _fail(f"stopline: user {name!r} exists", 1)
-                add_user(session, name, password_hash, role.value)
-                audit.append(
-                    session,
-                    f"cli:{getpass.getuser()}",
-                    "user_added",
-                    "user",
-                    name,
-                    {"role": role.value},
-                )
-        finally:
-            store.close()
+    with _plain_errors(), _store(cfg) as store, store.session() as session:
+        if get_user(session, name) is not None:
+            _fail(f"stopline: user {name!r} exists", 1)
+        add_user(session, name, password_hash, role.value)
+        audit.append(
+            session,
+            f"cli:{getpass.getuser()}",
+            "user_added",
+            "user",
+            name,
+            {"role": role.value},
+        )
     out.print(f"user {name} added as {role.value}", markup=False, highlight=False)
 
 

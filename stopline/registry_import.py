@@ -18,6 +18,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from sqlalchemy.orm import Session
 
+from pipeline.events import E164_PATTERN
 from pipeline.store import audit
 from pipeline.store.registry import (
     get_person,
@@ -40,7 +41,7 @@ class PersonRow(_Row):
     id: Annotated[_Text, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
     name: Annotated[_Text, StringConstraints(max_length=200)]
     national_id: Annotated[str, StringConstraints(max_length=32)] | None = None
-    phone: Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")] | None = Field(
+    phone: Annotated[str, StringConstraints(pattern=E164_PATTERN)] | None = Field(
         None, description="E.164, e.g. +8613800138000"
     )
     language: (

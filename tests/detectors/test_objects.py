@@ -23,6 +23,7 @@ import pytest
 from pydantic import ValidationError
 
 from detectors import objects
+from detectors.images import iou
 from detectors.objects import (
     COCO_IDS,
     Detection,
@@ -70,13 +71,6 @@ def ultralytics_asset(name: str) -> Path:
 
 def contains(outer: Detection, x: float, y: float, w: float, h: float) -> bool:
     return outer.x1 <= x and outer.y1 <= y and outer.x2 >= x + w and outer.y2 >= y + h
-
-
-def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = width * height
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from detectors import plate_paddle
+from detectors.images import iou
 from detectors.plate_formats import best_fit, fits, normalise, regions_for
 from detectors.plate_ocr import CharRecogniser, ClpDetector, Spotter, make_spotter
 from detectors.plates import PlateReader, near_matches, vote
@@ -159,17 +160,10 @@ def test_chinese_plates_are_found_by_their_corners_in_a_street_photo(
         h = max(int(h), round(w * 24 / 94))  # the Chinese plate's own aspect
         plate = cv2.imread(str(crop_path))
         image[y : y + h, x : x + w] = cv2.resize(plate, (w, h), interpolation=cv2.INTER_CUBIC)
-        found += any(_iou(c.box, (x, y, x + w, y + h)) > 0.5 for c in detector.detect(image))
+        found += any(iou(c.box, (x, y, x + w, y + h)) > 0.5 for c in detector.detect(image))
         reads = reader.read(image, "cn")
         read += bool(reads) and reads[0].text == crop_path.stem
     assert found >= 5 and read >= 5, f"corners found {found}/6, read {read}/6"
-
-
-def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def test_track_vote_beats_single_frames(reader: PlateReader) -> None:

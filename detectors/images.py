@@ -1,0 +1,68 @@
+"""Image files and crops, in one place for evidence, identification and the CLI.
+
+Files are decoded from bytes rather than by `cv2.imread`, which cannot open non-ASCII paths
+(Chinese plate crops are named by their text), and every failure is a `ValueError` naming the
+file, which the CLI prints as one line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+JPEG_QUALITY = 90
+
+Box = tuple[float, float, float, float]
+
+
+def decode_image(data: bytes, source: str) -> np.ndarray:
+    """BGR pixels of encoded image bytes; `source` names them in the error."""
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f"{source}: not an image OpenCV can decode")
+    return image
+
+
+def read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def read_image(path: Path) -> np.ndarray:
+    return decode_image(read_file(path), str(path))
+
+
+def jpeg(image: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return buf.tobytes()
+
+
+def clamp_box(box: Box, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """Whole pixels inside the image, at least one pixel wide and high."""
+    h, w = shape[:2]
+    x1, y1, x2, y2 = box
+    return (
+        max(0, round(x1)),
+        max(0, round(y1)),
+        min(w, max(round(x1) + 1, round(x2))),
+        min(h, max(round(y1) + 1, round(y2))),
+    )
+
+
+def crop(image: np.ndarray, box: Box) -> np.ndarray:
+    x1, y1, x2, y2 = clamp_box(box, image.shape)
+    return image[y1:y2, x1:x2]
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two xyxy boxes; 0 when both are empty."""
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
+    return w * h / union if union > 0 else 0.0
