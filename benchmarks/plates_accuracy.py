@@ -9,6 +9,10 @@ Sets (each row):
   overlapping read, the most confident read anywhere is scored (a wrong box is no plate found).
 - `cn crops`: 94x24 crops of Chinese plates (`plates-cn-crops/`, file name = text), read with
   `PlateReader.read_plate` (OCR and format only; the crop is the plate).
+- `us tracks` (`--sets tracks`): what the identify stage does per violation. For the first
+  `TRACKS` US photos, 8 crops around the labelled plate growing from 4x to 6.1x its width (a
+  car coming closer, as the tracker crops it) are voted by `PlateReader.read_track`; ms is per
+  track, and the mean number of crops read is printed below.
 
 Columns: images; exact (whole plate right, %); ms / image (mean wall time, models loaded);
 then failure kinds: no plate (nothing read, or no format fits), wrong length, confusion (same
@@ -105,9 +109,35 @@ def cn_crops(reader: PlateReader, progress: object) -> Tally:
     return tally
 
 
+TRACKS = 10
+TRACK_CROPS = 8
+
+
+def us_tracks(reader: PlateReader, progress: object) -> Tally:
+    tally = Tally(f"us tracks ({TRACK_CROPS} crops)")
+    labels = sorted((DATA / "plates-openalpr" / "us").glob("*.txt"))[:TRACKS]
+    frames_read = 0
+    for label_file in tracked(progress, labels, "us tracks"):  # type: ignore[arg-type]
+        name, x, y, w, h, truth = label_file.read_text().split()[:6]
+        image = read_image(label_file.with_name(name))
+        cx, cy, width = int(x) + int(w) // 2, int(y) + int(h) // 2, int(w)
+        crops = []
+        for k in range(TRACK_CROPS):
+            half = int(width * (2 + k * 0.3))
+            crops.append(image[max(0, cy - half) : cy + half // 2, max(0, cx - half) : cx + half])
+        started = time.perf_counter()
+        vote = reader.read_track(crops, "us")
+        tally.score(truth, vote.text, time.perf_counter() - started)
+        frames_read += vote.frames_read
+    print(
+        f"us tracks: {frames_read / max(len(labels), 1):.1f} of {TRACK_CROPS} crops read per track"
+    )
+    return tally
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argument_parser("benchmarks.plates_accuracy", __doc__)
-    parser.add_argument("--sets", default="br,eu,us,cn", help="comma-separated: br,eu,us,cn")
+    parser.add_argument("--sets", default="br,eu,us,cn", help="comma-separated: br,eu,us,cn,tracks")
     parser.add_argument(
         "--engine",
         default="rapidocr",
@@ -123,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             for name in args.sets.split(","):
                 if name == "cn":
                     tallies.append(cn_crops(reader, progress))
+                elif name == "tracks":
+                    tallies.append(us_tracks(reader, progress))
                 else:
                     tallies.append(openalpr(reader, name, progress))
         print_table(
