@@ -17,23 +17,23 @@ import random
 import re
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import urlsplit
+from typing import Self
 
 import cv2
 import numpy as np
 
-from pipeline.config import StreamOptions
+from pipeline.config import StreamOptions, is_live
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
-LIVE_SCHEMES = {"rtsp", "rtsps", "http", "https"}
 
 
 @dataclass(frozen=True)
@@ -157,46 +157,56 @@ def redact(url: str) -> str:
     return re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", url)
 
 
-class LiveStream(Iterator[Frame]):
-    """A live RTSP/HTTP stream as an endless iterator of frames at `analysis_fps`.
+@dataclass(frozen=True)
+class StreamClock:
+    """Stream time of a live camera: seconds on the monotonic clock since `start`.
 
-    Timestamps are wall-clock UTC at grab, counted on the monotonic clock from `start`, so an
-    NTP step can neither reorder frames nor open a gap in them. Iteration blocks until the next
-    frame and ends only after `close()`; `health` may be read from any thread meanwhile.
+    Every reader of one camera (its analysed sub-stream and its recorded main stream) shares one
+    clock, so their frame times can be compared; an NTP step can neither reorder frames nor open
+    a gap in them.
+    """
+
+    start: datetime
+    mono0: float = field(default_factory=time.monotonic)
+
+    def now(self) -> float:
+        return time.monotonic() - self.mono0
+
+    def at(self, t: float) -> datetime:
+        return self.start + timedelta(seconds=t)
+
+
+class ReconnectingReader(ABC):
+    """A thread reading a live stream session after session, reopening a lost one with backoff.
+
+    Subclasses read one session in `_read_session`; this class keeps the health state, which may
+    be read from any thread, and hands a reader crash to the consumer via `_failure`.
     """
 
     def __init__(
-        self,
-        url: str,
-        analysis_fps: float,
-        start: datetime,
-        stats: SourceStats,
-        options: StreamOptions | None = None,
+        self, url: str, clock: StreamClock, stats: SourceStats, options: StreamOptions | None
     ) -> None:
         self.url = url
+        self.clock = clock
         self.stats = stats
         self.options = options or StreamOptions()
-        self._analysis_fps = analysis_fps
-        self._start = start
-        self._mono0 = time.monotonic()
         self._rng = random.Random()
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"stream {redact(url)}", daemon=True)
-        self._latest: Frame | None = None
         self._failure: Exception | None = None
         self._state = CameraState.CONNECTING
-        self._last_frame_mono: float | None = None
+        self._last_frame_t: float | None = None
         self._reconnects = 0
         self._last_error: str | None = None
 
     @property
     def health(self) -> CameraHealth:
         with self._cond:
-            last = self._last_frame_mono
+            last = self._last_frame_t
             return CameraHealth(
                 state=self._state,
-                last_frame_at=None if last is None else self._at(last - self._mono0),
+                last_frame_at=None if last is None else self.clock.at(last),
                 reconnects=self._reconnects,
                 dropped=self.stats.dropped,
                 late=self.stats.late,
@@ -204,7 +214,12 @@ class LiveStream(Iterator[Frame]):
                 last_error=self._last_error,
             )
 
-    def start(self) -> LiveStream:
+    @property
+    def thread_id(self) -> int | None:
+        """The reader thread's native id once started, for per-thread CPU accounting."""
+        return self._thread.native_id
+
+    def start(self) -> Self:
         with self._cond:
             if not self._thread.is_alive() and not self._stop.is_set():
                 self._thread.start()
@@ -218,7 +233,7 @@ class LiveStream(Iterator[Frame]):
         if self._thread.is_alive():
             self._thread.join(max(self.options.open_timeout_s, self.options.read_timeout_s) + 1)
 
-    def __enter__(self) -> LiveStream:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -228,6 +243,67 @@ class LiveStream(Iterator[Frame]):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+    def _run(self) -> None:
+        try:
+            failures = 0
+            while True:
+                if self._read_session():
+                    failures = 0
+                if self._stop.wait(self.options.backoff_s(failures, self._rng)):
+                    return
+                failures += 1
+                with self._cond:
+                    self._reconnects += 1
+        except Exception as exc:  # handed to the consumer rather than lost with the thread
+            with self._cond:
+                self._failure = exc
+                self._stop.set()
+                self._cond.notify_all()
+
+    @abstractmethod
+    def _read_session(self) -> bool:
+        """Open the stream and read until it fails or `_stop` is set; True if any frame came."""
+
+    def _arrived(self, t: float) -> None:
+        """Note a frame (or packet) at stream time `t`; call with `_cond` held."""
+        self._last_frame_t = t
+        if self._state is not CameraState.LIVE:
+            log.info("camera stream live: %s", redact(self.url))
+            self._state = CameraState.LIVE
+
+    def _lost(self, reason: str) -> None:
+        with self._cond:
+            since = 0.0 if self._last_frame_t is None else self._last_frame_t
+            silent_s = self.clock.now() - since
+            state = (
+                CameraState.DOWN
+                if silent_s >= self.options.down_after_s
+                else CameraState.RECONNECTING
+            )
+            if state is not self._state:
+                log.warning("camera stream %s (%s): %s", state, reason, redact(self.url))
+            self._state, self._last_error = state, reason
+
+
+class LiveStream(ReconnectingReader, Iterator[Frame]):
+    """A live RTSP/HTTP stream as an endless iterator of frames at `analysis_fps`.
+
+    Timestamps are wall-clock UTC at grab, on the camera's `StreamClock`. Iteration blocks until
+    the next frame and ends only after `close()`; `health` may be read from any thread meanwhile.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        analysis_fps: float,
+        start: datetime,
+        stats: SourceStats,
+        options: StreamOptions | None = None,
+    ) -> None:
+        super().__init__(url, StreamClock(start), stats, options)
+        self._pacer = _Pacer(analysis_fps)
+        self._latest: Frame | None = None
 
     def __next__(self) -> Frame:
         self.start()
@@ -242,32 +318,7 @@ class LiveStream(Iterator[Frame]):
             self.stats.analysed += 1
             return frame
 
-    def _at(self, t: float) -> datetime:
-        return self._start + timedelta(seconds=t)
-
-    def _run(self) -> None:
-        try:
-            self._reconnect_forever()
-        except Exception as exc:  # handed to the consumer rather than lost with the thread
-            with self._cond:
-                self._failure = exc
-                self._stop.set()
-                self._cond.notify_all()
-
-    def _reconnect_forever(self) -> None:
-        pacer = _Pacer(self._analysis_fps)
-        failures = 0
-        while True:
-            if self._read_session(pacer):
-                failures = 0
-            if self._stop.wait(self.options.backoff_s(failures, self._rng)):
-                return
-            failures += 1
-            with self._cond:
-                self._reconnects += 1
-
-    def _read_session(self, pacer: _Pacer) -> bool:
-        """Open the stream and read until it fails; True if any frame arrived."""
+    def _read_session(self) -> bool:
         params = [
             cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
             round(self.options.open_timeout_s * 1000),
@@ -285,7 +336,7 @@ class LiveStream(Iterator[Frame]):
                     self._lost("stream ended or no frame within the read timeout")
                     return got_frames
                 got_frames = True
-                self._on_grab(cap, time.monotonic() - self._mono0, pacer)
+                self._on_grab(cap, self.clock.now())
             return got_frames
         except cv2.error as exc:
             self._lost(f"OpenCV error: {exc}")
@@ -293,14 +344,12 @@ class LiveStream(Iterator[Frame]):
         finally:
             cap.release()
 
-    def _on_grab(self, cap: cv2.VideoCapture, t: float, pacer: _Pacer) -> None:
+    def _on_grab(self, cap: cv2.VideoCapture, t: float) -> None:
+        pacer = self._pacer
         with self._cond:
             index = self.stats.read
             self.stats.read += 1
-            self._last_frame_mono = self._mono0 + t
-            if self._state is not CameraState.LIVE:
-                log.info("camera stream live: %s", redact(self.url))
-                self._state = CameraState.LIVE
+            self._arrived(t)
             if not pacer.due(t):
                 self.stats.dropped += 1
                 return
@@ -314,22 +363,13 @@ class LiveStream(Iterator[Frame]):
             if self._latest is not None:
                 self.stats.dropped += 1
                 self.stats.late += 1
-            self._latest = Frame(index, t, self._at(t), image)
+            self._latest = Frame(index, t, self.clock.at(t), image)
             self._cond.notify_all()
 
-    def _lost(self, reason: str) -> None:
-        now = time.monotonic()
-        with self._cond:
-            since = self._mono0 if self._last_frame_mono is None else self._last_frame_mono
-            silent_s = now - since
-            state = (
-                CameraState.DOWN
-                if silent_s >= self.options.down_after_s
-                else CameraState.RECONNECTING
-            )
-            if state is not self._state:
-                log.warning("camera stream %s (%s): %s", state, reason, redact(self.url))
-            self._state, self._last_error = state, reason
+
+def local_path(source: str, base_dir: Path) -> Path:
+    path = Path(source)
+    return path if path.is_absolute() else base_dir / path
 
 
 def open_source(
@@ -344,11 +384,9 @@ def open_source(
 
     A URL gives a `LiveStream` (not started yet), whose `health` the caller may export.
     """
-    if urlsplit(source).scheme.lower() in LIVE_SCHEMES:
+    if is_live(source):
         return LiveStream(source, analysis_fps, start, stats, options)
-    path = Path(source)
-    if not path.is_absolute():
-        path = base_dir / path
+    path = local_path(source, base_dir)
     if path.is_dir():
         return read_folder(path, analysis_fps, start, stats)
     if path.is_file():

@@ -13,9 +13,18 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 Point = Annotated[
     tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]],
@@ -180,6 +189,14 @@ class SignalSource(Model):
     )
 
 
+LIVE_SCHEMES = {"rtsp", "rtsps", "http", "https"}
+
+
+def is_live(source: str) -> bool:
+    """Whether a camera source is a stream (read live) rather than a file or folder."""
+    return urlsplit(source).scheme.lower() in LIVE_SCHEMES
+
+
 class StreamOptions(Model):
     """Timeouts and retry policy of a live (RTSP/HTTP) source."""
 
@@ -223,6 +240,15 @@ class CameraConfig(Model):
     source: str = Field(
         description="rtsp://, http(s):// URL, a video file path, or a folder of images"
     )
+    evidence_source: str | None = Field(
+        None,
+        description=(
+            "The same camera's full-resolution main stream (or its recording, if `source` is "
+            "a recording too), when `source` is its sub-stream: analysis runs on `source`, "
+            "evidence is decoded from this one, kept compressed until a violation needs it. "
+            "Geometry stays in `source` pixels"
+        ),
+    )
     analysis_fps: float = Field(10.0, gt=0, le=60, description="Frames per second to analyse")
     location: str = Field(description="Human-readable place, printed on notices and billboards")
     geometry: Geometry = Field(default_factory=Geometry, description="Lines and zones in pixels")
@@ -238,6 +264,17 @@ class CameraConfig(Model):
             "(each window costs one more inference per analysed frame)"
         ),
     )
+
+    @field_validator("evidence_source")
+    @classmethod
+    def _evidence_source_is_like_source(cls, value: str | None, info: ValidationInfo) -> str | None:
+        source = info.data.get("source")
+        if value is not None and source is not None and is_live(source) != is_live(value):
+            raise ValueError(
+                "must be a stream when source is a stream, and a file when source is a file: "
+                "the two are matched by stream time"
+            )
+        return value
 
     @field_validator("zoom_windows_px")
     @classmethod

@@ -22,11 +22,12 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
 
-from detectors.evidence import EvidenceRecorder
+from detectors.evidence import EVIDENCE_WINDOW_S, EvidenceRecorder
 from detectors.identify import IdentifyStage
 from detectors.objects import ZoomedDetector, make_detector
+from detectors.recording import FileRecording, LiveRecording, open_recording
 from detectors.signals import ControllerFeed, phase_source
-from detectors.sources import Frame, LiveStream, SourceStats, open_source
+from detectors.sources import Frame, ReconnectingReader, SourceStats, open_source
 from detectors.stage import DetectStage, StageStats
 from detectors.tracking import ByteTrackTracker, Tracker
 from pipeline.bus import DEAD_LETTER_TOPIC, Consumer, make_bus
@@ -97,13 +98,24 @@ class CameraRun:
             base_dir,
             camera.stream,
         )
+        self.recording: LiveRecording | FileRecording | None = None
+        if camera.evidence_source is not None:
+            self.recording = open_recording(
+                camera.evidence_source,
+                self.frames,
+                EVIDENCE_WINDOW_S,
+                self.start,
+                base_dir,
+                SourceStats(),
+                camera.stream,
+            )
         self.signals = phase_source(camera, self.start, config.rules.red_light.min_amber_s)
         self.stage = DetectStage(
             camera=camera,
             rules=config.rules,
             tracker=make_tracker(camera, config),
             signals=self.signals,
-            recorder=EvidenceRecorder(evidence, camera.analysis_fps),
+            recorder=EvidenceRecorder(evidence, camera.analysis_fps, footage=self.recording),
             publish=publish,
             stream_start=self.start,
         )
@@ -119,12 +131,15 @@ class CameraRun:
                 if advance is not None:
                     advance()
 
+        if isinstance(self.recording, LiveRecording):
+            self.recording.start()
         return self.stage.process(frames())
 
     def close(self) -> None:
-        """Unblock a live stream's reader; files end by themselves."""
-        if isinstance(self.frames, LiveStream):
-            self.frames.close()
+        """Unblock a live stream's readers; files end by themselves."""
+        for reader in (self.frames, self.recording):
+            if isinstance(reader, ReconnectingReader):
+                reader.close()
 
 
 @dataclass

@@ -4,9 +4,13 @@ into an RTSP relay, and can be unplugged and plugged in again on the same URL.""
 import shutil
 import socket
 import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from pipeline.config import StreamOptions
 from tests.detectors.rtsp_relay import RtspRelay
 from tests.shared_data import DATA, need
 
@@ -25,16 +29,36 @@ def ffmpeg() -> str:
     return path
 
 
+FAST = StreamOptions(
+    open_timeout_s=4.0,
+    read_timeout_s=1.0,
+    backoff_initial_s=0.2,
+    backoff_max_s=1.0,
+    down_after_s=30.0,
+)
+"""Short timeouts and backoff, so that loss and return fit in a test."""
+WAIT_S = 20.0
+"""Upper bound of any wait; connecting takes about 3 s (probe plus the next key frame)."""
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what} within {WAIT_S} s")
+        time.sleep(0.05)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def serve_clip(*output: str) -> subprocess.Popen[bytes]:
+def serve_clip(*output: str, clip: Path = CLIP) -> subprocess.Popen[bytes]:
     """ffmpeg playing the clip in a loop, in real time, to `output`."""
     command = [ffmpeg(), "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1"]
-    command += ["-i", str(CLIP), "-an", "-c", "copy", *output]
+    command += ["-i", str(clip), "-an", "-c", "copy", *output]
     return subprocess.Popen(command, stdin=subprocess.DEVNULL)
 
 
@@ -46,7 +70,8 @@ def kill(process: subprocess.Popen[bytes]) -> None:
 class RtspCamera:
     """A camera that can be unplugged and plugged in again on the same URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, clip: Path = CLIP) -> None:
+        self.clip = clip
         self.port = free_port()
         self.url = f"rtsp://127.0.0.1:{self.port}/live"
         self.relay: RtspRelay | None = None
@@ -54,7 +79,7 @@ class RtspCamera:
 
     def plug_in(self) -> None:
         self.relay = RtspRelay(self.port)
-        self.ffmpeg = serve_clip("-f", "rtsp", "-rtsp_transport", "tcp", self.url)
+        self.ffmpeg = serve_clip("-f", "rtsp", "-rtsp_transport", "tcp", self.url, clip=self.clip)
 
     def unplug(self) -> None:
         if self.ffmpeg is not None:

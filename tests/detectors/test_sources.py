@@ -8,7 +8,7 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +26,14 @@ from detectors.sources import (
     open_source,
     redact,
 )
-from tests.detectors.live_camera import RtspCamera, free_port, kill, serve_clip
+from tests.detectors.live_camera import (
+    FAST,
+    RtspCamera,
+    free_port,
+    kill,
+    serve_clip,
+    wait_until,
+)
 
 START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
@@ -60,16 +67,6 @@ def test_video_is_subsampled_to_the_analysis_rate(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- live streams
 
-FAST = StreamOptions(
-    open_timeout_s=4.0,
-    read_timeout_s=1.0,
-    backoff_initial_s=0.2,
-    backoff_max_s=1.0,
-    down_after_s=30.0,
-)
-WAIT_S = 20.0
-"""Upper bound of any wait below; connecting takes about 3 s (probe plus the next key frame)."""
-
 
 @pytest.fixture
 def rtsp_camera() -> Iterator[RtspCamera]:
@@ -98,16 +95,8 @@ class Consumer:
             time.sleep(self._work_s)
 
     def wait_for(self, count: int) -> list[Frame]:
-        _wait_until(lambda: len(self.frames) >= count, f"{count} frames")
+        wait_until(lambda: len(self.frames) >= count, f"{count} frames")
         return list(self.frames)
-
-
-def _wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {what} within {WAIT_S} s")
-        time.sleep(0.05)
 
 
 def _assert_ordered(frames: list[Frame], fps: float) -> None:
@@ -144,7 +133,7 @@ def test_rtsp_stream_is_read_at_the_analysis_rate_and_survives_loss(
         assert consumer.frames[0].image.shape == (360, 450, 3)
 
         rtsp_camera.unplug()
-        _wait_until(lambda: stream.health.state is CameraState.RECONNECTING, "reconnecting")
+        wait_until(lambda: stream.health.state is CameraState.RECONNECTING, "reconnecting")
         lost_at = len(consumer.frames)
         rtsp_camera.plug_in()
         frames = consumer.wait_for(lost_at + 3)
@@ -166,7 +155,7 @@ def test_a_stalled_stream_times_out_and_recovers(rtsp_camera: RtspCamera) -> Non
         assert rtsp_camera.ffmpeg is not None
         os.kill(rtsp_camera.ffmpeg.pid, signal.SIGSTOP)
         try:
-            _wait_until(lambda: stream.health.state is CameraState.RECONNECTING, "timeout")
+            wait_until(lambda: stream.health.state is CameraState.RECONNECTING, "timeout")
             assert "read timeout" in (stream.health.last_error or "")
         finally:
             os.kill(rtsp_camera.ffmpeg.pid, signal.SIGCONT)
@@ -215,7 +204,7 @@ def test_unreachable_camera_backs_off_then_reports_down(caplog: pytest.LogCaptur
     options = StreamOptions(backoff_initial_s=0.05, backoff_max_s=0.2, down_after_s=0.5)
     url = f"rtsp://admin:secret@127.0.0.1:{free_port()}/live"
     with _live(url, 5.0, options=options) as stream:
-        _wait_until(lambda: stream.health.state is CameraState.DOWN, "down")
+        wait_until(lambda: stream.health.state is CameraState.DOWN, "down")
     health = stream.health
     assert health.reconnects >= 2 and health.last_frame_at is None
     assert health.last_error == "cannot open stream"

@@ -120,6 +120,14 @@ def test_detection_sections_name_the_bad_key(
     assert len(lines) == 1 and lines[0].startswith(expected), lines
 
 
+def test_evidence_source_must_be_read_like_the_source() -> None:
+    data = demo_data()
+    data["cameras"][0]["evidence_source"] = "rtsp://cam.local/main"
+    lines = problems(data)
+    assert len(lines) == 1 and lines[0].startswith("cameras[0].evidence_source: "), lines
+    assert "a file when source is a file" in lines[0]
+
+
 def test_detection_defaults_are_the_packaged_ssd_and_bytetrack() -> None:
     cfg = load_config(DEMO)
     assert cfg.detector.backend == "ssd-openvino" and cfg.detector.model_path is None
