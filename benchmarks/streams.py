@@ -36,7 +36,7 @@ measurable cost next to these stages. Each N is measured for --seconds after a w
 - sustained: fps min >= 4.75 (5 fps, 5 % tolerance), p95 < 1000 ms and behind <= 0.5 s.
 N grows until one is not sustained. The last line names the largest sustained N.
 With --layout dual a last table times one evidence package made from a recorded main stream
-after the last N (decode of 12 s at 1080p, data bar, MPEG-4 encode, key frames and crops), the
+after the last N (decode of 12 s at 1080p, data bar, H.264 encode, key frames and crops), the
 work each violation adds on top of the streams.
 """
 
@@ -738,7 +738,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 ],
                 label_columns=0,
                 notes=[
-                    "12 s decoded from the packet ring, data bar on every frame, MPEG-4 clip, "
+                    "12 s decoded from the packet ring, data bar on every frame, H.264 clip, "
                     "2 key frames, 8 crops; on the evidence thread of one worker after its window"
                 ],
             )

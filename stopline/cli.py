@@ -44,6 +44,8 @@ users_app = typer.Typer(help="Review console users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 faces_app = typer.Typer(help="Enrol and identify faces.", no_args_is_help=True)
 app.add_typer(faces_app, name="faces")
+retention_app = typer.Typer(help="Evidence retention: audited purges.", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
 
 out = Console()
 err = Console(stderr=True)
@@ -530,6 +532,65 @@ def users_add(
             {"role": role.value},
         )
     out.print(f"user {name} added as {role.value}", markup=False, highlight=False)
+
+
+@retention_app.command("run")
+def retention_run(
+    config: ConfigOption,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would be purged; delete nothing")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object of counts")] = False,
+) -> None:
+    """Delete the evidence of rejected and closed citations and the face crops of people not
+    cited, once older than the config's `retention` section allows; each purge is an audit
+    row. `stopline run` does the same every `retention.run_every_h` hours."""
+    import json
+
+    from pipeline.evidence import EvidenceStore
+    from pipeline.retention import run_retention
+
+    cfg = _load(config)
+    evidence = EvidenceStore(Path.cwd() / cfg.storage.evidence_dir)
+    with _plain_errors(), _store(cfg) as store:
+        report = run_retention(store, evidence, cfg.retention, dry_run=dry_run)
+    if json_out:
+        print(json.dumps(report.as_dict()), flush=True)
+    else:
+        out.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
+
+
+review_app = typer.Typer(help="The police review console.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("serve")
+def review_serve(
+    config: ConfigOption,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each request")] = False,
+) -> None:
+    """Serve the review console and its JSON API at review.listen_host:listen_port."""
+    import uvicorn
+
+    from stopline.console import console_app
+
+    _logging(verbose)
+    cfg = _load(config)
+    with _plain_errors():
+        web = console_app(cfg, Path.cwd())
+    review = cfg.review
+    out.print(
+        f"review console: http://{review.listen_host}:{review.listen_port}/",
+        markup=False,
+        highlight=False,
+    )
+    uvicorn.run(
+        web,
+        host=review.listen_host,
+        port=review.listen_port,
+        log_level="info" if verbose else "warning",
+        proxy_headers=False,
+    )
 
 
 def main() -> None:

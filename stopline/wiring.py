@@ -34,6 +34,7 @@ from pipeline.bus import DEAD_LETTER_TOPIC, Consumer, make_bus
 from pipeline.config import CameraConfig, StoplineConfig
 from pipeline.events import SIGNALS, VIOLATIONS, VIOLATIONS_IDENTIFIED, Event, ViolationDetected
 from pipeline.evidence import EvidenceStore, load_or_create_key
+from pipeline.retention import run_retention
 from pipeline.store import Store, open_store
 from pipeline.store.models import Citation
 from pipeline.store.registry import put_camera
@@ -310,6 +311,7 @@ class Pipeline:
         threads = [
             threading.Thread(target=c.run, args=(consumers_stop,), daemon=True) for c in consumers
         ]
+        threads.append(threading.Thread(target=self._purge, args=(consumers_stop,), daemon=True))
         for thread in threads:
             thread.start()
         try:
@@ -331,6 +333,19 @@ class Pipeline:
             rows = session.execute(select(Citation.status, func.count()).group_by(Citation.status))
             summary.citations = Counter({status: n for status, n in rows})
         return summary
+
+    def _purge(self, stop: threading.Event) -> None:
+        """Retention once at start, then every `run_every_h` hours until `stop`; a failed pass
+        is logged and tried again next time rather than ending the run."""
+        every_s = self.config.retention.run_every_h * 3600
+        while True:
+            try:
+                report = run_retention(self.store, self.evidence, self.config.retention)
+                log.info("%s", report.summary())
+            except Exception:
+                log.exception("retention failed; next try in %g h", every_s / 3600)
+            if stop.wait(every_s):
+                return
 
     def _count_dead_letter(self, _event: Event) -> None:
         self.dead_letters += 1

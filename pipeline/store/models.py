@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -171,7 +172,10 @@ class Vehicle(Base):
 
 class Citation(Base):
     __tablename__ = "citations"
-    __table_args__ = (CheckConstraint(_one_of("status", Status), name="status"),)
+    __table_args__ = (
+        CheckConstraint(_one_of("status", Status), name="status"),
+        Index("ix_citations_status_created", "status", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
     violation_id: Mapped[str] = mapped_column(ForeignKey("violations.id"), unique=True)
@@ -187,6 +191,14 @@ class Citation(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(NAME_LEN))
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    corrected: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """A reviewer changed the plate or identity: the case goes to a supervisor's second review."""
+    second_reviewed_by: Mapped[str | None] = mapped_column(String(NAME_LEN))
+    second_reviewed_at: Mapped[datetime | None]
+    evidence_purged_at: Mapped[datetime | None]
+    """When retention deleted the case's evidence files and manifest; see pipeline.retention."""
+    face_crops_purged_at: Mapped[datetime | None]
+    """When retention deleted the face crops of a person who was not cited."""
 
 
 class CitationTransition(Base):
@@ -214,6 +226,19 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginSession(Base):
+    """A console login; the cookie holds a random token, the table only its hash."""
+
+    __tablename__ = "sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(SHA256_LEN), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEntry(Base):

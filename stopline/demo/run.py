@@ -9,24 +9,30 @@ from __future__ import annotations
 
 import html
 import json
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import typer
+import yaml
 from rich.console import Console
 from sqlalchemy import select
 
 from pipeline.config import StoplineConfig
 from pipeline.evidence import EvidenceStore
-from pipeline.store.audit import verify_chain
+from pipeline.store import Role, open_store
+from pipeline.store.audit import append, verify_chain
 from pipeline.store.models import Citation, Violation
+from pipeline.store.registry import add_user, get_user
+from review.passwords import hash_password
 from stopline.demo.scene import COMPLIANT, DURATION_S, EXPECTED, FPS, HEIGHT, WIDTH, Offence, render
 from stopline.wiring import Pipeline
 
 DEMO_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "demo.yaml"
 MATCH_TOLERANCE_S = 1.0
 """How far a cited offence's time may be from the script's and still be the same offence."""
+DEMO_LOGIN = "officer"
 _OFFENCE_TIME_FACT = {"red_light": "crossed_stop_s", "jaywalk": "entered_s"}
 
 
@@ -92,9 +98,49 @@ def run_demo(out_dir: Path, console: Console, load: Callable[[Path], StoplineCon
         console.print(f"[red]missed:[/] {offence.kind} by the {offence.who} at {offence.at_s} s")
     console.print("not cited, as expected: " + "; ".join(f"{u.name} {u.role}" for u in COMPLIANT))
     console.print(f"browse: {out_dir / 'index.html'}")
+    served, name, password = _console_login(out_dir)
+    port = cfg.review.listen_port
+    console.print(
+        f"review console: run `stopline review serve --config {served}` and open "
+        f"http://127.0.0.1:{port}/ ; demo login: {name} / {password}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,  # one line, so the command and password copy cleanly
+    )
     if missed or unexpected or ok_manifests != len(reports) or not chain.ok:
         console.print("[red]the demo result does not match the scene's script[/]")
         raise typer.Exit(1)
+
+
+def _console_login(out_dir: Path) -> tuple[Path, str, str]:
+    """A console config for the demo's store, and a supervisor login with a fresh password.
+
+    The demo's own reviewer approves every case and cannot log in; this user can look at them.
+    The console is reached over plain HTTP on this machine, so its cookie is not HTTPS-only.
+    """
+    data = yaml.safe_load(DEMO_CONFIG.read_text())
+    data["storage"] = {
+        key: f"sqlite:///{out_dir / 'stopline.db'}"
+        if key == "database_url"
+        else str(out_dir / value)
+        for key, value in data["storage"].items()
+    }
+    data["review"] = {**data["review"], "cookie_secure": False}
+    served = out_dir / "console.yaml"
+    served.write_text(yaml.safe_dump(data, sort_keys=False))
+    password = secrets.token_urlsafe(12)
+    store = open_store(data["storage"]["database_url"])
+    try:
+        with store.session() as session:
+            user = get_user(session, DEMO_LOGIN)
+            if user is None:
+                add_user(session, DEMO_LOGIN, hash_password(password), Role.SUPERVISOR)
+            else:
+                user.password_hash = hash_password(password)
+            append(session, "system:demo", "user.demo_login", "user", DEMO_LOGIN)
+    finally:
+        store.close()
+    return served, DEMO_LOGIN, password
 
 
 def _match(cases: list[dict]) -> tuple[list[Offence], list[dict]]:

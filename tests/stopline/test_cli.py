@@ -1,15 +1,19 @@
 """The CLI as a user meets it: real subprocesses, exit codes and the lines they print."""
 
 import json
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
+from fastapi.testclient import TestClient
 
 from detectors.evidence import TRACK_CROPS
+from pipeline.config import load_config
 from pipeline.events import ViolationDetected
+from stopline.console import console_app
 from stopline.demo.run import DEMO_CONFIG
 from tests.cli import ROOT, stopline
 
@@ -58,7 +62,30 @@ def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "the red motorcycle" in result.stdout and "the cameraman" in result.stdout
     assert "missed" not in result.stdout
+    (out / "stdout.txt").write_text(result.stdout)
     return out
+
+
+def test_demo_prints_a_console_login_that_works(demo_out: Path) -> None:
+    """The address and login the demo prints open its cases in the review console."""
+    printed = (demo_out / "stdout.txt").read_text()
+    found = re.search(
+        r"stopline review serve --config (\S+)` and open (http://127\.0\.0\.1:\d+/) ; "
+        r"demo login: (\S+) / (\S+)",
+        printed.replace("\n", " "),
+    )
+    assert found, printed
+    config, _, name, password = found.groups()
+    app = console_app(load_config(Path(config)), Path.cwd())
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        form = client.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+        home = client.post("/login", data={"name": name, "password": password, "csrf_token": token})
+        assert home.status_code == 200 and str(home.url).endswith("/queue")
+        approved = client.get("/api/v1/citations?status=approved").json()
+        assert approved["total"] == 2, "the demo's two cases, approved by its reviewer"
+        case = client.get(f"/cases/{approved['items'][0]['id']}")
+        assert case.status_code == 200 and "demo-reviewer" in case.text
 
 
 def test_demo_cites_the_red_light_runner_and_the_jaywalker_only(demo_out: Path) -> None:

@@ -1,0 +1,126 @@
+"""Citations waiting for review, with real evidence, for the console's tests and benchmark.
+
+The evidence is the real clip y2.mp4 (../shared/data/video: a car crossing on red, H.264) and
+JPEG frames of it; content addressing stores each file once however many cases show it. Plates
+and keepers are registry rows, so lookups and corrections work as in a deployment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import cv2
+from sqlalchemy.orm import Session
+
+from pipeline.events import EvidenceRef, SignalSnapshot, ViolationDetected, derived_id
+from pipeline.evidence import EvidenceStore
+from pipeline.store import Store, create_citation
+from pipeline.store.registry import put_camera, put_person, put_vehicle, record_violation
+
+CLIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "video" / "y2.mp4"
+CAMERAS = ("north-cam", "east-cam")
+EPOCH = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+FRAME_ROLES = ("key_frame:stop_line", "key_frame:entry_line", "crop:offender", "crop:track")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    refs: list[EvidenceRef]
+    manifest_sha256: str
+
+
+def store_evidence(evidence: EvidenceStore, clip: Path = CLIP) -> Evidence:
+    """Four frames of the clip as JPEG and the clip itself, stored once."""
+    cap = cv2.VideoCapture(str(clip))
+    frames: list[bytes] = []
+    index = 0
+    while len(frames) < len(FRAME_ROLES):
+        ok, image = cap.read()
+        if not ok:
+            raise OSError(f"cannot read frames of {clip}")
+        if index in (130, 140, 150, 160):
+            ok, encoded = cv2.imencode(".jpg", image)
+            frames.append(encoded.tobytes())
+        index += 1
+    cap.release()
+    refs = [
+        EvidenceRef(
+            sha256=evidence.put(data, role, "image/jpeg").sha256, role=role, media_type="image/jpeg"
+        )
+        for role, data in zip(FRAME_ROLES, frames, strict=True)
+    ]
+    movie = evidence.put(clip.read_bytes(), "clip", "video/mp4")
+    refs.append(EvidenceRef(sha256=movie.sha256, role="clip", media_type="video/mp4"))
+    manifest = hashlib.sha256(b"".join(r.sha256.encode() for r in refs)).hexdigest()
+    return Evidence(refs, manifest)
+
+
+def plate_of(index: int) -> str:
+    return f"KX{index:05d}"
+
+
+def seed(
+    store: Store, evidence: EvidenceStore, count: int, start: int = 0, batch: int = 500
+) -> list[str]:
+    """`count` pending citations (ids returned, oldest first); every other one has a keeper."""
+    stored = store_evidence(evidence)
+    ids: list[str] = []
+    for first in range(start, start + count, batch):
+        with store.session() as session:
+            for camera in CAMERAS:
+                put_camera(session, camera, camera, f"{camera} junction")
+            for index in range(first, min(first + batch, start + count)):
+                ids.append(_cite(session, index, stored))
+    return ids
+
+
+def _cite(session: Session, index: int, stored: Evidence) -> str:
+    camera = CAMERAS[index % len(CAMERAS)]
+    plate = plate_of(index)
+    person_id = None
+    if index % 2 == 0:
+        person_id = f"P{index:06d}"
+        put_person(session, person_id, f"Keeper {index}", phone=f"+4930{index:07d}")
+        put_vehicle(session, plate, person_id)
+    event = ViolationDetected(
+        violation_id=derived_id("review-case", str(index)),
+        kind="red_light" if index % 3 else "jaywalk",
+        camera_id=camera,
+        occurred_at=EPOCH + timedelta(seconds=30 * index),
+        track_id=index,
+        object_class="car" if index % 3 else "person",
+        signal=SignalSnapshot(
+            phase="red", source="fixed_plan", time_into_red_s=1.5, amber_duration_s=3.0
+        ),
+        speed_px_s=180.0,
+        rule="north-stop",
+        evidence=stored.refs,
+        manifest_sha256=stored.manifest_sha256,
+    )
+    record_violation(session, event)
+    citation_id = derived_id("citation", event.violation_id)
+    confidence = 0.6 + 0.4 * ((index * 37) % 100) / 100
+    create_citation(
+        session,
+        event.violation_id,
+        citation_id=citation_id,
+        plate_text=plate,
+        plate_confidence=confidence,
+        person_id=person_id,
+        identification={
+            "plate": {
+                "status": "read",
+                "text": plate,
+                "confidence": confidence,
+                "frames_read": 6,
+                "frames_used": 5,
+                "crops": 8,
+                "registry": "match" if person_id else "not_found",
+                "near_matches": [],
+            }
+        },
+    )
+    return citation_id

@@ -1,0 +1,382 @@
+"""Evidence retention: personal data is kept only as long as a case can still need it.
+
+Evidence of a case that went nowhere, or whose fine is settled, is personal data without a
+purpose once the time to reopen or contest it has passed, and a stranger's face is the most
+sensitive part of it. So, counted from the citation's last status change (`updated_at`: that
+is when the case stopped needing the data, and a rejected case can be reopened until then):
+
+- **rejected** citations lose their evidence after `rejected_evidence_days`; **closed** ones
+  (`paid`, `dismissed`: no transition leaves either) after `closed_evidence_days`. Evidence is
+  every file the violation's event lists, the crops identification kept (its `evidence` list
+  and the `crop_sha256` of its `plate` and `face` records, see `detectors.identify`), and the
+  signed manifest, whose hash the audit row keeps;
+- the **face crops** (`crop:face`) of people who were **not cited** go after
+  `uncited_face_hours`, while the rest of the case stays for its days. Not cited: the case was
+  rejected or dismissed, so it is against nobody; or review is over (status past
+  `pending_review`) and no person was named (`person_id` NULL), so the face belongs to nobody
+  the case is against. A face is kept while a reviewer may still need it to decide.
+
+Files are content-addressed, so two cases can share one. A file goes only when nothing that
+keeps its data references it: neither a citation that is not purged nor a violation still
+waiting for its citation. (A violation recorded during the run, whose file has the very bytes
+of one being purged, is not seen; content that old does not recur in new footage.)
+
+The references are read in pages of short transactions rather than one long stream: on SQLite
+every store transaction holds the database write lock, and a scan of every violation would
+stall every stage's writes until it ended.
+
+A database and a folder cannot change in one transaction, so each purge commits first (one
+transaction per citation: re-check the case, set `evidence_purged_at` or
+`face_crops_purged_at`, append the audit row) and files are deleted afterwards. A crash in
+between leaves a citation marked purged whose files are still there; every run therefore also
+deletes what is left of marked citations. The other order could leave files gone with no
+audit row, which no later run could repair.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, String, and_, cast, or_, select
+
+from pipeline.config import RetentionConfig
+from pipeline.evidence import EvidenceStore
+from pipeline.store import Store, audit
+from pipeline.store.models import Citation, Status, Violation, utcnow
+
+ACTOR = "system:retention"
+FACE_CROP_ROLE = "crop:face"
+CLOSED = (Status.PAID, Status.DISMISSED)
+_PAGE_ROWS = 500
+
+
+class Reason(StrEnum):
+    REJECTED = "rejected"
+    CLOSED = "closed"
+    NOT_CITED = "not_cited"
+
+
+@dataclass(frozen=True)
+class CaseFiles:
+    """The evidence files (SHA-256) one case references, its face crops apart."""
+
+    faces: frozenset[str]
+    others: frozenset[str]
+
+    def live(self, evidence_purged: bool, faces_purged: bool) -> frozenset[str]:
+        """What the case still needs once the given purges are done."""
+        if evidence_purged:
+            return frozenset()
+        return self.others if faces_purged else self.faces | self.others
+
+
+def case_files(event: dict[str, Any], identification: dict[str, Any] | None) -> CaseFiles:
+    refs = [(r["sha256"], r["role"]) for r in event.get("evidence", [])]
+    found = identification or {}
+    refs += [(r["sha256"], r["role"]) for r in found.get("evidence", [])]
+    for record, role in (("plate", "crop:plate"), ("face", FACE_CROP_ROLE)):
+        digest = (found.get(record) or {}).get("crop_sha256")
+        if digest:
+            refs.append((digest, role))
+    faces = frozenset(d for d, role in refs if role == FACE_CROP_ROLE)
+    others = frozenset(d for d, role in refs if role != FACE_CROP_ROLE)
+    return CaseFiles(faces, others)
+
+
+@dataclass(frozen=True)
+class _Purge:
+    citation_id: str
+    violation_id: str
+    reason: Reason
+    files: frozenset[str]
+    manifest_sha256: str | None
+    """Set for an evidence purge, which takes the manifest too; None for face crops only."""
+
+    @property
+    def action(self) -> str:
+        return "evidence.purged" if self.manifest_sha256 is not None else "face_crops.purged"
+
+
+@dataclass
+class RetentionReport:
+    """What a run purged; in a dry run, what it would have purged."""
+
+    dry_run: bool
+    purged: Counter[str] = field(default_factory=Counter)
+    """Citations purged, by reason (rejected, closed, not_cited)."""
+    files_deleted: int = 0
+    """Evidence files and manifests removed, leftovers of earlier runs included."""
+    bytes_freed: int = 0
+    files_kept_shared: int = 0
+    """Files of purged citations kept because a case that keeps its data references them."""
+    citations_skipped: int = 0
+    """Due when the run began, changed (e.g. reopened) before their purge: left alone."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "purged": {reason.value: self.purged[reason] for reason in Reason},
+            "files_deleted": self.files_deleted,
+            "bytes_freed": self.bytes_freed,
+            "files_kept_shared": self.files_kept_shared,
+            "citations_skipped": self.citations_skipped,
+        }
+
+    def summary(self) -> str:
+        reasons = ", ".join(f"{r.value.replace('_', ' ')} {self.purged[r]}" for r in Reason)
+        verb, files = ("would purge", "would be deleted") if self.dry_run else ("purged", "deleted")
+        return (
+            f"retention: {verb} {sum(self.purged.values())} citation(s) ({reasons}); "
+            f"{self.files_deleted} file(s) {files}, {self.bytes_freed} bytes; "
+            f"{self.files_kept_shared} kept (shared with a kept case); "
+            f"{self.citations_skipped} skipped (changed during the run)"
+        )
+
+
+def evidence_due(config: RetentionConfig, now: datetime) -> ColumnElement[bool]:
+    """Citations whose evidence the policy no longer keeps."""
+    return and_(
+        Citation.evidence_purged_at.is_(None),
+        or_(
+            and_(
+                Citation.status == Status.REJECTED,
+                Citation.updated_at < now - timedelta(days=config.rejected_evidence_days),
+            ),
+            and_(
+                Citation.status.in_(CLOSED),
+                Citation.updated_at < now - timedelta(days=config.closed_evidence_days),
+            ),
+        ),
+    )
+
+
+NOT_CITED = or_(
+    Citation.status.in_((Status.REJECTED, Status.DISMISSED)),
+    and_(
+        Citation.person_id.is_(None),
+        Citation.status.not_in((Status.DETECTED, Status.PENDING_REVIEW)),
+    ),
+)
+
+
+def face_crops_due(config: RetentionConfig, now: datetime) -> ColumnElement[bool]:
+    """Citations of people not cited whose face crops the policy no longer keeps.
+
+    The text match on the identification record only narrows the rows read (most cases are
+    vehicles, with no face); which files are face crops is decided on the parsed record.
+    """
+    return and_(
+        Citation.evidence_purged_at.is_(None),
+        Citation.face_crops_purged_at.is_(None),
+        NOT_CITED,
+        Citation.updated_at < now - timedelta(hours=config.uncited_face_hours),
+        cast(Citation.identification, String).like(f'%"{FACE_CROP_ROLE}"%'),
+    )
+
+
+def run_retention(
+    store: Store,
+    evidence: EvidenceStore,
+    config: RetentionConfig,
+    now: datetime | None = None,
+    dry_run: bool = False,
+) -> RetentionReport:
+    """Purge what `config` no longer keeps as of `now` (default: the clock); `dry_run` only
+    reports what would go."""
+    now = now or utcnow()
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(f"naive datetime {now!r}: pass an aware datetime (UTC)")
+    report = RetentionReport(dry_run=dry_run)
+    due = _Due(evidence_due(config, now), face_crops_due(config, now))
+    purges = _planned(store, due)
+    released, manifests = _leftovers(store, evidence)
+    candidates = released.union(*(p.files for p in purges))
+    shared = _still_referenced(store, candidates, purges) if candidates else set()
+    report.files_kept_shared = len(shared)
+    committed: list[_Purge] = []
+    protected: set[str] = set()
+    for purge in purges:
+        if not dry_run and not _commit(store, purge, due, config, shared):
+            report.citations_skipped += 1
+            protected |= purge.files
+            continue
+        committed.append(purge)
+        report.purged[purge.reason] += 1
+        released |= purge.files
+        if purge.manifest_sha256 is not None:
+            manifests.add(evidence.manifest_path(purge.violation_id))
+    # A case that changed before its purge (a supervisor reopened it) keeps every file, also
+    # one an earlier purge of this run listed as deleted because the two shared it: that row
+    # is corrected by another, and the file goes as a leftover once nothing live needs it.
+    for purge in committed:
+        if kept := (purge.files - shared) & protected:
+            with store.session() as session:
+                detail = {"kept_sha256": sorted(kept), "why": "a case sharing them changed"}
+                audit.append(session, ACTOR, "evidence.kept", "citation", purge.citation_id, detail)
+    doomed = sorted(released - shared - protected)
+    for path in [*(evidence.path_of(d) for d in doomed), *sorted(manifests)]:
+        size = _size(path)
+        if size is None:
+            continue
+        if not dry_run:
+            path.unlink(missing_ok=True)
+        report.files_deleted += 1
+        report.bytes_freed += size
+    return report
+
+
+@dataclass(frozen=True)
+class _Due:
+    evidence: ColumnElement[bool]
+    faces: ColumnElement[bool]
+
+
+def _planned(store: Store, due: _Due) -> list[_Purge]:
+    columns = (
+        Citation.id,
+        Citation.status,
+        Citation.identification,
+        Citation.face_crops_purged_at,
+        Violation.id.label("violation_id"),
+        Violation.event,
+        Violation.manifest_sha256,
+    )
+    joined = select(*columns).join(Violation, Citation.violation_id == Violation.id)
+    purges: list[_Purge] = []
+    for row in _pages(store, joined.where(due.evidence), Citation.id):
+        # Face crops purged before are gone and were audited then.
+        files = case_files(row.event, row.identification).live(
+            False, bool(row.face_crops_purged_at)
+        )
+        reason = Reason.REJECTED if row.status == Status.REJECTED else Reason.CLOSED
+        purges.append(_Purge(row.id, row.violation_id, reason, files, row.manifest_sha256))
+    evidence_ids = {p.citation_id for p in purges}
+    for row in _pages(store, joined.where(due.faces), Citation.id):
+        faces = case_files(row.event, row.identification).faces
+        if row.id not in evidence_ids and faces:
+            purges.append(_Purge(row.id, row.violation_id, Reason.NOT_CITED, faces, None))
+    return purges
+
+
+def _leftovers(store: Store, evidence: EvidenceStore) -> tuple[set[str], set[Path]]:
+    """Files and manifests of citations already marked purged that are still on disk."""
+    query = (
+        select(
+            Citation.id,
+            Citation.identification,
+            Citation.evidence_purged_at,
+            Violation.id.label("violation_id"),
+            Violation.event,
+        )
+        .join(Violation, Citation.violation_id == Violation.id)
+        .where(
+            or_(
+                Citation.evidence_purged_at.is_not(None), Citation.face_crops_purged_at.is_not(None)
+            )
+        )
+    )
+    files: set[str] = set()
+    manifests: set[Path] = set()
+    for row in _pages(store, query, Citation.id):
+        found = case_files(row.event, row.identification)
+        if row.evidence_purged_at is not None:
+            files |= {d for d in found.faces | found.others if evidence.path_of(d).exists()}
+            manifest = evidence.manifest_path(row.violation_id)
+            if manifest.exists():
+                manifests.add(manifest)
+        else:
+            files |= {d for d in found.faces if evidence.path_of(d).exists()}
+    return files, manifests
+
+
+def _still_referenced(store: Store, candidates: set[str], purges: list[_Purge]) -> set[str]:
+    """The candidates that a case keeping its data references, this run's purges done."""
+    evidence_ids = {p.citation_id for p in purges if p.manifest_sha256 is not None}
+    face_ids = {p.citation_id for p in purges if p.manifest_sha256 is None}
+    query = select(
+        Violation.id,
+        Violation.event,
+        Citation.id.label("citation_id"),
+        Citation.identification,
+        Citation.evidence_purged_at,
+        Citation.face_crops_purged_at,
+    ).outerjoin(Citation, Citation.violation_id == Violation.id)
+    shared: set[str] = set()
+    for row in _pages(store, query, Violation.id):
+        live = case_files(row.event, row.identification).live(
+            row.evidence_purged_at is not None or row.citation_id in evidence_ids,
+            row.face_crops_purged_at is not None or row.citation_id in face_ids,
+        )
+        shared |= live & candidates
+    return shared
+
+
+def _commit(
+    store: Store,
+    purge: _Purge,
+    due: _Due,
+    config: RetentionConfig,
+    shared: set[str],
+) -> bool:
+    """Mark the citation purged and audit it, if it is still due; False if it changed."""
+    evidence_purge = purge.manifest_sha256 is not None
+    with store.session() as session:
+        citation = session.scalar(
+            select(Citation)
+            .where(Citation.id == purge.citation_id, due.evidence if evidence_purge else due.faces)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if citation is None:
+            return False
+        now = utcnow()
+        if evidence_purge:
+            citation.evidence_purged_at = now
+            citation.face_crops_purged_at = citation.face_crops_purged_at or now
+            policy = (
+                {"rejected_evidence_days": config.rejected_evidence_days}
+                if purge.reason is Reason.REJECTED
+                else {"closed_evidence_days": config.closed_evidence_days}
+            )
+        else:
+            citation.face_crops_purged_at = now
+            policy = {"uncited_face_hours": config.uncited_face_hours}
+        detail: dict[str, Any] = {
+            "reason": purge.reason.value,
+            "policy": policy,
+            "status": citation.status,
+            "deleted_sha256": sorted(purge.files - shared),
+            "kept_shared_sha256": sorted(purge.files & shared),
+        }
+        if evidence_purge:
+            detail["manifest_sha256"] = purge.manifest_sha256
+        audit.append(session, ACTOR, purge.action, "citation", citation.id, detail)
+    return True
+
+
+def _pages(store: Store, query: Select[Any], key: ColumnElement[Any]) -> Iterator[Row[Any]]:
+    """The rows of `query` in `key` order (`key` its first column), one transaction a page."""
+    last = None
+    while True:
+        page = query.order_by(key).limit(_PAGE_ROWS)
+        if last is not None:
+            page = page.where(key > last)
+        with store.session() as session:
+            rows = session.execute(page).all()
+        yield from rows
+        if len(rows) < _PAGE_ROWS:
+            return
+        last = rows[-1][0]
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return None

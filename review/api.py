@@ -1,0 +1,204 @@
+"""The JSON API for back-office systems: citations, their decisions, evidence by hash.
+
+It shares the console's login (session cookie; unsafe methods need the `X-CSRF-Token` header)
+and its rules (`review.cases`), and its OpenAPI document and docs page sit behind the same
+login: the API's shape is not for anonymous eyes either.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.store import IllegalTransition, Status
+from pipeline.store.models import Citation, Violation
+from review import cases
+from review.auth import Viewer
+from review.cases import DecisionError, QueueFilter, RejectReason
+from review.pages import evidence_file, queue_filter
+from review.web import DECIDERS, READERS, Console, checked, console, require
+
+router = APIRouter(prefix="/api/v1", tags=["citations"])
+Cons = Annotated[Console, Depends(console)]
+Reader = Annotated[Viewer, Depends(require(*READERS))]
+
+
+class CitationSummary(BaseModel):
+    id: str
+    status: str
+    camera_id: str
+    kind: str
+    occurred_at: datetime
+    plate_text: str | None
+    plate_confidence: float | None
+    person_id: str | None
+    face_score: float | None
+    created_at: datetime
+    decided_by: str | None
+    decision_reason: str | None
+
+
+class CitationPage(BaseModel):
+    items: list[CitationSummary]
+    total: int
+    page: int
+    page_size: int
+    next: str | None = Field(description="URL of the next page, if any")
+
+
+class EvidenceItem(BaseModel):
+    sha256: str
+    role: str
+    media_type: str
+    url: str
+
+
+class CitationDetail(CitationSummary):
+    violation_id: str
+    signal: dict[str, Any] | None
+    speed_px_s: float | None
+    identification: dict[str, Any]
+    person: dict[str, Any] | None
+    evidence: list[EvidenceItem]
+    manifest_sha256: str
+    corrected: bool
+
+
+class Transition(BaseModel):
+    from_state: str | None
+    to_state: str
+    actor: str
+    reason: str | None
+    at: datetime
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject"]
+    reason: RejectReason | None = Field(None, description="Required to reject")
+    note: str = Field("", max_length=2000)
+
+
+def _summary(citation: Citation, violation: Violation) -> CitationSummary:
+    return CitationSummary(
+        id=citation.id,
+        status=citation.status,
+        camera_id=citation.camera_id,
+        kind=violation.kind,
+        occurred_at=violation.occurred_at,
+        plate_text=citation.plate_text,
+        plate_confidence=citation.plate_confidence,
+        person_id=citation.person_id,
+        face_score=citation.face_score,
+        created_at=citation.created_at,
+        decided_by=citation.decided_by,
+        decision_reason=citation.decision_reason,
+    )
+
+
+@router.get("/citations", response_model=CitationPage)
+def list_citations(
+    request: Request,
+    cons: Cons,
+    who: Reader,
+    f: Annotated[QueueFilter, Depends(queue_filter)],
+    status: Status = Status.PENDING_REVIEW,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int | None, Query(ge=1, le=500)] = None,
+) -> CitationPage:
+    size = page_size or cons.config.review.page_size
+    f = QueueFilter(**{**f.__dict__, "status": status})
+    with cons.session() as session:
+        rows, total = cases.queue(session, f, page, size)
+        items = [_summary(c, v) for c, v in rows]
+    more = page * size < total
+    following = str(request.url.include_query_params(page=page + 1)) if more else None
+    return CitationPage(items=items, total=total, page=page, page_size=size, next=following)
+
+
+@router.get("/citations/{citation_id}", response_model=CitationDetail)
+def get_citation(cons: Cons, who: Reader, citation_id: str) -> Response | CitationDetail:
+    with cons.session() as session:
+        try:
+            case = cases.load_case(session, citation_id, who, "api")
+        except LookupError:
+            return JSONResponse({"detail": "no such citation"}, status_code=404)
+        event = case.violation.event
+        person = case.person
+        return CitationDetail(
+            **_summary(case.citation, case.violation).model_dump(),
+            violation_id=case.violation.id,
+            signal=event.get("signal"),
+            speed_px_s=event.get("speed_px_s"),
+            identification=case.identification,
+            person=None
+            if person is None
+            else {"id": person.id, "name": person.name, "phone": person.phone},
+            evidence=[
+                EvidenceItem(**ref, url=f"/api/v1/evidence/{ref['sha256']}")
+                for refs in case.evidence.values()
+                for ref in refs
+            ],
+            manifest_sha256=case.violation.manifest_sha256,
+            corrected=case.citation.corrected,
+        )
+
+
+@router.get("/citations/{citation_id}/decisions", response_model=list[Transition])
+def citation_decisions(cons: Cons, who: Reader, citation_id: str) -> Response | list[Transition]:
+    with cons.session() as session:
+        if session.get(Citation, citation_id) is None:
+            return JSONResponse({"detail": "no such citation"}, status_code=404)
+        return [
+            Transition.model_validate(t, from_attributes=True)
+            for t in cases.history(session, citation_id)
+        ]
+
+
+@router.post("/citations/{citation_id}/decisions", response_model=list[Transition])
+def decide(
+    cons: Cons,
+    citation_id: str,
+    body: Decision,
+    who: Annotated[Viewer, Depends(checked(*DECIDERS))],
+) -> Response | list[Transition]:
+    try:
+        with cons.session() as session:
+            if body.decision == "approve":
+                event = cases.approve(session, citation_id, who)
+            elif body.reason is None:
+                return JSONResponse({"detail": "a reason code is required"}, status_code=422)
+            else:
+                event = cases.reject(session, citation_id, who, body.reason, body.note)
+    except LookupError:
+        return JSONResponse({"detail": "no such citation"}, status_code=404)
+    except (DecisionError, IllegalTransition) as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+    cases.announce(cons.bus, event)
+    return citation_decisions(cons, who, citation_id)
+
+
+router.add_api_route(
+    "/evidence/{sha256}",
+    evidence_file,
+    methods=["GET"],
+    summary="Download an evidence file by its SHA-256 (authorised roles only)",
+    response_class=Response,
+)
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request, who: Reader) -> JSONResponse:
+    return JSONResponse(request.app.openapi())
+
+
+@router.get("/docs", include_in_schema=False)
+def docs(request: Request, cons: Cons, who: Reader) -> Response:
+    """The API's routes and models, rendered here: the usual Swagger page loads its scripts
+    from a CDN, which neither the console's content policy nor an offline site allows."""
+    return cons.page(request, "api_docs.html", who, spec=request.app.openapi())

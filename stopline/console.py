@@ -1,0 +1,36 @@
+"""The review console wired to a deployment: its store, evidence, bus and plate normalisation.
+
+Here, not in `review/`, because the plate normalisation is the detectors' and only `stopline`
+may join stages; the console itself never imports a detector.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from detectors.plates import registry_plate
+from pipeline.bus import Bus, make_bus
+from pipeline.config import StoplineConfig
+from pipeline.evidence import EvidenceStore
+from review.app import create_app
+from review.web import Console
+from stopline.wiring import deployment_store
+
+
+def make_console(config: StoplineConfig, base_dir: Path, bus: Bus | None = None) -> Console:
+    return Console(
+        config=config,
+        store=deployment_store(config, base_dir),
+        evidence=EvidenceStore(base_dir / config.storage.evidence_dir),
+        plate_key=partial(registry_plate, region=config.identification.plates.region),
+        bus=bus,
+    )
+
+
+def console_app(config: StoplineConfig, base_dir: Path) -> FastAPI:
+    """The app `stopline review serve` runs; decisions are announced on the deployment's bus."""
+    bus = make_bus(config.bus.kind, config.bus.bootstrap_servers, "stopline-review")
+    return create_app(make_console(config, base_dir, bus))
