@@ -114,7 +114,7 @@ def list_citations(
     size = page_size or cons.config.review.page_size
     f = QueueFilter(**{**f.__dict__, "status": status})
     with cons.session() as session:
-        rows, total = cases.queue(session, f, page, size)
+        rows, total = cases.queue(session, f, page, size, who)
         items = [_summary(c, v) for c, v in rows]
     more = page * size < total
     following = str(request.url.include_query_params(page=page + 1)) if more else None

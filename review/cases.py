@@ -120,14 +120,24 @@ def _filtered(f: QueueFilter) -> Select[Any]:
 
 
 def queue(
-    session: Session, f: QueueFilter, page: int, size: int
+    session: Session, f: QueueFilter, page: int, size: int, viewer: Viewer
 ) -> tuple[list[tuple[Citation, Violation]], int]:
-    """One page of the filtered citations, oldest first, and how many match in all."""
+    """One page of the filtered citations, oldest first, and how many match in all.
+
+    A list shows plates, so it is a view of personal data too: one audit row names the page.
+    """
     query = _filtered(f)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(
         query.order_by(Citation.created_at, Citation.id).offset((page - 1) * size).limit(size)
     ).all()
+    detail = {
+        "status": f.status.value,
+        "filter": f.query_string(),
+        "page": page,
+        "shown": len(rows),
+    }
+    audit.append(session, viewer.name, "citations.listed", "citation", "list", detail)
     return [(c, v) for c, v in rows], total
 
 

@@ -81,7 +81,7 @@ def queue_page(
 ) -> Response:
     size = cons.config.review.page_size
     with cons.session() as session:
-        rows, total = cases.queue(session, f, page, size)
+        rows, total = cases.queue(session, f, page, size, who)
         counts = cases.queue_counts(session)
         cameras = session.scalars(select(Camera.id).order_by(Camera.id)).all()
         return cons.page(

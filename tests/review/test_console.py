@@ -46,6 +46,8 @@ def test_queue_is_oldest_first_with_filters_and_counts(site: Site, client: TestC
     assert "Pending review: 6" in page
     order = re.findall(r'<a href="/cases/([0-9a-f]+)">', page)
     assert order == site.ids, "oldest first"
+    listed = audit_rows(site, "citations.listed")
+    assert {(r.actor, r.detail["shown"]) for r in listed} == {("rita", 6)}, "plates seen: audited"
     assert "north-cam: 3" in page and "east-cam: 3" in page
     north = client.get("/queue?camera=north-cam").text
     assert "Pending review: 3" in north
