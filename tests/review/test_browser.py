@@ -125,6 +125,7 @@ def test_a_reviewer_works_through_the_queue_with_the_keyboard(
     expect(page.locator(".notice.ok")).to_contain_text("plate corrected")
     expect(page.locator("#plate-text")).to_have_text("KX00004")
     expect(page.locator("#person")).to_contain_text("Keeper 4")
+    on_case(page, third)  # the reloaded page's keys are ready
     page.keyboard.press("n")  # skip to the next without deciding
     on_case(page, fourth)
 
