@@ -4,10 +4,10 @@ The store holds --citations pending citations (default 10,000) made by
 `benchmarks.review_cases` (real evidence: frames and the clip of y2.mp4, registry keepers for
 half of them). A reviewer logs in and works the queue from its oldest case: for each of
 --decisions cases it opens the case page (GET /cases/{id}, which also finds the next case and
-writes the view's audit row) and approves it (POST .../approve: state machine, audit row,
-announcement on the bus, next case looked up for the redirect). Requests go through the whole
-ASGI app in process (Starlette's TestClient), so the times are the server's: routing, session
-check, queries, template, audit; no network or browser.
+writes the view's audit row) and approves it (POST .../approve: state machine, audit row, the
+announcement in the event outbox, next case looked up for the redirect). Requests go through
+the whole ASGI app in process (Starlette's TestClient), so the times are the server's:
+routing, session check, queries, template, audit; no network or browser.
 - p50 / p95 / p99 / max ms: per request;
 - decisions/h: 3,600,000 / (p95 case page + p95 approve), the pace the server allows one
   reviewer if every case is decided at the 95th percentile of both requests.
@@ -38,7 +38,6 @@ from benchmarks.common import (
     stderr,
     tracked,
 )
-from pipeline.bus.memory import MemoryBus
 from pipeline.config import parse_config
 from pipeline.evidence import EvidenceStore
 from pipeline.store import Role, open_store
@@ -68,12 +67,10 @@ def console(backend: Backend, citations: int) -> Iterator[tuple[Console, str]]:
         stderr.print(
             f"{backend}: {citations} citations stored in {time.perf_counter() - start:.0f} s"
         )
-        bus = MemoryBus()
-        cons = Console(config, store, evidence, plate_key=str.upper, bus=bus)
+        cons = Console(config, store, evidence, plate_key=str.upper)
         try:
             yield cons, _settings(store)
         finally:
-            bus.close()
             store.close()
 
 

@@ -170,16 +170,15 @@ def decide(
     try:
         with cons.session() as session:
             if body.decision == "approve":
-                event = cases.approve(session, citation_id, who)
+                cases.approve(session, citation_id, who.name)
             elif body.reason is None:
                 return JSONResponse({"detail": "a reason code is required"}, status_code=422)
             else:
-                event = cases.reject(session, citation_id, who, body.reason, body.note)
+                cases.reject(session, citation_id, who, body.reason, body.note)
     except LookupError:
         return JSONResponse({"detail": "no such citation"}, status_code=404)
     except (DecisionError, IllegalTransition) as exc:
         return JSONResponse({"detail": str(exc)}, status_code=409)
-    cases.announce(cons.bus, event)
     return citation_decisions(cons, who, citation_id)
 
 

@@ -1,9 +1,10 @@
 """Citations as the console and the API see them, and everything a person decides about one.
 
-The HTML pages and the JSON API call the same functions, so a filter, a case's contents or a
-decision mean the same thing in both. Every status change goes through the store's state
-machine (`pipeline.store.transition`), which checks the actor's role; every view of personal
-data, correction and lookup writes an audit row in the same transaction.
+The HTML pages, the JSON API and the auto-review policy call the same functions, so a filter,
+a case's contents or a decision mean the same thing everywhere. Every status change goes
+through the store's state machine (`pipeline.store.transition`), which checks the actor's
+role; every view of personal data, correction and lookup writes an audit row, and every
+decision its announcement (`pipeline.outbox`), in the same transaction.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from pipeline.bus import Bus
 from pipeline.events import (
     CITATIONS_APPROVED,
     CITATIONS_DISMISSED,
@@ -27,6 +27,7 @@ from pipeline.events import (
     CitationRejected,
     derived_id,
 )
+from pipeline.outbox import enqueue
 from pipeline.store import Status, audit, history, transition
 from pipeline.store.models import (
     ID_LEN,
@@ -275,31 +276,41 @@ def _pending(session: Session, citation_id: str) -> Citation:
     return citation
 
 
-def approve(session: Session, citation_id: str, viewer: Viewer) -> CitationApproved:
-    """Approve; the returned event is for the caller to publish once the transaction is in."""
+def approve(
+    session: Session,
+    citation_id: str,
+    actor: str,
+    reason: str = "approved in review",
+    auto: bool = False,
+) -> None:
+    """Approve, and store the announcement with the approval (`pipeline.outbox`): the only way
+    a citation reaches the notifier and the billboards."""
     citation = _pending(session, citation_id)
-    transition(session, citation_id, Status.APPROVED, viewer.name, "approved in review")
-    return CitationApproved(
+    transition(session, citation_id, Status.APPROVED, actor, reason)
+    event = CitationApproved(
         event_id=derived_id("approved", citation_id),
         citation_id=citation_id,
         camera_id=citation.camera_id,
-        reviewer=viewer.name,
+        reviewer=actor,
+        auto=auto,
     )
+    enqueue(session, CITATIONS_APPROVED, citation.camera_id, event)
 
 
 def reject(
     session: Session, citation_id: str, viewer: Viewer, reason: RejectReason, note: str = ""
-) -> CitationRejected:
+) -> None:
     citation = _pending(session, citation_id)
     text = reason.value + (f": {note.strip()}" if note.strip() else "")
     transition(session, citation_id, Status.REJECTED, viewer.name, text)
-    return CitationRejected(
+    event = CitationRejected(
         event_id=derived_id("rejected", citation_id),
         citation_id=citation_id,
         camera_id=citation.camera_id,
         reviewer=viewer.name,
         reason=reason.value,
     )
+    enqueue(session, CITATIONS_REJECTED, citation.camera_id, event)
 
 
 def correct_plate(
@@ -411,31 +422,16 @@ def record_appeal(session: Session, citation_id: str, viewer: Viewer, reason: st
 
 def decide_appeal(
     session: Session, citation_id: str, viewer: Viewer, uphold: bool, reason: str
-) -> CitationDismissed | None:
-    """Uphold or dismiss; a dismissal returns the event that recalls the billboard post."""
+) -> None:
+    """Uphold or dismiss; a dismissal announces the recall of the billboard post."""
     target = Status.UPHELD if uphold else Status.DISMISSED
     citation = transition(session, citation_id, target, viewer.name, reason)
-    if uphold:
-        return None
-    return CitationDismissed(
-        event_id=derived_id("dismissed", citation_id),
-        citation_id=citation_id,
-        camera_id=citation.camera_id,
-        supervisor=viewer.name,
-        reason=reason,
-    )
-
-
-TOPICS = {
-    "citation.approved": CITATIONS_APPROVED,
-    "citation.rejected": CITATIONS_REJECTED,
-    "citation.dismissed": CITATIONS_DISMISSED,
-}
-
-
-def announce(
-    bus: Bus | None, event: CitationApproved | CitationRejected | CitationDismissed
-) -> None:
-    """Publish a decision after its transaction committed (consumers dedupe by event id)."""
-    if bus is not None:
-        bus.publish(TOPICS[event.event_type], event.camera_id, event)
+    if not uphold:
+        event = CitationDismissed(
+            event_id=derived_id("dismissed", citation_id),
+            citation_id=citation_id,
+            camera_id=citation.camera_id,
+            supervisor=viewer.name,
+            reason=reason,
+        )
+        enqueue(session, CITATIONS_DISMISSED, citation.camera_id, event)

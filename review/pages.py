@@ -18,7 +18,6 @@ from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pipeline.events import CitationApproved, CitationRejected
 from pipeline.store import IllegalTransition, Status, audit, verify_chain
 from pipeline.store.models import AuditEntry, Camera, Citation, Role, User
 from review import cases
@@ -176,16 +175,11 @@ def _after_decision(cons: Console, citation_id: str, f: QueueFilter) -> str:
 
 
 def _decided(
-    cons: Console,
-    citation_id: str,
-    f: QueueFilter,
-    event: CitationApproved | CitationRejected | Refused,
-    verb: str,
+    cons: Console, citation_id: str, f: QueueFilter, outcome: object, verb: str
 ) -> RedirectResponse:
-    """Announce a decision once it is in, and go on to the next case."""
-    if isinstance(event, Refused):
-        return _back(_case_url(citation_id), error=event)
-    cases.announce(cons.bus, event)
+    """After a decision, on to the next case; after a refusal, back to this one."""
+    if isinstance(outcome, Refused):
+        return _back(_case_url(citation_id), error=outcome)
     return _back(_after_decision(cons, citation_id, f), message=f"{verb} {citation_id[:8]}")
 
 
@@ -193,8 +187,8 @@ def _decided(
 def approve(
     cons: Cons, citation_id: str, who: DeciderPost, f: Annotated[QueueFilter, Depends(queue_filter)]
 ) -> Response:
-    event = _attempt(cons, lambda session: cases.approve(session, citation_id, who))
-    return _decided(cons, citation_id, f, event, "approved")
+    outcome = _attempt(cons, lambda session: cases.approve(session, citation_id, who.name))
+    return _decided(cons, citation_id, f, outcome, "approved")
 
 
 @router.post("/cases/{citation_id}/reject")
@@ -206,8 +200,8 @@ def reject(
     f: Annotated[QueueFilter, Depends(queue_filter)],
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    event = _attempt(cons, lambda session: cases.reject(session, citation_id, who, reason, note))
-    return _decided(cons, citation_id, f, event, "rejected")
+    outcome = _attempt(cons, lambda session: cases.reject(session, citation_id, who, reason, note))
+    return _decided(cons, citation_id, f, outcome, "rejected")
 
 
 @router.post("/cases/{citation_id}/plate")
@@ -347,12 +341,10 @@ def decide_appeal(
     reason: Annotated[str, Form(min_length=1, max_length=2000)],
 ) -> Response:
     uphold = decision == "uphold"
-    event = _attempt(
+    outcome = _attempt(
         cons, lambda session: cases.decide_appeal(session, citation_id, who, uphold, reason)
     )
-    if event is not None and not isinstance(event, Refused):
-        cases.announce(cons.bus, event)
-    return _outcome("/appeals", event, f"appeal {decision}d: {citation_id[:8]}")
+    return _outcome("/appeals", outcome, f"appeal {decision}d: {citation_id[:8]}")
 
 
 # ---------------------------------------------------------------- audit and users

@@ -8,19 +8,13 @@ machine's role check and the audit log see exactly who decided, and that it was 
 
 from __future__ import annotations
 
-from pipeline.bus import Bus
 from pipeline.config import ReviewConfig
-from pipeline.events import (
-    CITATIONS_APPROVED,
-    CitationApproved,
-    Event,
-    ViolationIdentified,
-    derived_id,
-)
-from pipeline.store import Role, Status, Store, transition
+from pipeline.events import Event, ViolationIdentified
+from pipeline.store import Role, Status, Store
 from pipeline.store.audit import append as audit
 from pipeline.store.models import Citation
 from pipeline.store.registry import ensure_user
+from review.cases import approve
 
 AUTO_APPROVER = "auto-approve-policy"
 # Never matches a password hash, so this user can act but can never log in.
@@ -30,9 +24,8 @@ NO_LOGIN = "!disabled"
 class AutoReviewer:
     group = "review-policy"
 
-    def __init__(self, store: Store, bus: Bus, config: ReviewConfig) -> None:
+    def __init__(self, store: Store, config: ReviewConfig) -> None:
         self.store = store
-        self.bus = bus
         self.config = config
         self.actor = config.demo_reviewer or (AUTO_APPROVER if config.auto_approve else None)
 
@@ -64,26 +57,11 @@ class AutoReviewer:
             citation = session.get(Citation, event.citation_id)
             if citation is None:
                 raise LookupError(f"no citation {event.citation_id}")
-            if citation.status == Status.PENDING_REVIEW:
-                reason = (
-                    "automatic approval by the demo reviewer"
-                    if self.config.demo_reviewer
-                    else "auto-approve policy"
-                )
-                transition(session, citation.id, Status.APPROVED, self.actor, reason)
-            elif (
-                citation.status in (Status.REJECTED, Status.DETECTED)
-                or citation.decided_by != self.actor
-            ):
-                return  # a person decided, or it is not ready: nothing automatic to announce
-        self.bus.publish(
-            CITATIONS_APPROVED,
-            event.camera_id,
-            CitationApproved(
-                event_id=derived_id("approved", event.citation_id),
-                citation_id=event.citation_id,
-                camera_id=event.camera_id,
-                reviewer=self.actor,
-                auto=True,
-            ),
-        )
+            if citation.status != Status.PENDING_REVIEW:
+                return  # decided already (by a person, or by this policy on a redelivery)
+            reason = (
+                "automatic approval by the demo reviewer"
+                if self.config.demo_reviewer
+                else "auto-approve policy"
+            )
+            approve(session, citation.id, self.actor, reason, auto=True)

@@ -17,7 +17,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse
 
-from pipeline.bus import Bus
 from pipeline.config import StoplineConfig
 from pipeline.evidence import EvidenceStore
 from pipeline.store import Store
@@ -61,8 +60,6 @@ class Console:
     evidence: EvidenceStore
     plate_key: Callable[[str], str | None]
     """A typed plate in the form the registry keeps (the reader's normalisation)."""
-    bus: Bus | None = None
-    """Where approvals and dismissals are announced; None in a console without the pipeline."""
     timings: Timings = field(default_factory=Timings)
     env: Environment = field(
         default_factory=lambda: Environment(

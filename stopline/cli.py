@@ -184,7 +184,7 @@ def run(
 
 @app.command()
 def worker(
-    stage: Annotated[str, typer.Argument(help="detect, identify or review-policy")],
+    stage: Annotated[str, typer.Argument(help="detect, identify, review-policy or relay")],
     config: ConfigOption,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each message")] = False,
 ) -> None:

@@ -12,7 +12,6 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from detectors.plates import registry_plate
-from pipeline.bus import Bus, make_bus
 from pipeline.config import StoplineConfig
 from pipeline.evidence import EvidenceStore
 from review.app import create_app
@@ -20,17 +19,16 @@ from review.web import Console
 from stopline.wiring import deployment_store
 
 
-def make_console(config: StoplineConfig, base_dir: Path, bus: Bus | None = None) -> Console:
+def make_console(config: StoplineConfig, base_dir: Path) -> Console:
     return Console(
         config=config,
         store=deployment_store(config, base_dir),
         evidence=EvidenceStore(base_dir / config.storage.evidence_dir),
         plate_key=partial(registry_plate, region=config.identification.plates.region),
-        bus=bus,
     )
 
 
 def console_app(config: StoplineConfig, base_dir: Path) -> FastAPI:
-    """The app `stopline review serve` runs; decisions are announced on the deployment's bus."""
-    bus = make_bus(config.bus.kind, config.bus.bootstrap_servers, "stopline-review")
-    return create_app(make_console(config, base_dir, bus))
+    """The app `stopline review serve` runs. It has no bus: decisions are announced through the
+    event outbox in the store, which `stopline run` (or the `relay` worker) publishes."""
+    return create_app(make_console(config, base_dir))

@@ -34,6 +34,7 @@ from pipeline.bus import DEAD_LETTER_TOPIC, Consumer, make_bus
 from pipeline.config import CameraConfig, StoplineConfig
 from pipeline.events import SIGNALS, VIOLATIONS, VIOLATIONS_IDENTIFIED, Event, ViolationDetected
 from pipeline.evidence import EvidenceStore, load_or_create_key
+from pipeline.outbox import relay, relay_once
 from pipeline.retention import run_retention
 from pipeline.store import Store, open_store
 from pipeline.store.models import Citation
@@ -42,7 +43,8 @@ from review.policy import AutoReviewer
 
 log = logging.getLogger(__name__)
 
-STAGES = ("detect", "identify", "review-policy")
+STAGES = ("detect", "identify", "review-policy", "relay")
+"""`relay` publishes the event outbox (decisions made in the console or by the policy)."""
 
 
 def resolve_sqlite(url: str, base_dir: Path) -> str:
@@ -204,7 +206,7 @@ class Pipeline:
                 VIOLATIONS, IdentifyStage.group, identify.handle, max_attempts=attempts
             )
         if stage == "review-policy":
-            reviewer = AutoReviewer(self.store, self.bus, self.config.review)
+            reviewer = AutoReviewer(self.store, self.config.review)
             reviewer.ensure_user()
             return self.bus.subscribe(
                 VIOLATIONS_IDENTIFIED, AutoReviewer.group, reviewer.handle, max_attempts=attempts
@@ -312,6 +314,9 @@ class Pipeline:
             threading.Thread(target=c.run, args=(consumers_stop,), daemon=True) for c in consumers
         ]
         threads.append(threading.Thread(target=self._purge, args=(consumers_stop,), daemon=True))
+        threads.append(
+            threading.Thread(target=relay, args=(self.store, self.bus, consumers_stop), daemon=True)
+        )
         for thread in threads:
             thread.start()
         try:
@@ -322,7 +327,7 @@ class Pipeline:
             for thread in threads:
                 thread.join()
         try:
-            _drain(consumers)
+            _drain(consumers, lambda: relay_once(self.store, self.bus))
         finally:
             for consumer in consumers:
                 consumer.close()
@@ -355,6 +360,9 @@ class Pipeline:
         if stage == "detect":
             self.detect_all(stop)
             return
+        if stage == "relay":
+            relay(self.store, self.bus, stop)
+            return
         consumer = self._consumer(stage)
         try:
             consumer.run(stop)
@@ -370,9 +378,9 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
-def _drain(consumers: list[Consumer]) -> None:
-    """Poll until a full round handles nothing: every stage has caught up with the others."""
-    while sum(c.poll(0.05) for c in consumers):
+def _drain(consumers: list[Consumer], relay_step: Callable[[], int] = lambda: 0) -> None:
+    """Relay and poll until a full round moves nothing: every stage has caught up."""
+    while relay_step() + sum(c.poll(0.05) for c in consumers):
         pass
 
 

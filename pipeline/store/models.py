@@ -259,6 +259,20 @@ class AuditEntry(Base):
     row_hash: Mapped[str] = mapped_column(String(SHA256_LEN), unique=True)
 
 
+class OutboxEvent(Base):
+    """An event stored with the change it announces; `published_at` is set once it is sent."""
+
+    __tablename__ = "event_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(ID_LEN), unique=True)
+    topic: Mapped[str] = mapped_column(String(NAME_LEN))
+    key: Mapped[str] = mapped_column(String(NAME_LEN))
+    payload: Mapped[bytes]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
 class ProcessedEvent(Base):
     """Bus events a consumer group has applied; written in the same transaction as the effect."""
 

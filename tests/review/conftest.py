@@ -17,6 +17,7 @@ from pipeline.bus.memory import MemoryBus
 from pipeline.config import StoplineConfig, parse_config
 from pipeline.events import Event
 from pipeline.evidence import EvidenceStore
+from pipeline.outbox import relay_once
 from pipeline.store import Role, Store
 from pipeline.store.models import Citation
 from pipeline.store.registry import add_user
@@ -60,7 +61,9 @@ class Site:
         return self.console.evidence
 
     def published(self, topic: str) -> list[Event]:
-        """Every event on `topic` so far, read by a fresh consumer group."""
+        """Every event the console announced on `topic`: relayed from the outbox to the bus as
+        `stopline run` does, then read by a fresh consumer group."""
+        relay_once(self.store, self.bus)
         seen: list[Event] = []
         consumer = self.bus.subscribe(topic, f"test-{len(seen)}-{id(seen)}", seen.append)
         try:
@@ -75,7 +78,7 @@ def make_site(tmp_path: Path, cases: int = CASES, **review: object) -> Site:
     need(review_cases.CLIP)
     config = site_config(tmp_path, **review)
     bus = MemoryBus()
-    cons = make_console(config, tmp_path, bus)
+    cons = make_console(config, tmp_path)
     with cons.store.session() as session:
         for name, role in USERS.items():
             add_user(session, name, hash_password(PASSWORD), role)

@@ -6,6 +6,7 @@ from detectors.identify import IdentifyStage
 from pipeline.bus import MemoryBus
 from pipeline.config import IdentificationConfig, ReviewConfig
 from pipeline.events import CITATIONS_APPROVED, VIOLATIONS_IDENTIFIED, CitationApproved, Event
+from pipeline.outbox import relay_once
 from pipeline.store import Status, Store, transition
 from pipeline.store.models import AuditEntry, Citation
 from pipeline.store.registry import add_user
@@ -16,11 +17,12 @@ from tests.stage_helpers import violation_event, with_camera
 def run_chain(store: Store, review: ReviewConfig) -> tuple[MemoryBus, list[Event]]:
     bus = MemoryBus()
     IdentifyStage(with_camera(store), bus, IdentificationConfig()).handle(violation_event())
-    reviewer = AutoReviewer(store, bus, review)
+    reviewer = AutoReviewer(store, review)
     reviewer.ensure_user()
     consumer = bus.subscribe(VIOLATIONS_IDENTIFIED, reviewer.group, reviewer.handle)
     while consumer.poll(0.05):
         pass
+    relay_once(store, bus)
     approved: list[Event] = []
     out = bus.subscribe(CITATIONS_APPROVED, "t", approved.append)
     while out.poll(0.05):
@@ -55,7 +57,7 @@ def test_demo_reviewer_approves_and_the_audit_says_so(store: Store) -> None:
 def test_policy_never_overrides_a_human_rejection(store: Store) -> None:
     bus = MemoryBus()
     IdentifyStage(with_camera(store), bus, IdentificationConfig()).handle(violation_event())
-    reviewer = AutoReviewer(store, bus, ReviewConfig(auto_approve=True))
+    reviewer = AutoReviewer(store, ReviewConfig(auto_approve=True))
     reviewer.ensure_user()
     with store.session() as session:
         add_user(session, "officer", "x", "reviewer")

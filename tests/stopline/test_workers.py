@@ -36,7 +36,7 @@ def test_workers_on_kafka_and_postgres(
     config.write_text(yaml.safe_dump(data))
     render(load_config(config).cameras[0], tmp_path)
 
-    consumers = [worker(s, config, tmp_path) for s in ("identify", "review-policy")]
+    consumers = [worker(s, config, tmp_path) for s in ("identify", "review-policy", "relay")]
     try:
         detect = stopline(
             "worker", "detect", "--config", str(config), cwd=tmp_path, timeout_s=DEADLINE_S
@@ -53,9 +53,16 @@ def test_workers_on_kafka_and_postgres(
                         "JOIN violations v ON v.id = c.violation_id ORDER BY v.kind"
                     )
                 ).all()
-            if len(rows) == 2 and all(r.status == "approved" for r in rows):
+                published = conn.execute(
+                    text(
+                        "SELECT count(*) FROM event_outbox "
+                        "WHERE topic = 'citations.approved' AND published_at IS NOT NULL"
+                    )
+                ).scalar()
+            if len(rows) == 2 and all(r.status == "approved" for r in rows) and published == 2:
                 break
             time.sleep(0.5)
+        assert published == 2, "both approvals relayed from the outbox to Kafka"
         assert [(r.status, r.decided_by, r.kind) for r in rows] == [
             ("approved", "demo-reviewer", "jaywalk"),
             ("approved", "demo-reviewer", "red_light"),
