@@ -273,6 +273,50 @@ class OutboxEvent(Base):
     published_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
+class SmsStatus(StrEnum):
+    PENDING = "pending"
+    """Waiting for its (next) try at `next_attempt_at`."""
+    SENDING = "sending"
+    """Claimed by a sender; if it stays so past its lease, the sender died mid-send."""
+    SENT = "sent"
+    """Accepted by the carrier; a delivery receipt is awaited."""
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    """The carrier reported the delivery failed."""
+    DEAD = "dead"
+    """Given up after the configured tries, or refused for good: a person must look."""
+    UNSENDABLE = "unsendable"
+    """Never tried: no recipient, or no valid phone number."""
+
+
+class SmsOutbox(Base):
+    """One SMS notice: the sender's to-do list and its record of every try."""
+
+    __tablename__ = "sms_outbox"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", SmsStatus), name="status"),
+        Index("ix_sms_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(NAME_LEN), unique=True)
+    citation_id: Mapped[str] = mapped_column(ForeignKey("citations.id"), index=True)
+    notice_type: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str | None] = mapped_column(String(35))
+    body: Mapped[str | None] = mapped_column(Text)
+    segments: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    gateway: Mapped[str | None] = mapped_column(String(32))
+    gateway_message_id: Mapped[str | None] = mapped_column(String(NAME_LEN), index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+
+
 class ProcessedEvent(Base):
     """Bus events a consumer group has applied; written in the same transaction as the effect."""
 
