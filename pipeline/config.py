@@ -598,6 +598,55 @@ class NotifierConfig(Model):
     fine_amount: float = Field(200.0, ge=0, description="Fine, in units of `currency`")
     currency: str = Field("CNY", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code")
     payment_days: int = Field(15, ge=1, description="Days to pay after the notice")
+    default_language: str = Field(
+        "en",
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+        description=(
+            "BCP-47 tag of the notice sent to people whose language has no template (or is "
+            "unknown); a notice template must exist for it"
+        ),
+    )
+    default_region: str | None = Field(
+        None,
+        description=(
+            "ISO 3166 alpha-2 region (CN, DE, GB) in which registry phone numbers without "
+            "+country code are read; none: such numbers are refused"
+        ),
+    )
+    timezone: str = Field(
+        "UTC",
+        description="IANA time zone (Asia/Shanghai) of the offence time and deadline in notices",
+    )
+    payment_url: str = Field(
+        "https://pay.example.gov/fines",
+        pattern=r"^https://\S+$",
+        description="https URL where a fine is paid, printed in the notice",
+    )
+    appeal_url: str = Field(
+        "https://appeal.example.gov",
+        pattern=r"^https://\S+$",
+        description="https URL where a citation is appealed, printed in the notice",
+    )
+
+    @field_validator("default_region")
+    @classmethod
+    def _region_is_known(cls, value: str | None) -> str | None:
+        import phonenumbers
+
+        if value is not None and value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError("an ISO 3166 alpha-2 region with a numbering plan, such as 'GB'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_is_known(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError("an IANA time zone name such as 'Asia/Shanghai'") from error
+        return value
 
 
 class PrivacyPolicy(Model):

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.store import IllegalTransition, Status, audit, verify_chain
-from pipeline.store.models import AuditEntry, Camera, Citation, Role, User
+from pipeline.store.models import AuditEntry, Camera, Citation, Role, SmsOutbox, SmsStatus, User
 from review import cases
 from review.auth import Viewer
 from review.cases import REJECT_LABELS, DecisionError, QueueFilter, RejectReason
@@ -30,6 +30,7 @@ T = TypeVar("T")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 SUPERVISOR = (Role.SUPERVISOR,)
 AUDIT_READERS = (Role.AUDITOR, Role.SUPERVISOR)
+NEEDS_A_PERSON = (SmsStatus.UNSENDABLE, SmsStatus.DEAD, SmsStatus.FAILED)
 Cons = Annotated[Console, Depends(console)]
 Decider = Annotated[Viewer, Depends(require(*DECIDERS))]
 DeciderPost = Annotated[Viewer, Depends(checked(*DECIDERS))]
@@ -345,6 +346,21 @@ def decide_appeal(
         cons, lambda session: cases.decide_appeal(session, citation_id, who, uphold, reason)
     )
     return _outcome("/appeals", outcome, f"appeal {decision}d: {citation_id[:8]}")
+
+
+@router.get("/notices")
+def notices_page(
+    request: Request, cons: Cons, who: Annotated[Viewer, Depends(require(*SUPERVISOR))]
+) -> Response:
+    """SMS notices that need a person: never sendable, given up, or reported undelivered."""
+    with cons.session() as session:
+        rows = session.scalars(
+            select(SmsOutbox)
+            .where(SmsOutbox.status.in_(NEEDS_A_PERSON))
+            .order_by(SmsOutbox.created_at)
+            .limit(500)
+        ).all()
+        return cons.page(request, "notices.html", who, rows=rows)
 
 
 # ---------------------------------------------------------------- audit and users

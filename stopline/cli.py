@@ -184,7 +184,7 @@ def run(
 
 @app.command()
 def worker(
-    stage: Annotated[str, typer.Argument(help="detect, identify, review-policy or relay")],
+    stage: Annotated[str, typer.Argument(help="detect, identify, review-policy, relay or notify")],
     config: ConfigOption,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each message")] = False,
 ) -> None:

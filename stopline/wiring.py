@@ -30,9 +30,20 @@ from detectors.signals import ControllerFeed, phase_source
 from detectors.sources import Frame, ReconnectingReader, SourceStats, open_source
 from detectors.stage import DetectStage, StageStats
 from detectors.tracking import ByteTrackTracker, Tracker
+from notifier.gateways import make_gateway
+from notifier.sender import Sender
+from notifier.stage import NoticeStage
+from notifier.templates import NoticeTemplates
 from pipeline.bus import DEAD_LETTER_TOPIC, Consumer, make_bus
 from pipeline.config import CameraConfig, StoplineConfig
-from pipeline.events import SIGNALS, VIOLATIONS, VIOLATIONS_IDENTIFIED, Event, ViolationDetected
+from pipeline.events import (
+    CITATIONS_APPROVED,
+    SIGNALS,
+    VIOLATIONS,
+    VIOLATIONS_IDENTIFIED,
+    Event,
+    ViolationDetected,
+)
 from pipeline.evidence import EvidenceStore, load_or_create_key
 from pipeline.outbox import relay, relay_once
 from pipeline.retention import run_retention
@@ -43,7 +54,7 @@ from review.policy import AutoReviewer
 
 log = logging.getLogger(__name__)
 
-STAGES = ("detect", "identify", "review-policy", "relay")
+STAGES = ("detect", "identify", "review-policy", "relay", "notify")
 """`relay` publishes the event outbox (decisions made in the console or by the policy)."""
 
 
@@ -211,6 +222,11 @@ class Pipeline:
             return self.bus.subscribe(
                 VIOLATIONS_IDENTIFIED, AutoReviewer.group, reviewer.handle, max_attempts=attempts
             )
+        if stage == "notify":
+            notices = NoticeStage(self.store, self.config.notifier, self.templates)
+            return self.bus.subscribe(
+                CITATIONS_APPROVED, NoticeStage.group, notices.handle, max_attempts=attempts
+            )
         raise ValueError(f"stage {stage!r} does not consume")
 
     def detect_all(
@@ -305,7 +321,10 @@ class Pipeline:
     ) -> Summary:
         """Run every camera until its source ends or `stop` is set, then drain the stages."""
         stop = stop or threading.Event()
-        consumers = [self._consumer(s) for s in ("identify", "review-policy")]
+        stages = ["identify", "review-policy"]
+        if self.config.notifier.enabled:
+            stages.append("notify")
+        consumers = [self._consumer(s) for s in stages]
         dead = self.bus.subscribe(DEAD_LETTER_TOPIC, "run-summary", self._count_dead_letter)
         consumers.append(dead)
         summary = Summary()
@@ -317,6 +336,10 @@ class Pipeline:
         threads.append(
             threading.Thread(target=relay, args=(self.store, self.bus, consumers_stop), daemon=True)
         )
+        if self.config.notifier.enabled:
+            threads.append(
+                threading.Thread(target=self.sender.run, args=(consumers_stop,), daemon=True)
+            )
         for thread in threads:
             thread.start()
         try:
@@ -327,7 +350,7 @@ class Pipeline:
             for thread in threads:
                 thread.join()
         try:
-            _drain(consumers, lambda: relay_once(self.store, self.bus))
+            _drain(consumers, self._relay_and_send)
         finally:
             for consumer in consumers:
                 consumer.close()
@@ -363,11 +386,34 @@ class Pipeline:
         if stage == "relay":
             relay(self.store, self.bus, stop)
             return
+        # The notify stage queues notices and sends them: one worker, two threads.
+        sending = threading.Thread(target=self.sender.run, args=(stop,), daemon=True)
+        if stage == "notify":
+            sending.start()
         consumer = self._consumer(stage)
         try:
             consumer.run(stop)
         finally:
             consumer.close()
+            if sending.is_alive():
+                sending.join()
+
+    def _relay_and_send(self) -> int:
+        """One step of draining: publish stored events and send due notices; how many moved."""
+        moved = relay_once(self.store, self.bus)
+        if self.config.notifier.enabled:
+            moved += self.sender.send_due()
+        return moved
+
+    @cached_property
+    def templates(self) -> NoticeTemplates:
+        """Loaded (and checked) once: a broken template stops the start, not the first SMS."""
+        return NoticeTemplates(self.config.notifier)
+
+    @cached_property
+    def sender(self) -> Sender:
+        gateway = make_gateway(self.config.notifier, self.base_dir)
+        return Sender(self.store, gateway, self.config.notifier)
 
 
 def stop_on_signals() -> threading.Event:

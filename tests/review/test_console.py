@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from benchmarks import review_cases
+from notifier.outbox import enqueue_unsendable
 from pipeline.events import CITATIONS_APPROVED, CITATIONS_DISMISSED, CITATIONS_REJECTED
 from pipeline.store import Status, transition, verify_chain
 from pipeline.store.models import AuditEntry
@@ -235,3 +236,14 @@ def test_metrics_and_health(site: Site, client: TestClient) -> None:
     assert (
         'stopline_review_request_seconds_count{route="POST /cases/{citation_id}/approve"}' in text
     )
+
+
+def test_notices_that_need_a_person_show_up_for_supervisors(site: Site, client: TestClient) -> None:
+    with site.store.session() as session:
+        enqueue_unsendable(session, site.ids[1], "phone '12345': not a number")
+    login(client, "sam")
+    page = client.get("/notices").text
+    assert site.ids[1][:8] in page and "phone &#39;12345&#39;: not a number" in page
+    client.post("/logout", data={"csrf_token": csrf_of(client)})
+    login(client, "rita")
+    assert client.get("/notices").status_code == 403

@@ -1,0 +1,237 @@
+"""The text of the SMS fine notice: one Jinja2 template per language, checked when loaded.
+
+A notice goes out once, to a real person, about a fine. A template that breaks, leaks through
+the sandbox or grows past the segment budget must fail when the notifier starts, naming the
+file, not when the first approved citation meets it. So every template is rendered at load time
+with long but plausible values, for every offence kind, and measured with `count_segments`.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateSyntaxError, nodes
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from notifier.segments import count_segments
+from pipeline.config import NotifierConfig
+
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+FILE_NAME = re.compile(r"^notice\.(?P<tag>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)\.txt\.j2$")
+
+Kind = Literal["red_light", "jaywalk"]
+KINDS: tuple[Kind, ...] = ("red_light", "jaywalk")
+
+# Long but plausible values for the load-time check. Citation ids are `derived_id`s (32 hex
+# digits). A Chinese notice carries Chinese names and places, fewer characters than their
+# romanisation; every other language gets Latin-script ones.
+SAMPLE_CITATION_ID = "9f86d081884c7d659a2feaa0c55ad015"
+SAMPLE_TIME = datetime(2025, 12, 31, 23, 59, tzinfo=UTC)
+SAMPLE_PEOPLE = {"zh": ("欧阳志远", "深圳市南山区深南大道与科技园南路交叉口（东向西）")}
+LATIN_SAMPLE = (
+    "Maximilian Alexander Schwarzenberg",
+    "Renmin Road / Jiefang Avenue junction, eastbound",
+)
+
+
+class TemplateLoadError(Exception):
+    """A notice template that must not be used; the message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class NoticeContext:
+    """Everything a notice template may print, already formatted for the recipient."""
+
+    name: str
+    citation_number: str
+    kind: Kind
+    """Offence kind; each template words it in its own language."""
+    place: str
+    occurred_local: str
+    fine: str
+    pay_by: str
+    payment_url: str
+    appeal_url: str
+
+
+def notice_context(
+    *,
+    citation_id: str,
+    kind: Kind,
+    location: str,
+    occurred_at: datetime,
+    issued_at: datetime,
+    person_name: str,
+    config: NotifierConfig,
+) -> NoticeContext:
+    """The context of one notice, with times in the deployment's zone, not the server's.
+
+    The deadline counts from `issued_at` (the approval) rather than the offence, so a case that
+    waited in review still leaves the full `payment_days`.
+    """
+    zone = ZoneInfo(config.timezone)
+    for value in (occurred_at, issued_at):
+        if value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware datetime (UTC)")
+    deadline = issued_at.astimezone(zone).date() + timedelta(days=config.payment_days)
+    return NoticeContext(
+        name=person_name,
+        citation_number=citation_id,
+        kind=kind,
+        place=location,
+        occurred_local=occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        fine=_money(config.fine_amount, config.currency),
+        pay_by=deadline.isoformat(),
+        payment_url=config.payment_url,
+        appeal_url=config.appeal_url,
+    )
+
+
+def sample_context(config: NotifierConfig, language: str, kind: Kind) -> NoticeContext:
+    """A long notice in `language` as `config` would send it: what templates are measured on."""
+    name, place = SAMPLE_PEOPLE.get(_primary(language), LATIN_SAMPLE)
+    return notice_context(
+        citation_id=SAMPLE_CITATION_ID,
+        kind=kind,
+        location=place,
+        occurred_at=SAMPLE_TIME,
+        issued_at=SAMPLE_TIME,
+        person_name=name,
+        config=config,
+    )
+
+
+class NoticeTemplates:
+    """The notice templates of `folder` (`notice.<BCP-47 tag>.txt.j2`), all checked on load.
+
+    Raises `TemplateLoadError` for a syntax error, an underscore attribute or any other sandbox
+    refusal, a failure on the sample notice, a notice longer than `config.max_segments`, or no
+    template for `config.default_language`.
+    """
+
+    def __init__(self, config: NotifierConfig, folder: Path = TEMPLATE_DIR) -> None:
+        # Sandboxed although templates are operator files: one edited on a live system must not
+        # reach Python objects. No autoescape: this is plain text, not HTML.
+        env = ImmutableSandboxedEnvironment(
+            loader=FileSystemLoader(folder),
+            undefined=StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._templates: dict[str, Template] = {}
+        for path in sorted(folder.glob("notice.*.txt.j2")):
+            match = FILE_NAME.match(path.name)
+            if match is None:
+                raise TemplateLoadError(f"{path}: name it notice.<BCP-47 language tag>.txt.j2")
+            self._templates[match["tag"]] = _load(env, path, match["tag"], config)
+        if not self._templates:
+            raise TemplateLoadError(f"{folder}: no notice.<language>.txt.j2 templates")
+        default = self._match(config.default_language)
+        if default is None:
+            raise TemplateLoadError(
+                f"{folder}: no template for notifier.default_language "
+                f"{config.default_language!r}; found {', '.join(self._templates)}"
+            )
+        self.default_language = default
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self._templates)
+
+    def language_for(self, requested: str | None) -> str:
+        """The template language for a recipient whose registry language is `requested`."""
+        return (requested and self._match(requested)) or self.default_language
+
+    def render(self, language: str | None, context: NoticeContext) -> str:
+        """The notice for a recipient of `language` (BCP-47, or None when unknown)."""
+        return _finish(self._templates[self.language_for(language)].render(asdict(context)))
+
+    def _match(self, requested: str) -> str | None:
+        """Exact tag, else a template of the same primary language (`zh-TW` reads `zh-CN`)."""
+        tag = requested.replace("_", "-").casefold()
+        for known in self._templates:
+            if known.casefold() == tag:
+                return known
+        # Sorted, so a bare `zh` template wins over `zh-CN` for `zh-HK`.
+        same = sorted(k for k in self._templates if _primary(k) == _primary(tag))
+        return same[0] if same else None
+
+
+def _load(
+    env: ImmutableSandboxedEnvironment, path: Path, language: str, config: NotifierConfig
+) -> Template:
+    try:
+        template = env.get_template(path.name)
+    except TemplateSyntaxError as error:
+        raise TemplateLoadError(f"{path}:{error.lineno}: syntax error: {error.message}") from error
+    except UnicodeDecodeError as error:
+        raise TemplateLoadError(f"{path}: not UTF-8 text ({error.reason})") from error
+    # The sandbox refuses these only on the branch a render takes; refuse them on every branch.
+    unsafe = _underscore_access(env.parse(path.read_text(encoding="utf-8")))
+    if unsafe is not None:
+        node, name = unsafe
+        raise TemplateLoadError(
+            f"{path}:{node.lineno}: unsafe: access to the underscore name {name!r}"
+        )
+    for kind in KINDS:
+        try:
+            text = _finish(template.render(asdict(sample_context(config, language, kind))))
+        except SecurityError as error:
+            raise TemplateLoadError(f"{_where(template, error)}: unsafe: {error}") from error
+        except Exception as error:  # whatever breaks a plausible notice makes the template unfit
+            raise TemplateLoadError(
+                f"{_where(template, error)}: fails on a sample notice: {error}"
+            ) from error
+        count = count_segments(text)
+        if count.segments > config.max_segments:
+            raise TemplateLoadError(
+                f"{path}: the {language} {kind} notice takes {count.segments} SMS segments "
+                f"({count.units} {count.encoding} units) with long sample values; "
+                f"the limit is notifier.max_segments = {config.max_segments}"
+            )
+    return template
+
+
+def _underscore_access(tree: nodes.Template) -> tuple[nodes.Node, str] | None:
+    """The first reach for an underscore name (`x.__class__`, `x['_y']`, `x|attr('_y')`)."""
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        name = None
+        if isinstance(node, nodes.Getattr):
+            name = node.attr
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            name = node.arg.value
+        elif isinstance(node, nodes.Filter) and node.name == "attr" and node.args:
+            name = node.args[0].value if isinstance(node.args[0], nodes.Const) else None
+        if isinstance(name, str) and name.startswith("_"):
+            return node, name
+    return None
+
+
+def _where(template: Template, error: BaseException) -> str:
+    """`file:line` of the template line that raised, as Jinja rewrites it into the traceback."""
+    tb = traceback.extract_tb(error.__traceback__)
+    lines = [frame.lineno for frame in tb if frame.filename == template.filename]
+    return f"{template.filename}:{lines[-1]}" if lines else str(template.filename)
+
+
+def _finish(text: str) -> str:
+    """Trailing blanks and stacked empty lines cost characters and read like a broken SMS."""
+    lines = "\n".join(line.rstrip() for line in text.split("\n")).strip()
+    return re.sub(r"\n{3,}", "\n\n", lines)
+
+
+def _money(amount: float, currency: str) -> str:
+    return f"{amount:,.0f} {currency}" if amount == int(amount) else f"{amount:,.2f} {currency}"
+
+
+def _primary(tag: str) -> str:
+    return tag.replace("_", "-").split("-")[0].casefold()
