@@ -591,7 +591,34 @@ class NotifierConfig(Model):
     outbox_dir: Path = Field(
         Path("stopline-data/sms-outbox"), description="Folder the file gateway writes to"
     )
-    url: str | None = Field(None, description="http/smpp: gateway URL")
+    url: str | None = Field(
+        None,
+        description=(
+            "http: the API base URL (twilio: up to and excluding /2010-04-01; webhook: the "
+            "endpoint); smpp: smpp://host:port of the SMSC"
+        ),
+    )
+    http_api: Literal["twilio", "webhook"] = Field(
+        "twilio",
+        description=(
+            "http: twilio (Twilio's Messages API, form-encoded, Basic auth, idempotency "
+            "token header) or webhook (JSON POST with an Idempotency-Key header)"
+        ),
+    )
+    account: str | None = Field(
+        None, description="http twilio: the Account SID; smpp: the system_id to bind with"
+    )
+    secret_env: str | None = Field(
+        None,
+        description=(
+            "Name of the environment variable holding the gateway secret (Twilio auth token, "
+            "webhook bearer token or SMPP password); secrets never sit in this file"
+        ),
+    )
+    sender_id: str | None = Field(
+        None, description="http/smpp: the number or alphanumeric sender the SMS comes from"
+    )
+    timeout_s: float = Field(10.0, gt=0, description="http/smpp: seconds to wait for an answer")
     max_segments: int = Field(3, ge=1, le=10, description="Longest SMS allowed, in segments")
     max_attempts: int = Field(8, ge=1, description="Tries (count) before a message is dead")
     rate_per_s: float = Field(10.0, gt=0, description="Messages per second per gateway")
