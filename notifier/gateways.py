@@ -1,4 +1,4 @@
-"""The configured gateway; only `stopline` wiring calls this."""
+"""The configured gateway; only `stopline` wiring calls this (it imports only the one in use)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ from notifier.gateway import Gateway
 from pipeline.config import NotifierConfig
 
 
-class GatewayUnavailable(ValueError):
-    """A gateway kind this build does not provide yet, said at start-up, not at the first SMS."""
-
-
 def make_gateway(config: NotifierConfig, base_dir: Path) -> Gateway:
     if config.gateway == "file":
         folder = (
             config.outbox_dir if config.outbox_dir.is_absolute() else base_dir / config.outbox_dir
         )
         return FileGateway(folder)
-    raise GatewayUnavailable(
-        f"notifier.gateway {config.gateway!r} is not available yet; use 'file'"
-    )
+    if config.gateway == "http":
+        from notifier.http_gateway import HttpGateway
+
+        return HttpGateway(config)
+    from notifier.smpp_gateway import SmppGateway
+
+    return SmppGateway(config)

@@ -5,52 +5,20 @@ no longer approved."""
 
 import json
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from notifier.file_gateway import FileGateway
-from notifier.outbox import enqueue_notice, enqueue_unsendable, notice_key
+from notifier.outbox import enqueue_unsendable, notice_key
 from notifier.sender import LEASE_S, Sender, backoff_s
 from pipeline.config import NotifierConfig
 from pipeline.store import Role, Status, Store, create_citation, transition
-from pipeline.store.models import AuditEntry, Citation, SmsOutbox, SmsStatus, utcnow
-from pipeline.store.registry import add_user, put_camera, record_violation
+from pipeline.store.models import AuditEntry, SmsStatus
+from pipeline.store.registry import add_user, record_violation
+from tests.notifier.helpers import Clock, approved_citation, row_of, status_of
 from tests.stage_helpers import violation_event
-
-
-def approved_citation(store: Store, n: int = 0) -> str:
-    event = violation_event(f"v-sender-{n}")
-    with store.session() as session:
-        put_camera(session, event.camera_id, event.camera_id)
-        record_violation(session, event)
-        citation = create_citation(session, event.violation_id, citation_id=f"cit-{n}")
-        add_user(session, "rita", "x", Role.REVIEWER)
-        transition(session, citation.id, Status.APPROVED, "rita", "ok")
-        enqueue_notice(session, citation.id, "+8613800138000", "zh-CN", "您好 notice", 1)
-        return citation.id
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.at = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
-def row_of(store: Store, citation_id: str) -> SmsOutbox:
-    with store.session() as session:
-        row = session.scalar(select(SmsOutbox).where(SmsOutbox.citation_id == citation_id))
-        assert row is not None
-        session.expunge(row)
-        return row
-
-
-def status_of(store: Store, citation_id: str) -> str:
-    with store.session() as session:
-        return session.scalar(select(Citation.status).where(Citation.id == citation_id))
 
 
 def test_a_notice_becomes_one_file_and_the_citation_notified(store: Store, tmp_path: Path) -> None:
