@@ -3,6 +3,12 @@
 The object detector and ByteTrack find the road users, so track ids are the tracker's own; the
 scene's script knows which offences happen and when, so the demo checks its result by kind and
 time and says plainly whom the pipeline missed or cited unexpectedly.
+
+The red-light runner carries a plate; before the run the demo registers a keeper for it (a
+person with a phone number and a language), so the plate reader's read leads to a person and
+the approved citation to an SMS, which the file gateway writes into the outbox folder. The
+jaywalker has no plate and faces are off, so nobody is identified and the notice is recorded as
+unsendable, as it would be in a real deployment.
 """
 
 from __future__ import annotations
@@ -19,14 +25,26 @@ import yaml
 from rich.console import Console
 from sqlalchemy import select
 
+from detectors.plates import registry_plate
 from pipeline.config import StoplineConfig
 from pipeline.evidence import EvidenceStore
 from pipeline.store import Role, open_store
 from pipeline.store.audit import append, verify_chain
-from pipeline.store.models import Citation, Violation
-from pipeline.store.registry import add_user, get_user
+from pipeline.store.models import Citation, SmsOutbox, SmsStatus, Violation
+from pipeline.store.registry import add_user, get_user, put_person, put_vehicle
 from review.passwords import hash_password
-from stopline.demo.scene import COMPLIANT, DURATION_S, EXPECTED, FPS, HEIGHT, WIDTH, Offence, render
+from stopline.demo.scene import (
+    COMPLIANT,
+    DURATION_S,
+    EXPECTED,
+    FPS,
+    HEIGHT,
+    RED_LIGHT_PLATE,
+    ROAD_USERS,
+    WIDTH,
+    Offence,
+    render,
+)
 from stopline.wiring import Pipeline
 
 DEMO_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "demo.yaml"
@@ -34,6 +52,14 @@ MATCH_TOLERANCE_S = 1.0
 """How far a cited offence's time may be from the script's and still be the same offence."""
 DEMO_LOGIN = "officer"
 _OFFENCE_TIME_FACT = {"red_light": "crossed_stop_s", "jaywalk": "entered_s"}
+DEMO_ACTOR = "system:demo"
+KEEPER_ID = "demo-keeper"
+KEEPER_NAME = "Jordan Avery"
+KEEPER_PHONE = "+12025550143"
+"""E.164, in the 555-0100 to 555-0199 range kept for fiction: valid, and nobody's phone."""
+KEEPER_LANGUAGE = "en"
+PLATED = next(u.name for u in ROAD_USERS if u.plate == RED_LIGHT_PLATE)
+"""The road user whose citation must end in an SMS to the keeper."""
 
 
 def run_demo(out_dir: Path, console: Console, load: Callable[[Path], StoplineConfig]) -> None:
@@ -45,6 +71,9 @@ def run_demo(out_dir: Path, console: Console, load: Callable[[Path], StoplineCon
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("stopline.db", "stopline.db-wal", "stopline.db-shm"):
         (out_dir / stale).unlink(missing_ok=True)
+    outbox = _outbox_dir(cfg, out_dir)
+    for stale_sms in outbox.glob("*.json") if outbox else ():
+        stale_sms.unlink()  # a previous run's notices: this run's database knows nothing of them
     camera = cfg.cameras[0]
     console.print(f"[bold]stopline demo[/] -> {out_dir}")
     video = render(camera, out_dir / Path(camera.source).parent)
@@ -61,6 +90,11 @@ def run_demo(out_dir: Path, console: Console, load: Callable[[Path], StoplineCon
         "automatically so the chain runs to the end; each decision is in the audit log as such."
     )
     with Pipeline(cfg, base_dir=out_dir) as pipeline:
+        keeper = _register_keeper(pipeline, cfg.identification.plates.region)
+        console.print(
+            f"registered keeper: {keeper['name']} ({keeper['phone']}, language "
+            f"{keeper['language']}) for plate {keeper['plate']}, the red motorcycle's"
+        )
         summary = pipeline.run_all(progress=console)
         reports = pipeline.evidence.verify()
         with pipeline.store.session() as session:
@@ -69,9 +103,17 @@ def run_demo(out_dir: Path, console: Console, load: Callable[[Path], StoplineCon
             ).all()
             chain = verify_chain(session)
             cases = [_case(c, v, pipeline.evidence) for c, v in rows]
+            notices = {
+                n.citation_id: _notice(n, outbox, out_dir)
+                for n in session.scalars(select(SmsOutbox).order_by(SmsOutbox.id))
+            }
     summary.print(console)
+    for case in cases:
+        case["notice"] = notices.get(case["citation_id"])
     cases.sort(key=lambda c: c["at_s"])
     missed, unexpected = _match(cases)
+    # The plated road user's citation must reach its keeper's phone as a file in the outbox.
+    unsent = [c for c in cases if c["who"] == PLATED and not (c["notice"] or {}).get("file")]
     (out_dir / "summary.json").write_text(
         json.dumps(
             {
@@ -79,6 +121,8 @@ def run_demo(out_dir: Path, console: Console, load: Callable[[Path], StoplineCon
                 "expected": [vars(o) for o in EXPECTED],
                 "missed": [vars(o) for o in missed],
                 "unexpected_citations": [c["citation_id"] for c in unexpected],
+                "keeper": keeper,
+                "sms_outbox": _shown(outbox, out_dir) if outbox else None,
                 "audit_chain_ok": chain.ok,
             },
             indent=2,
@@ -94,6 +138,12 @@ def run_demo(out_dir: Path, console: Console, load: Callable[[Path], StoplineCon
             f"cited {case['kind']} by track {case['track_id']} ({case['object_class']}) "
             f"at {case['at_s']:.1f} s: {who}; {_identity(case)}"
         )
+        _print_notice(console, case)
+    for case in unsent:
+        console.print(
+            f"[red]no SMS for the {PLATED}:[/] plate {case['plate_text'] or 'not read'}; "
+            f"expected {keeper['plate']} to reach {keeper['phone']}"
+        )
     for offence in missed:
         console.print(f"[red]missed:[/] {offence.kind} by the {offence.who} at {offence.at_s} s")
     console.print("not cited, as expected: " + "; ".join(f"{u.name} {u.role}" for u in COMPLIANT))
@@ -107,9 +157,81 @@ def run_demo(out_dir: Path, console: Console, load: Callable[[Path], StoplineCon
         highlight=False,
         soft_wrap=True,  # one line, so the command and password copy cleanly
     )
-    if missed or unexpected or ok_manifests != len(reports) or not chain.ok:
+    if missed or unexpected or unsent or ok_manifests != len(reports) or not chain.ok:
         console.print("[red]the demo result does not match the scene's script[/]")
         raise typer.Exit(1)
+
+
+def _outbox_dir(cfg: StoplineConfig, out_dir: Path) -> Path | None:
+    """The folder the file gateway writes SMS into, resolved as `Pipeline(base_dir=out_dir)`
+    resolves it (notifier/gateways.py); None for the other gateways."""
+    if cfg.notifier.gateway != "file":
+        return None
+    folder = cfg.notifier.outbox_dir
+    return folder if folder.is_absolute() else out_dir / folder
+
+
+def _register_keeper(pipeline: Pipeline, region: str) -> dict[str, str]:
+    """The red motorcycle's keeper, stored as `stopline registry import` stores a person and a
+    vehicle (the plate normalised as the reader gives it), and audited."""
+    plate = registry_plate(RED_LIGHT_PLATE, region)
+    if plate is None:
+        raise RuntimeError(f"the demo plate {RED_LIGHT_PLATE!r} fits no {region} plate format")
+    keeper = {
+        "person_id": KEEPER_ID,
+        "name": KEEPER_NAME,
+        "phone": KEEPER_PHONE,
+        "language": KEEPER_LANGUAGE,
+        "plate": plate,
+    }
+    with pipeline.store.session() as session:
+        put_person(session, KEEPER_ID, KEEPER_NAME, phone=KEEPER_PHONE, language=KEEPER_LANGUAGE)
+        put_vehicle(session, plate, KEEPER_ID)
+        append(session, DEMO_ACTOR, "registry.demo_keeper", "person", KEEPER_ID, keeper)
+    return keeper
+
+
+def _notice(row: SmsOutbox, outbox: Path | None, out_dir: Path) -> dict[str, Any]:
+    """A citation's SMS notice: its outbox row and, once sent, the file the gateway wrote."""
+    notice: dict[str, Any] = {
+        "status": row.status,
+        "recipient": row.recipient,
+        "language": row.language,
+        "body": row.body,
+        "why": row.last_error,
+        "file": None,
+    }
+    sent = row.status in (SmsStatus.SENT, SmsStatus.DELIVERED)
+    if sent and outbox is not None and row.gateway_message_id:
+        path = outbox / row.gateway_message_id
+        if path.is_file():
+            written = json.loads(path.read_text(encoding="utf-8"))
+            notice |= {"file": _shown(path, out_dir), "to": written["to"]}
+            notice["body"] = written["body"]
+    return notice
+
+
+def _shown(path: Path, out_dir: Path) -> str:
+    """`path` relative to the demo's folder when inside it, else as it is."""
+    return str(path.relative_to(out_dir)) if path.is_relative_to(out_dir) else str(path)
+
+
+def _print_notice(console: Console, case: dict[str, Any]) -> None:
+    notice = case["notice"]
+    if notice is None:
+        console.print("  no SMS notice queued")
+    elif notice["file"]:
+        console.print(
+            f"  SMS to {notice['to']} ({notice['language']}), written to {notice['file']}:",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        for line in notice["body"].splitlines():
+            console.print(f"    {line}", markup=False, highlight=False, soft_wrap=True)
+    else:
+        why = f": {notice['why']}" if notice["why"] else ""
+        console.print(f"  SMS notice {notice['status']}{why}", markup=False, highlight=False)
 
 
 def _console_login(out_dir: Path) -> tuple[Path, str, str]:

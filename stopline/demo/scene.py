@@ -7,6 +7,8 @@ textures. One eastbound approach seen from the side: a stop line, an unsignalise
 just past it and a signal head that follows the demo config's fixed plan. Each road user moves
 along keyframes, so the scene knows in advance who offends and when (`EXPECTED`): one motorcycle
 runs the red light and one man walks onto the road off the crossing; the rest are compliant.
+The red-light runner carries a registration plate (`RED_LIGHT_PLATE`) that the plate reader reads
+from its track crops; the demo registers a keeper for it, so its citation reaches an SMS.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Literal
 import cv2
 import matplotlib
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from detectors.signals import FixedPlan
 from pipeline.config import CameraConfig
@@ -39,6 +42,18 @@ SIGNAL_ROI = (596, 6, 36, 88)
 Point = tuple[int, int]
 Kind = Literal["red_light", "jaywalk"]
 
+RED_LIGHT_PLATE = "KHX 4729"
+"""The red-light runner's plate, in the three letters and four digits that New York and Texas
+issue, which `identification.plates.region` in configs/demo.yaml accepts. It leaves out the
+letters plate fonts draw like digits (O, Q, I, S, B, Z, G)."""
+PLATE_SIZE_PX = (76, 20)
+"""Width, height of the plate in the half-size cutout; about 49 x 13 px on screen, where the
+bike is about 195 px long. That is some 2.5 times a real motorcycle plate (7 x 4 in in the US)
+and single-row: a life-size plate would be a few pixels tall at 640x360, which no reader reads.
+This synthetic scene makes it larger than life so the identification stage has a plate to read:
+PP-OCR reads it at 0.9999 or more in each crop that holds the whole bike, and starts misreading
+characters at about three quarters of this size. Drawn with Pillow, which scikit-image needs."""
+
 
 @dataclass(frozen=True)
 class Photo:
@@ -50,6 +65,9 @@ class Photo:
     """Polygon around the subject in the photo's pixels."""
     hue: int | None = None
     """Repaint the saturated red paintwork to this OpenCV hue, so one photo gives two bikes."""
+    plate_mount: Point | None = None
+    """Centre of the plate in the photo's pixels, used when the road user carries one: the rear
+    axle of a bike, where a side-mounted plate (as custom bikes carry) faces a side view."""
 
     def path(self) -> Path:
         if self.package == "matplotlib":
@@ -70,7 +88,8 @@ _BIKE_OUTLINE = (
     *((420, 372), (350, 374), (300, 364), (270, 392), (230, 404), (180, 400), (143, 376)),
     *((122, 336), (120, 290), (128, 256), (100, 242)),
 )
-RED_BIKE = Photo("skimage", "motorcycle_left.png", _BIKE_OUTLINE)
+_BIKE_REAR_AXLE = (192, 322)
+RED_BIKE = Photo("skimage", "motorcycle_left.png", _BIKE_OUTLINE, plate_mount=_BIKE_REAR_AXLE)
 BLUE_BIKE = Photo(
     "skimage", "motorcycle_right.png", tuple((x - 45, y) for x, y in _BIKE_OUTLINE), hue=110
 )
@@ -118,6 +137,8 @@ class RoadUser:
     Absent before the first keyframe, held after the last."""
     expected: Kind | None
     role: str
+    plate: str | None = None
+    """Registration plate drawn on the vehicle (at its photo's `plate_mount`), or none."""
 
     def anchor(self, t: float) -> tuple[float, float] | None:
         """Where the road user is at `t`, linearly between keyframes; None before it appears."""
@@ -159,6 +180,7 @@ ROAD_USERS = (
         path=((13.3, 40, 292), (18.8, 860, 292)),
         expected="red_light",
         role="runs the red light",
+        plate=RED_LIGHT_PLATE,
     ),
     RoadUser(
         name="green motorcycle",
@@ -256,6 +278,44 @@ def _cutout(photo: Photo) -> tuple[np.ndarray, np.ndarray]:
     return image[y : y + h, x : x + w], alpha[y : y + h, x : x + w]
 
 
+@functools.cache
+def _plated(photo: Photo, plate: str) -> tuple[np.ndarray, np.ndarray]:
+    """The cut-out with a plate at its `plate_mount`: drawn before the sprite is scaled, so it
+    moves and shrinks with the vehicle and is resampled like the rest of the photo."""
+    if photo.plate_mount is None:
+        raise ValueError(f"{photo.name} has no place for a plate")
+    bgr, alpha = (a.copy() for a in _cutout(photo))
+    left, top, _, _ = cv2.boundingRect(np.array(photo.outline, np.int32) // 2)
+    w, h = PLATE_SIZE_PX
+    x = photo.plate_mount[0] // 2 - left - w // 2
+    y = photo.plate_mount[1] // 2 - top - h // 2
+    bgr[y : y + h, x : x + w] = _plate_image(plate, PLATE_SIZE_PX)
+    alpha[y : y + h, x : x + w] = 1.0
+    return bgr, alpha
+
+
+def _plate_image(text: str, size: tuple[int, int], supersample: int = 8) -> np.ndarray:
+    """A white plate with a thin black border and dark bold text (DejaVu Sans Bold, which
+    matplotlib ships), drawn large and shrunk so the glyphs are smooth."""
+    w, h = size[0] * supersample, size[1] * supersample
+    image = Image.new("RGB", (w, h), (250, 250, 250))
+    draw = ImageDraw.Draw(image)
+    border = max(1, h // 14)
+    draw.rectangle((0, 0, w - 1, h - 1), outline=(0, 0, 0), width=border)
+    path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
+    points = int(h * 0.78)
+    while True:  # the largest type that leaves a margin inside the border
+        font = ImageFont.truetype(str(path), points)
+        x0, y0, x1, y1 = draw.textbbox((0, 0), text, font=font)
+        if (x1 - x0 <= w - 6 * border and y1 - y0 <= h - 6 * border) or points <= 8:
+            break
+        points -= 2
+    at = ((w - (x1 - x0)) / 2 - x0, (h - (y1 - y0)) / 2 - y0)
+    draw.text(at, text, font=font, fill=(25, 25, 25))
+    big = cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+    return cv2.resize(big, size, interpolation=cv2.INTER_AREA)
+
+
 def _texture(
     name: str, size: tuple[int, int], mean: float, contrast: float, zoom: float
 ) -> np.ndarray:
@@ -305,7 +365,7 @@ def _draw_signal(img: np.ndarray, phase: str) -> None:
 
 def _sprite(user: RoadUser, at: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, int, int]:
     """The cut-out scaled for where it stands, and its top-left corner on screen."""
-    bgr, alpha = _cutout(user.photo)
+    bgr, alpha = _plated(user.photo, user.plate) if user.plate else _cutout(user.photo)
     x, y = at
     height = user.height_px
     if not user.is_vehicle:  # nearer the camera (lower on screen) looks bigger

@@ -3,18 +3,23 @@
 import json
 import re
 import shutil
+import sqlite3
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 from fastapi.testclient import TestClient
 
 from detectors.evidence import TRACK_CROPS
+from detectors.plates import registry_plate
 from pipeline.config import load_config
 from pipeline.events import ViolationDetected
 from stopline.console import console_app
-from stopline.demo.run import DEMO_CONFIG
+from stopline.demo.run import DEMO_CONFIG, KEEPER_ID, KEEPER_NAME, KEEPER_PHONE
+from stopline.demo.scene import RED_LIGHT_PLATE
 from tests.cli import ROOT, stopline
 
 
@@ -82,10 +87,13 @@ def test_demo_prints_a_console_login_that_works(demo_out: Path) -> None:
         token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
         home = client.post("/login", data={"name": name, "password": password, "csrf_token": token})
         assert home.status_code == 200 and str(home.url).endswith("/queue")
+        # The demo's two cases, approved by its reviewer; the red-light one then notified.
         approved = client.get("/api/v1/citations?status=approved").json()
-        assert approved["total"] == 2, "the demo's two cases, approved by its reviewer"
-        case = client.get(f"/cases/{approved['items'][0]['id']}")
-        assert case.status_code == 200 and "demo-reviewer" in case.text
+        notified = client.get("/api/v1/citations?status=notified").json()
+        assert (approved["total"], notified["total"]) == (1, 1)
+        for listed in (approved, notified):
+            case = client.get(f"/cases/{listed['items'][0]['id']}")
+            assert case.status_code == 200 and "demo-reviewer" in case.text
 
 
 def test_demo_cites_the_red_light_runner_and_the_jaywalker_only(demo_out: Path) -> None:
@@ -99,8 +107,10 @@ def test_demo_cites_the_red_light_runner_and_the_jaywalker_only(demo_out: Path) 
     )
     assert (walk["kind"], walk["who"], walk["object_class"]) == ("jaywalk", "cameraman", "person")
     assert red["track_id"] != walk["track_id"]
+    # Both approved by the demo reviewer; only the identified red-light runner is notified.
+    assert (red["status"], walk["status"]) == ("notified", "approved")
     for case in (red, walk):
-        assert case["status"] == "approved" and case["decided_by"] == "demo-reviewer"
+        assert case["decided_by"] == "demo-reviewer"
     assert 1.2 < red["time_into_red_s"] < 1.9  # the script has it cross 1.55 s into red
     # Plus the largest offender crops of the track, which identification reads.
     assert Counter(item["role"] for item in red["evidence"]) == {
@@ -120,6 +130,46 @@ def test_demo_cites_the_red_light_runner_and_the_jaywalker_only(demo_out: Path) 
     assert summary["audit_chain_ok"] is True
     assert (demo_out / "index.html").read_text().count("<img") == 6
     assert not list(demo_out.rglob("*.truth.json"))
+
+
+def test_demo_reads_the_plate_and_writes_the_keepers_sms(demo_out: Path) -> None:
+    """The red-light runner's plate is read from its track crops and leads to the keeper the
+    demo registered; the notice lands as one JSON file in the outbox, readable. The jaywalker
+    is identified by nothing, so the notice is recorded as unsendable and nothing is written."""
+    cfg = load_config(DEMO_CONFIG)
+    summary = json.loads((demo_out / "summary.json").read_text())
+    red, walk = summary["cases"]
+    plate = registry_plate(RED_LIGHT_PLATE, cfg.identification.plates.region)
+    assert plate == "KHX4729"
+    read = red["identification"]["plate"]
+    assert (read["status"], read["text"], read["registry"]) == ("read", plate, "match")
+    assert read["confidence"] >= cfg.identification.plates.min_confidence
+    assert read["frames_read"] >= 3
+    assert (red["plate_text"], red["person_id"]) == (plate, KEEPER_ID)
+    assert summary["keeper"]["plate"] == plate and summary["keeper"]["phone"] == KEEPER_PHONE
+
+    [sms_file] = (demo_out / cfg.notifier.outbox_dir).glob("*.json")
+    sms = json.loads(sms_file.read_text(encoding="utf-8"))
+    assert sms["to"] == KEEPER_PHONE
+    occurred = datetime.fromisoformat(red["occurred_at"]).astimezone(
+        ZoneInfo(cfg.notifier.timezone)
+    )
+    body = sms["body"]
+    assert f"Dear {KEEPER_NAME}, citation {red['citation_id']}: running a red light" in body
+    assert f"at {cfg.cameras[0].location} on {occurred:%Y-%m-%d %H:%M}." in body
+    assert red["notice"]["file"] == str(sms_file.relative_to(demo_out))
+    assert red["notice"]["body"] == body and red["notice"]["status"] == "delivered"
+
+    assert walk["identification"] == {"evidence": []} and walk["person_id"] is None
+    with sqlite3.connect(demo_out / "stopline.db") as db:
+        rows = dict(db.execute("SELECT citation_id, status FROM sms_outbox").fetchall())
+    assert rows == {red["citation_id"]: "delivered", walk["citation_id"]: "unsendable"}
+    assert walk["notice"]["why"] == "nobody identified: no recipient"
+
+    printed = (demo_out / "stdout.txt").read_text()
+    assert f"SMS to {KEEPER_PHONE} (en), written to {red['notice']['file']}:" in printed
+    assert f"    {body.splitlines()[0]}" in printed
+    assert "SMS notice unsendable: nobody identified: no recipient" in printed
 
 
 def test_evidence_verify_passes_then_catches_tampering(demo_out: Path, tmp_path: Path) -> None:

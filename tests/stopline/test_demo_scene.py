@@ -1,5 +1,8 @@
 """The demo scene and the demo config describe the same street, and its script offends on time."""
 
+import numpy as np
+
+from detectors.plates import MIN_PLATE_HEIGHT_PX, registry_plate
 from detectors.signals import FixedPlan
 from pipeline.config import load_config
 from stopline.demo import scene
@@ -30,3 +33,22 @@ def test_the_script_offends_where_the_rules_can_see_it() -> None:
             assert phase.time_in_phase(offence.at_s) > cfg.rules.red_light.grace_s + 1
     assert len(scene.COMPLIANT) >= 2
     assert {u.is_vehicle for u in scene.COMPLIANT} == {True, False}
+
+
+def test_only_the_red_light_runner_carries_a_plate_the_region_accepts() -> None:
+    """The plate is a real format of the configured region, and drawn on the vehicle's sprite
+    itself (so it moves and scales with it), large enough for the reader's minimum height."""
+    cfg = load_config(DEMO_CONFIG)
+    [plated] = [u for u in scene.ROAD_USERS if u.plate]
+    assert plated.expected == "red_light" and plated.is_vehicle
+    assert plated.plate == scene.RED_LIGHT_PLATE
+    assert registry_plate(scene.RED_LIGHT_PLATE, cfg.identification.plates.region) == "KHX4729"
+    plain, _ = scene._cutout(plated.photo)
+    drawn, alpha = scene._plated(plated.photo, scene.RED_LIGHT_PLATE)
+    changed = np.argwhere((plain != drawn).any(axis=2))
+    (top, left), (bottom, right) = changed.min(axis=0), changed.max(axis=0)
+    width, height = scene.PLATE_SIZE_PX
+    assert (right - left + 1, bottom - top + 1) == (width, height)
+    assert (alpha[top : bottom + 1, left : right + 1] == 1.0).all()
+    on_screen = height * plated.height_px / plain.shape[0]
+    assert on_screen >= 1.5 * MIN_PLATE_HEIGHT_PX
