@@ -8,6 +8,7 @@ it to the carrier, so a retry after an unanswered request does not send a second
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -49,6 +50,8 @@ class Gateway(ABC):
     def send(self, sms: Sms) -> Accepted:
         """Hand one message over; raises `TemporaryFailure` or `PermanentFailure`."""
 
-    def receipts(self) -> list[DeliveryReport]:
-        """Delivery reports that arrived since the last call (none for most test gateways)."""
+    def receipts(self, awaiting: Sequence[str]) -> list[DeliveryReport]:
+        """Delivery reports that are in: pushed ones that arrived since the last call, or for
+        a gateway that must ask, those of `awaiting` (message ids the outbox still waits on,
+        read from the store, so a restart forgets none). None for the file gateway."""
         return []

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Sequence
 from urllib.parse import quote
 
 import httpx
@@ -45,10 +46,9 @@ EXCERPT_CHARS = 300
 class HttpGateway(Gateway):
     """One provider at `config.url`, chosen by `config.http_api`.
 
-    Twilio receipts are polled (`GET .../Messages/{sid}.json`) for the messages this object
-    accepted and has not yet seen final. That set lives in memory only: after a restart the
-    messages sent before it are no longer polled and their rows stay `sent` (the notice still
-    went out; only its delivery report is missing). The webhook flavour reports no receipts.
+    Twilio receipts are polled (`GET .../Messages/{sid}.json`) for the messages the outbox
+    still waits on, each at most every `receipt_poll_s`; the list comes from the store, so a
+    restart polls right away what it left open. The webhook flavour reports no receipts.
     """
 
     name = "http"
@@ -74,8 +74,8 @@ class HttpGateway(Gateway):
             self.endpoint = config.url
             headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
             self.client = httpx.Client(timeout=config.timeout_s, headers=headers)
-        self._open: dict[str, float] = {}
-        """Twilio sids awaiting a final status -> monotonic time of their next poll."""
+        self._next_poll: dict[str, float] = {}
+        """Twilio sid -> monotonic time before which it is not asked about again."""
 
     def close(self) -> None:
         self.client.close()
@@ -85,22 +85,25 @@ class HttpGateway(Gateway):
             return self._send_twilio(sms)
         return self._send_webhook(sms)
 
-    def receipts(self) -> list[DeliveryReport]:
+    def receipts(self, awaiting: Sequence[str]) -> list[DeliveryReport]:
+        if self.api != "twilio":
+            return []
         now = time.monotonic()
         reports = []
-        for sid, due in list(self._open.items()):
-            if due > now:
+        for sid in awaiting:
+            if self._next_poll.get(sid, 0.0) > now:
                 continue
-            self._open[sid] = now + self.receipt_poll_s
+            self._next_poll[sid] = now + self.receipt_poll_s
             try:
                 message = self._answer(
                     self._request("GET", f"{self.endpoint}/{quote(sid)}.json"), "GET message"
                 )
-            except (TemporaryFailure, PermanentFailure) as exc:
-                # No answer: ask again next time. Refused (gone, not ours): asking won't help.
-                log.warning("no delivery status for sms %s: %s", sid, exc)
-                if isinstance(exc, PermanentFailure):
-                    del self._open[sid]
+            except TemporaryFailure as exc:
+                log.warning("no delivery status for sms %s yet: %s", sid, exc)
+                continue
+            except PermanentFailure as exc:
+                # Refused (gone, not ours): report it, asking again won't help.
+                reports.append(DeliveryReport(sid, delivered=False, detail=str(exc)))
                 continue
             status = message.get("status")
             if status in DELIVERED:
@@ -110,9 +113,8 @@ class HttpGateway(Gateway):
                     f"{status}: error {message.get('error_code')}: {message.get('error_message')}"
                 )
                 reports.append(DeliveryReport(sid, delivered=False, detail=detail))
-            else:
-                continue
-            del self._open[sid]
+        for report in reports:
+            self._next_poll.pop(report.gateway_message_id, None)
         return reports
 
     def _send_twilio(self, sms: Sms) -> Accepted:
@@ -125,7 +127,6 @@ class HttpGateway(Gateway):
         if not isinstance(sid, str) or not sid:
             # Resending under the same token is safe, so an odd answer is only a delay.
             raise TemporaryFailure(f"twilio accepted without a sid: {_excerpt(str(message))}")
-        self._open[sid] = time.monotonic()
         return Accepted(gateway_message_id=sid)
 
     def _send_webhook(self, sms: Sms) -> Accepted:

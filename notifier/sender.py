@@ -116,8 +116,19 @@ class Sender:
                 self._accepted(row_id, accepted)
         return len(claimed)
 
-    def collect_receipts(self) -> int:
-        reports = self.gateway.receipts()
+    def collect_receipts(self, limit: int = 100) -> int:
+        with self.store.session() as session:
+            awaiting = session.scalars(
+                select(SmsOutbox.gateway_message_id)
+                .where(
+                    SmsOutbox.status == SmsStatus.SENT,
+                    SmsOutbox.gateway == self.gateway.name,
+                    SmsOutbox.gateway_message_id.is_not(None),
+                )
+                .order_by(SmsOutbox.sent_at)
+                .limit(limit)
+            ).all()
+        reports = self.gateway.receipts([m for m in awaiting if m is not None])
         for report in reports:
             self._receipt(report)
         return len(reports)

@@ -27,6 +27,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -229,7 +230,7 @@ class SmppGateway(Gateway):
             self._parts.update(dict.fromkeys(message_ids, group))
         return Accepted(gateway_message_id=message_ids[-1])
 
-    def receipts(self) -> list[DeliveryReport]:
+    def receipts(self, awaiting: Sequence[str]) -> list[DeliveryReport]:
         """Reads whatever the SMSC has sent, without waiting; binds first if needed."""
         if self._client is not None or time.monotonic() >= self._retry_at:
             try:

@@ -109,6 +109,18 @@ def test_a_notice_is_one_twilio_message_and_its_receipt_notifies(
     assert sender.collect_receipts() == 0, "a final status is not polled again"
 
 
+def test_a_restarted_sender_polls_the_receipts_the_store_still_waits_on(
+    store: Store, twilio: TwilioServer, open_gateway: OpenGateway
+) -> None:
+    citation = approved_citation(store)
+    config = twilio_config(twilio)
+    Sender(store, open_gateway(config), config).send_due()  # then this process goes away
+    assert row_of(store, citation).status == SmsStatus.SENT
+    restarted = Sender(store, open_gateway(config), config)
+    assert restarted.collect_receipts() == 1
+    assert status_of(store, citation) == Status.NOTIFIED
+
+
 def test_server_errors_are_retried_until_one_message_goes_out(
     store: Store, twilio: TwilioServer, open_gateway: OpenGateway
 ) -> None:
