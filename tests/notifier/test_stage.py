@@ -18,7 +18,8 @@ from pipeline.outbox import relay_once
 from pipeline.store import Role, Status, Store, create_citation
 from pipeline.store.models import Citation, SmsOutbox, SmsStatus
 from pipeline.store.registry import add_user, put_camera, put_person, record_violation
-from review.cases import approve
+from review.auth import Viewer
+from review.cases import RejectReason, approve, reject
 from tests.stage_helpers import violation_event
 
 CONFIG = NotifierConfig(default_region="CN")
@@ -100,3 +101,27 @@ def test_a_malformed_phone_or_nobody_is_flagged_and_nothing_sent(
     with store.session() as session:
         statuses = set(session.scalars(select(Citation.status)))
     assert statuses == {Status.APPROVED}
+
+
+def test_no_notice_exists_for_a_citation_never_approved(store: Store, tmp_path: Path) -> None:
+    """Rejected, pending and reopened cases announce nothing the notify stage acts on."""
+    approved(store, "Approved Person", ("P7", "+8613800138007", "zh-CN"))
+    for name, decide in (("Rejected", True), ("Pending", False)):
+        event = violation_event(f"v-never-{name}")
+        with store.session() as session:
+            record_violation(session, event)
+            put_person(session, f"P-{name}", name, phone="+8613800138008", language="en")
+            citation = create_citation(
+                session, event.violation_id, citation_id=f"c-{name}", person_id=f"P-{name}"
+            )
+            if decide:
+                add_user(session, "rev-never", "x", Role.REVIEWER)
+                reject(session, citation.id, viewer("rev-never"), RejectReason.DUPLICATE)
+    deliver(store, tmp_path / "sms")
+    rows = notices(store)
+    assert set(rows) == {"c-Approved Person"}, "only the approved citation has a notice"
+    assert len(list((tmp_path / "sms").glob("*.json"))) == 1
+
+
+def viewer(name: str) -> Viewer:
+    return Viewer(user_id=0, name=name, role=Role.REVIEWER, csrf_token="", token_hash="")
