@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 ACTOR = "system:notifier"
 SENDABLE = (Status.APPROVED, Status.DISPLAYED)
 """Citation states whose notice may go out."""
+NOTIFIABLE = (*SENDABLE, Status.DELIVERY_FAILED)
+"""Citation states a delivered notice makes `notified` (a late receipt clears a failure)."""
 LEASE_S = 60.0
 """How long a claimed row is a sender's own; longer than any gateway call's timeout."""
 BACKOFF_INITIAL_S = 2.0
@@ -227,8 +229,20 @@ class Sender:
                 audit.append(
                     session, ACTOR, "sms.delivery_failed", "citation", row.citation_id, detail
                 )
+                self._move(session, row, SENDABLE, Status.DELIVERY_FAILED, report.detail)
 
     def _notified(self, session: Session, row: SmsOutbox) -> None:
+        self._move(session, row, NOTIFIABLE, Status.NOTIFIED, "sms delivered")
+
+    def _move(
+        self,
+        session: Session,
+        row: SmsOutbox,
+        sources: tuple[Status, ...],
+        target: Status,
+        reason: str,
+    ) -> None:
+        """The citation follows its notice, unless it moved on meanwhile (e.g. dismissed)."""
         citation = session.get(Citation, row.citation_id)
-        if citation is not None and citation.status in SENDABLE:
-            transition(session, citation.id, Status.NOTIFIED, ACTOR, "sms delivered")
+        if citation is not None and citation.status in sources:
+            transition(session, citation.id, target, ACTOR, reason)

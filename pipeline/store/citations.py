@@ -65,6 +65,11 @@ TRANSITIONS: Mapping[tuple[Status, Status], Rule] = MappingProxyType(
         (Status.APPEALED, Status.UPHELD): Rule(_SUPERVISORS, needs_reason=True),
         (Status.APPEALED, Status.DISMISSED): Rule(_SUPERVISORS, needs_reason=True),
         (Status.UPHELD, Status.PAID): _ANYONE,
+        # A carrier's failure report; a later notice that arrives clears it.
+        (Status.APPROVED, Status.DELIVERY_FAILED): _ANYONE,
+        (Status.DISPLAYED, Status.DELIVERY_FAILED): _ANYONE,
+        (Status.DELIVERY_FAILED, Status.NOTIFIED): _ANYONE,
+        (Status.DELIVERY_FAILED, Status.DISPLAYED): _ANYONE,
     }
 )
 

@@ -73,8 +73,34 @@ def _sqlite_on_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction for migrations.
+
+    On SQLite, foreign keys are not enforced while the transaction runs: a migration that
+    must rebuild a table (SQLite alters little in place) drops the table other rows point
+    at, and SQLite counts those references as broken even after the rebuilt table takes the
+    name. The pragma only takes effect outside a transaction, so it is set on the raw
+    connection before; afterwards `foreign_key_check` must find nothing broken.
+    """
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection if engine.dialect.name == "sqlite" else None
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                yield connection
+            if raw is not None:
+                broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left broken references: {broken[:5]}")
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
+
+
 def _upgrade(engine: Engine) -> None:
-    with engine.begin() as connection:
+    with migration_connection(engine) as connection:
         if engine.dialect.name == "postgresql":
             # Workers start together; without this they race to create alembic_version.
             connection.execute(

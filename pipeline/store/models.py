@@ -55,6 +55,8 @@ class Status(StrEnum):
     APPEALED = "appealed"
     UPHELD = "upheld"
     DISMISSED = "dismissed"
+    DELIVERY_FAILED = "delivery_failed"
+    """The carrier reported the SMS notice undelivered; a person fixes the number, it is resent."""
 
 
 class Role(StrEnum):

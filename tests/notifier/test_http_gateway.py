@@ -218,7 +218,7 @@ def test_an_invalid_number_is_dead_after_one_try(
     assert status_of(store, citation) == Status.APPROVED
 
 
-def test_an_undelivered_receipt_fails_the_row(
+def test_an_undelivered_receipt_fails_the_row_and_the_citation(
     store: Store, monkeypatch: pytest.MonkeyPatch, open_gateway: OpenGateway
 ) -> None:
     citation = approved_citation(store)
@@ -235,7 +235,7 @@ def test_an_undelivered_receipt_fails_the_row(
         assert twilio.delivered() == []
     row = row_of(store, citation)
     assert row.status == SmsStatus.FAILED and "30003" in (row.last_error or "")
-    assert status_of(store, citation) == Status.APPROVED
+    assert status_of(store, citation) == Status.DELIVERY_FAILED
 
 
 def test_the_webhook_gets_json_the_key_and_the_bearer_token(

@@ -115,7 +115,7 @@ def test_an_invalid_destination_is_dead_and_never_delivered(
     assert status_of(store, citation) == Status.APPROVED
 
 
-def test_an_undelivered_receipt_fails_the_row(
+def test_an_undelivered_receipt_fails_the_row_and_the_citation(
     store: Store, smsc: SmppServer, gateway: SmppGateway, config: NotifierConfig
 ) -> None:
     citation = approved_citation(store, 4, "+8613900000000", CHINESE)
@@ -123,7 +123,7 @@ def test_an_undelivered_receipt_fails_the_row(
     assert sender.send_due() == 1
     collect_until(sender, lambda: row_of(store, citation).status == SmsStatus.FAILED)
     assert "stat:UNDELIV" in (row_of(store, citation).last_error or "")
-    assert status_of(store, citation) == Status.APPROVED
+    assert status_of(store, citation) == Status.DELIVERY_FAILED
 
 
 def test_a_dropped_link_is_a_temporary_failure_and_the_retry_binds_again(

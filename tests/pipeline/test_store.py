@@ -42,7 +42,7 @@ from pipeline.store import (
     transition,
     verify_chain,
 )
-from pipeline.store.engine import alembic_config, make_engine
+from pipeline.store.engine import alembic_config, make_engine, open_store
 from pipeline.store.idempotency import mark, seen
 from pipeline.store.models import AuditEntry, Camera, Citation, Person, Violation
 from pipeline.store.registry import (
@@ -170,9 +170,38 @@ def test_migrate_is_idempotent_and_reaches_head(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == head == "0006"
+            assert MigrationContext.configure(connection).get_current_revision() == head == "0007"
     finally:
         engine.dispose()
+
+
+def test_delivery_failed_migration_keeps_rows_and_their_references(database_url: str) -> None:
+    """0007 rebuilds `citations` on SQLite: its rows, the rows that point at them and the
+    audit chain must come through; the new status is allowed, a made-up one is not."""
+    config = alembic_config(database_url)
+    command.upgrade(config, "0006")
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            put_camera(session, "cam-1", "cam-1")
+            event = _violation_event()
+            record_violation(session, event)
+            create_citation(session, event.violation_id, citation_id="c-migrate")
+    finally:
+        engine.dispose()
+    command.upgrade(config, "head")
+    store = open_store(database_url)
+    try:
+        with store.session() as session:
+            citation = session.get(Citation, "c-migrate")
+            assert citation is not None and citation.status == Status.PENDING_REVIEW
+            assert len(history(session, "c-migrate")) == 2, "transitions still point at it"
+            assert verify_chain(session).ok
+            citation.status = Status.DELIVERY_FAILED
+        with pytest.raises(IntegrityError), store.session() as session:
+            session.execute(text("UPDATE citations SET status = 'lost' WHERE id = 'c-migrate'"))
+    finally:
+        store.close()
 
 
 def test_downgrade_removes_everything_and_upgrade_restores_it(database_url: str) -> None:

@@ -8,7 +8,7 @@ passes a URL with `-x url=...` instead.
 from alembic import context
 from sqlalchemy import Connection
 
-from pipeline.store.engine import make_engine
+from pipeline.store.engine import make_engine, migration_connection
 from pipeline.store.models import Base
 
 config = context.config
@@ -43,7 +43,7 @@ elif (given := config.attributes.get("connection")) is not None:
 else:
     engine = make_engine(_url())
     try:
-        with engine.begin() as connection:
+        with migration_connection(engine) as connection:
             _run_with(connection)
     finally:
         engine.dispose()
