@@ -36,7 +36,8 @@ def test_workers_on_kafka_and_postgres(
     config.write_text(yaml.safe_dump(data))
     render(load_config(config).cameras[0], tmp_path)
 
-    consumers = [worker(s, config, tmp_path) for s in ("identify", "review-policy", "relay")]
+    stages = ("identify", "review-policy", "relay", "notify")
+    consumers = [worker(s, config, tmp_path) for s in stages]
     try:
         detect = stopline(
             "worker", "detect", "--config", str(config), cwd=tmp_path, timeout_s=DEADLINE_S
@@ -59,10 +60,17 @@ def test_workers_on_kafka_and_postgres(
                         "WHERE topic = 'citations.approved' AND published_at IS NOT NULL"
                     )
                 ).scalar()
-            if len(rows) == 2 and all(r.status == "approved" for r in rows) and published == 2:
+                notices = conn.execute(
+                    text("SELECT status, last_error FROM sms_outbox ORDER BY id")
+                ).all()
+            approved = all(r.status == "approved" for r in rows)
+            if len(rows) == 2 and approved and published == 2 and len(notices) == 2:
                 break
             time.sleep(0.5)
         assert published == 2, "both approvals relayed from the outbox to Kafka"
+        # The notify worker took both: nobody is registered in this run, so nothing is sent.
+        assert [n.status for n in notices] == ["unsendable", "unsendable"]
+        assert all("nobody identified" in n.last_error for n in notices)
         assert [(r.status, r.decided_by, r.kind) for r in rows] == [
             ("approved", "demo-reviewer", "jaywalk"),
             ("approved", "demo-reviewer", "red_light"),
