@@ -126,6 +126,10 @@ class RecordedClip:
         return self._fetch()
 
     def frame_times(self) -> list[float]:
+        return self._times
+
+    @cached_property
+    def _times(self) -> list[float]:
         return sorted(p.t for p in self.packets if self.t0 <= p.t <= self.t1)
 
     @property

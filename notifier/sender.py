@@ -30,13 +30,13 @@ from notifier.gateway import (
     Sms,
     TemporaryFailure,
 )
+from notifier.outbox import ACTOR
 from pipeline.config import NotifierConfig
 from pipeline.store import Status, Store, audit, transition
 from pipeline.store.models import Citation, SmsOutbox, SmsStatus, utcnow
 
 log = logging.getLogger(__name__)
 
-ACTOR = "system:notifier"
 SENDABLE = (Status.APPROVED, Status.DISPLAYED)
 """Citation states whose notice may go out."""
 NOTIFIABLE = (*SENDABLE, Status.DELIVERY_FAILED)

@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 
 from pipeline.store import Status
 from pipeline.store.models import Citation, CitationTransition, Role, Violation, utcnow
-from review.auth import SESSION_COOKIE, find_viewer, same_token
-from review.web import Console, Forbidden, NotLoggedIn, console
+from review.auth import same_token
+from review.web import Console, Forbidden, console, viewer
 
 router = APIRouter(include_in_schema=False)
 LATENCY_SAMPLE = 1000
@@ -109,11 +109,7 @@ def _allowed(request: Request, cons: Console) -> None:
     header = request.headers.get("authorization", "")
     if token and header.startswith("Bearer ") and same_token(header[7:], token):
         return
-    with cons.session() as session:
-        who = find_viewer(session, request.cookies.get(SESSION_COOKIE), cons.config.review)
-    if who is None:
-        raise NotLoggedIn
-    if who.role not in (Role.ADMIN, Role.AUDITOR):
+    if viewer(request).role not in (Role.ADMIN, Role.AUDITOR):
         raise Forbidden
 
 

@@ -4,7 +4,6 @@ console served by uvicorn on loopback. Log in, work through the queue with the k
 audit log. A screenshot of the case page is kept in test-artifacts/."""
 
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,16 +16,11 @@ from sqlalchemy import select
 
 from pipeline.store import Status
 from pipeline.store.models import AuditEntry
+from tests.detectors.live_camera import free_port
 from tests.review.conftest import PASSWORD, Site, citation_of, make_site
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
