@@ -8,12 +8,11 @@ points an SMS relay at the folder, or configures the http or smpp gateway instea
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from notifier.gateway import Accepted, Gateway, Sms, TemporaryFailure
+from pipeline.evidence import atomic_write
 from pipeline.store.models import utcnow
 
 
@@ -32,13 +31,8 @@ class FileGateway(Gateway):
             "written_at": utcnow().isoformat(),
         }
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(
-                "w", dir=self.folder, suffix=".partial", delete=False, encoding="utf-8"
-            ) as staged:
-                json.dump(record, staged, ensure_ascii=False, indent=2)
-                staged.write("\n")
-            os.replace(staged.name, self.folder / name)
+            data = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+            atomic_write(self.folder / name, data.encode())
         except OSError as exc:
             raise TemporaryFailure(f"cannot write {self.folder / name}: {exc}") from exc
         return Accepted(gateway_message_id=name, delivered=True)

@@ -87,7 +87,7 @@ def notice_context(
         kind=kind,
         place=location,
         occurred_local=occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-        fine=_money(config.fine_amount, config.currency),
+        fine=config.fine_text,
         pay_by=deadline.isoformat(),
         payment_url=config.payment_url,
         appeal_url=config.appeal_url,
@@ -227,10 +227,6 @@ def _finish(text: str) -> str:
     """Trailing blanks and stacked empty lines cost characters and read like a broken SMS."""
     lines = "\n".join(line.rstrip() for line in text.split("\n")).strip()
     return re.sub(r"\n{3,}", "\n\n", lines)
-
-
-def _money(amount: float, currency: str) -> str:
-    return f"{amount:,.0f} {currency}" if amount == int(amount) else f"{amount:,.2f} {currency}"
 
 
 def _primary(tag: str) -> str:

@@ -26,7 +26,7 @@ from pipeline.hashing import canonical_json, sha256_hex
 MANIFEST_VERSION = 1
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     """Write via a temp file and rename, so a crash never leaves half a file under a hash name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -54,7 +54,7 @@ def load_or_create_key(path: Path) -> Ed25519PrivateKey:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    _atomic_write(path, pem)
+    atomic_write(path, pem)
     path.chmod(0o600)
     return key
 
@@ -103,7 +103,7 @@ class EvidenceStore:
         digest = sha256_hex(data)
         target = self.path_of(digest)
         if not target.exists():
-            _atomic_write(target, data)
+            atomic_write(target, data)
         return StoredFile(digest, role, media_type, len(data))
 
     def get(self, digest: str) -> bytes:
@@ -146,7 +146,7 @@ class EvidenceStore:
             },
         }
         data = json.dumps(document, indent=2, ensure_ascii=False).encode()
-        _atomic_write(self.manifest_path(violation_id), data)
+        atomic_write(self.manifest_path(violation_id), data)
         return sha256_hex(data)
 
     def verify_manifest(self, path: Path, trusted_key: str | None = None) -> VerifyReport:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv and install stopline into it. Usage: scripts/bootstrap.sh [extra[,extra]]
-# Installs Debian packages it needs (python3-venv when missing, and those named in
-# STOPLINE_APT_PACKAGES) so that a fresh Debian machine with Python 3.11 is enough.
+# Installs Debian packages it needs (python3-venv when missing, fonts-noto-cjk, and those named
+# in STOPLINE_APT_PACKAGES) so that a fresh Debian machine with Python 3.11 is enough.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,8 +29,9 @@ fi
 if ! "$python" -m venv --help >/dev/null 2>&1 || ! "$python" -c 'import ensurepip' 2>/dev/null; then
   apt_install python3-venv
 fi
+# The billboards draw Chinese and English with Noto Sans CJK.
 # shellcheck disable=SC2086
-[ -n "${STOPLINE_APT_PACKAGES:-}" ] && apt_install ${STOPLINE_APT_PACKAGES}
+apt_install fonts-noto-cjk ${STOPLINE_APT_PACKAGES:-}
 
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv

@@ -22,6 +22,8 @@ from pipeline.config import ConfigError, StoplineConfig, load_config
 from pipeline.events import ViolationDetected
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from pipeline.store import Store
 
 app = typer.Typer(
@@ -184,7 +186,9 @@ def run(
 
 @app.command()
 def worker(
-    stage: Annotated[str, typer.Argument(help="detect, identify, review-policy, relay or notify")],
+    stage: Annotated[
+        str, typer.Argument(help="detect, identify, review-policy, relay, notify or display")
+    ],
     config: ConfigOption,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each message")] = False,
 ) -> None:
@@ -570,8 +574,6 @@ def review_serve(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each request")] = False,
 ) -> None:
     """Serve the review console and its JSON API at review.listen_host:listen_port."""
-    import uvicorn
-
     from stopline.console import console_app
 
     _logging(verbose)
@@ -579,15 +581,70 @@ def review_serve(
     with _plain_errors():
         web = console_app(cfg, Path.cwd())
     review = cfg.review
-    out.print(
-        f"review console: http://{review.listen_host}:{review.listen_port}/",
-        markup=False,
-        highlight=False,
-    )
+    _serve(web, review.listen_host, review.listen_port, verbose, [("review console", "/")])
+
+
+billboard_app = typer.Typer(help="LED billboards at the crossings.", no_args_is_help=True)
+app.add_typer(billboard_app, name="billboard")
+display_app = typer.Typer(help="The billboards' kiosk pages.", no_args_is_help=True)
+app.add_typer(display_app, name="display")
+
+
+@billboard_app.command("render")
+def billboard_render(
+    config: ConfigOption,
+    citation: Annotated[str, typer.Option("--citation", help="Citation id (approved)")],
+    screen: Annotated[str, typer.Option("--screen", help="Screen id from display.screens")],
+    out_file: Annotated[Path, typer.Option("--out", help="PNG file to write")],
+) -> None:
+    """Render one approved citation as a screen would show it, to check a layout by eye.
+
+    A citation that is not approved (or was appealed or dismissed) is refused, exit 1.
+    """
+    from display.render import png
+    from display.slide import NotShowable
+    from pipeline.evidence import EvidenceStore
+    from stopline.wiring import make_billboards
+
+    cfg = _load(config)
+    with _plain_errors(), _store(cfg) as store:
+        evidence = EvidenceStore(Path.cwd() / cfg.storage.evidence_dir)
+        billboards = make_billboards(cfg, store, evidence)
+        try:
+            image = billboards.render_citation(citation, screen)
+        except (NotShowable, KeyError) as exc:
+            _fail(f"stopline: {exc.args[0]}", 1)
+        out_file.write_bytes(png(image))
+    out.print(f"{out_file}: {image.width}x{image.height}", markup=False, highlight=False)
+
+
+@display_app.command("serve")
+def display_serve(
+    config: ConfigOption,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each request")] = False,
+) -> None:
+    """Serve the kiosk pages /billboard/<screen_id> at display.listen_host:listen_port."""
+    from stopline.billboard import kiosk_app
+
+    _logging(verbose)
+    cfg = _load(config)
+    with _plain_errors():
+        web = kiosk_app(cfg, Path.cwd())
+    display = cfg.display
+    pages = [(f"billboard {s.id}", f"/billboard/{s.id}") for s in display.screens]
+    _serve(web, display.listen_host, display.listen_port, verbose, pages)
+
+
+def _serve(web: FastAPI, host: str, port: int, verbose: bool, pages: list[tuple[str, str]]) -> None:
+    """Print where each page is, then serve until Ctrl-C."""
+    import uvicorn
+
+    for name, path in pages:
+        out.print(f"{name}: http://{host}:{port}{path}", markup=False, highlight=False)
     uvicorn.run(
         web,
-        host=review.listen_host,
-        port=review.listen_port,
+        host=host,
+        port=port,
         log_level="info" if verbose else "warning",
         proxy_headers=False,
     )

@@ -25,11 +25,19 @@ from sqlalchemy import func, select
 from detectors.evidence import EVIDENCE_WINDOW_S, EvidenceRecorder
 from detectors.identify import IdentifyStage
 from detectors.objects import ZoomedDetector, make_detector
+from detectors.people import people_finder
 from detectors.recording import FileRecording, LiveRecording, open_recording
 from detectors.signals import ControllerFeed, phase_source
 from detectors.sources import Frame, ReconnectingReader, SourceStats, open_source
 from detectors.stage import DetectStage, StageStats
 from detectors.tracking import ByteTrackTracker, Tracker
+from display.billboards import Billboards
+from display.fonts import find_fonts
+from display.outputs import make_output
+from display.player import ScreenPlayer
+from display.render import Renderer
+from display.slide import Locale
+from display.stage import DisplayStage
 from notifier.gateways import make_gateway
 from notifier.sender import Sender
 from notifier.stage import NoticeStage
@@ -38,6 +46,7 @@ from pipeline.bus import DEAD_LETTER_TOPIC, Consumer, make_bus
 from pipeline.config import CameraConfig, StoplineConfig
 from pipeline.events import (
     CITATIONS_APPROVED,
+    CITATIONS_DISMISSED,
     SIGNALS,
     VIOLATIONS,
     VIOLATIONS_IDENTIFIED,
@@ -54,7 +63,7 @@ from review.policy import AutoReviewer
 
 log = logging.getLogger(__name__)
 
-STAGES = ("detect", "identify", "review-policy", "relay", "notify")
+STAGES = ("detect", "identify", "review-policy", "relay", "notify", "display")
 """`relay` publishes the event outbox (decisions made in the console or by the policy)."""
 
 
@@ -207,27 +216,46 @@ class Pipeline:
         if "store" in self.__dict__:
             self.store.close()
 
-    def _consumer(self, stage: str) -> Consumer:
+    def _consumers(self, stage: str) -> list[Consumer]:
         attempts = self.config.bus.max_attempts
+        subscribe = partial(self.bus.subscribe, max_attempts=attempts)
         if stage == "identify":
             identify = IdentifyStage(
                 self.store, self.bus, self.config.identification, self.evidence
             )
-            return self.bus.subscribe(
-                VIOLATIONS, IdentifyStage.group, identify.handle, max_attempts=attempts
-            )
+            return [subscribe(VIOLATIONS, IdentifyStage.group, identify.handle)]
         if stage == "review-policy":
             reviewer = AutoReviewer(self.store, self.config.review)
             reviewer.ensure_user()
-            return self.bus.subscribe(
-                VIOLATIONS_IDENTIFIED, AutoReviewer.group, reviewer.handle, max_attempts=attempts
-            )
+            return [subscribe(VIOLATIONS_IDENTIFIED, AutoReviewer.group, reviewer.handle)]
         if stage == "notify":
             notices = NoticeStage(self.store, self.config.notifier, self.templates)
-            return self.bus.subscribe(
-                CITATIONS_APPROVED, NoticeStage.group, notices.handle, max_attempts=attempts
-            )
+            return [subscribe(CITATIONS_APPROVED, NoticeStage.group, notices.handle)]
+        if stage == "display":
+            display = DisplayStage(self.billboards, self._wake_screens)
+            return [
+                subscribe(CITATIONS_APPROVED, DisplayStage.group, display.handle),
+                subscribe(CITATIONS_DISMISSED, DisplayStage.recall_group, display.handle),
+            ]
         raise ValueError(f"stage {stage!r} does not consume")
+
+    def _stages(self) -> list[str]:
+        """The consuming stages `run` runs in one process."""
+        stages = ["identify", "review-policy"]
+        if self.config.notifier.enabled:
+            stages.append("notify")
+        if self.shows_billboards:
+            stages.append("display")
+        return stages
+
+    def _side_work(self, stage: str | None) -> list[Callable[[threading.Event], None]]:
+        """Loops that run beside a stage's consumers until stopped; `None`: all of `run`'s."""
+        work: list[Callable[[threading.Event], None]] = []
+        if stage in (None, "notify") and self.config.notifier.enabled:
+            work.append(self.sender.run)
+        if stage in (None, "display") and self.shows_billboards:
+            work += [player.run for player in self.players]
+        return work
 
     def detect_all(
         self,
@@ -321,25 +349,14 @@ class Pipeline:
     ) -> Summary:
         """Run every camera until its source ends or `stop` is set, then drain the stages."""
         stop = stop or threading.Event()
-        stages = ["identify", "review-policy"]
-        if self.config.notifier.enabled:
-            stages.append("notify")
-        consumers = [self._consumer(s) for s in stages]
+        consumers = [c for stage in self._stages() for c in self._consumers(stage)]
         dead = self.bus.subscribe(DEAD_LETTER_TOPIC, "run-summary", self._count_dead_letter)
         consumers.append(dead)
         summary = Summary()
         consumers_stop = threading.Event()
-        threads = [
-            threading.Thread(target=c.run, args=(consumers_stop,), daemon=True) for c in consumers
-        ]
-        threads.append(threading.Thread(target=self._purge, args=(consumers_stop,), daemon=True))
-        threads.append(
-            threading.Thread(target=relay, args=(self.store, self.bus, consumers_stop), daemon=True)
-        )
-        if self.config.notifier.enabled:
-            threads.append(
-                threading.Thread(target=self.sender.run, args=(consumers_stop,), daemon=True)
-            )
+        loops = [c.run for c in consumers]
+        loops += [self._purge, partial(relay, self.store, self.bus), *self._side_work(None)]
+        threads = [threading.Thread(target=f, args=(consumers_stop,), daemon=True) for f in loops]
         for thread in threads:
             thread.start()
         try:
@@ -354,6 +371,9 @@ class Pipeline:
         finally:
             for consumer in consumers:
                 consumer.close()
+        if self.shows_billboards:
+            for player in self.players:  # the screens as the run leaves them
+                player.step()
         for run in runs:
             summary.add(run)
         summary.dead_letters = self.dead_letters
@@ -386,17 +406,18 @@ class Pipeline:
         if stage == "relay":
             relay(self.store, self.bus, stop)
             return
-        # The notify stage queues notices and sends them: one worker, two threads.
-        sending = threading.Thread(target=self.sender.run, args=(stop,), daemon=True)
-        if stage == "notify":
-            sending.start()
-        consumer = self._consumer(stage)
+        # A stage's consumers and its side loops (the sender, the screen players) run together.
+        consumers = self._consumers(stage)
+        loops = [c.run for c in consumers] + self._side_work(stage)
+        threads = [threading.Thread(target=f, args=(stop,), daemon=True) for f in loops]
+        for thread in threads:
+            thread.start()
         try:
-            consumer.run(stop)
+            for thread in threads:
+                thread.join()
         finally:
-            consumer.close()
-            if sending.is_alive():
-                sending.join()
+            for consumer in consumers:
+                consumer.close()
 
     def _relay_and_send(self) -> int:
         """One step of draining: publish stored events and send due notices; how many moved."""
@@ -404,6 +425,24 @@ class Pipeline:
         if self.config.notifier.enabled:
             moved += self.sender.send_due()
         return moved
+
+    @property
+    def shows_billboards(self) -> bool:
+        return self.config.display.enabled and bool(self.config.display.screens)
+
+    @cached_property
+    def billboards(self) -> Billboards:
+        return make_billboards(self.config, self.store, self.evidence)
+
+    @cached_property
+    def players(self) -> list[ScreenPlayer]:
+        outputs = [(s, make_output(s, self.base_dir)) for s in self.config.display.screens]
+        return [ScreenPlayer(self.billboards, s, out) for s, out in outputs if out is not None]
+
+    def _wake_screens(self, screen_ids: list[str]) -> None:
+        for player in self.players:
+            if player.screen.id in screen_ids:
+                player.wake.set()
 
     @cached_property
     def templates(self) -> NoticeTemplates:
@@ -414,6 +453,19 @@ class Pipeline:
     def sender(self) -> Sender:
         gateway = make_gateway(self.config.notifier, self.base_dir)
         return Sender(self.store, gateway, self.config.notifier)
+
+
+def make_billboards(config: StoplineConfig, store: Store, evidence: EvidenceStore) -> Billboards:
+    """Fonts found and every screen checked once: a missing font or a layout that cannot hold
+    the longest slide stops the start, not the first approval. The people finder (detector
+    models) loads only when a picture first needs it."""
+    display = config.display
+    renderer = Renderer(find_fonts(display.font_path))
+    for screen in display.screens:
+        renderer.check(screen, display.message)
+    notifier = config.notifier
+    locale = Locale(notifier.timezone, notifier.fine_text, display.message)
+    return Billboards(store, evidence, display, locale, renderer, partial(people_finder, config))
 
 
 def stop_on_signals() -> threading.Event:

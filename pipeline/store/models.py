@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -327,3 +328,27 @@ class ProcessedEvent(Base):
     consumer_group: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BillboardItem(Base):
+    """An approved citation on one screen's playlist, from its approval until it expires or is
+    taken down. `regions` are the people the display stage found in the offender picture, so
+    every later render blurs the same bystanders without running a detector again."""
+
+    __tablename__ = "billboard_items"
+    __table_args__ = (
+        # One item per citation and screen, however often the approval is delivered.
+        UniqueConstraint("screen_id", "citation_id", name="uq_billboard_items_screen_citation"),
+        Index("ix_billboard_items_playlist", "screen_id", "removed_at", "approved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    screen_id: Mapped[str] = mapped_column(String(ID_LEN))
+    citation_id: Mapped[str] = mapped_column(ForeignKey("citations.id"), index=True)
+    approved_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    picture_sha256: Mapped[str | None] = mapped_column(String(SHA256_LEN))
+    regions: Mapped[dict[str, Any]]
+    posted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[datetime | None]
+    removed_reason: Mapped[str | None] = mapped_column(Text)

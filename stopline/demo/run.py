@@ -26,6 +26,7 @@ from rich.console import Console
 from sqlalchemy import select
 
 from detectors.plates import registry_plate
+from display.slide import SHOWABLE
 from pipeline.config import StoplineConfig
 from pipeline.evidence import EvidenceStore
 from pipeline.store import Role, open_store
@@ -148,6 +149,7 @@ def run_demo(out_dir: Path, console: Console, load: Callable[[Path], StoplineCon
         console.print(f"[red]missed:[/] {offence.kind} by the {offence.who} at {offence.at_s} s")
     console.print("not cited, as expected: " + "; ".join(f"{u.name} {u.role}" for u in COMPLIANT))
     console.print(f"browse: {out_dir / 'index.html'}")
+    unshown = _print_billboards(console, cfg, out_dir, cases)
     served, name, password = _console_login(out_dir)
     port = cfg.review.listen_port
     console.print(
@@ -157,9 +159,33 @@ def run_demo(out_dir: Path, console: Console, load: Callable[[Path], StoplineCon
         highlight=False,
         soft_wrap=True,  # one line, so the command and password copy cleanly
     )
-    if missed or unexpected or unsent or ok_manifests != len(reports) or not chain.ok:
+    if missed or unexpected or unsent or unshown or ok_manifests != len(reports) or not chain.ok:
         console.print("[red]the demo result does not match the scene's script[/]")
         raise typer.Exit(1)
+
+
+def _print_billboards(
+    console: Console, cfg: StoplineConfig, out_dir: Path, cases: list[dict[str, Any]]
+) -> list[str]:
+    """Where each screen's frames are; the approved citations some screen does not show."""
+    approved = {c["citation_id"] for c in cases if c["status"] in SHOWABLE}
+    unshown = set()
+    for screen in cfg.display.screens:
+        folder = out_dir / screen.output_dir / screen.id
+        index = folder / "playlist" / "playlist.json"
+        frames = json.loads(index.read_text())["frames"] if index.is_file() else []
+        shown = {name.split("-", 1)[1].rsplit(".", 1)[0] for name in frames}
+        unshown |= approved - shown
+        console.print(
+            f"billboard {screen.id} ({screen.width_px}x{screen.height_px}): {len(frames)} "
+            f"frame(s) in {folder / 'playlist'}, on screen now: {folder / 'current.png'}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    for citation_id in sorted(unshown):
+        console.print(f"[red]approved but on no billboard:[/] citation {citation_id}")
+    return sorted(unshown)
 
 
 def _outbox_dir(cfg: StoplineConfig, out_dir: Path) -> Path | None:

@@ -1,0 +1,122 @@
+"""Each screen's playlist in the store: approved citations of its cameras, newest first.
+
+An item is posted when the approval arrives and taken down on dismissal; the query also drops
+expired items and any citation no longer showable (appealed, dismissed), so a screen stops
+showing a case the moment its status changes, before any event about it arrives.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from display.picture import People
+from display.slide import SHOWABLE
+from pipeline.config import ScreenConfig
+from pipeline.store import audit
+from pipeline.store.citations import transition
+from pipeline.store.models import BillboardItem, Citation, Status, utcnow
+from pipeline.store.rows import insert_once
+
+ACTOR = "system:display"
+MARKS_DISPLAYED = frozenset({Status.APPROVED, Status.NOTIFIED})
+"""A carrier's failure report (`delivery_failed`) needs a person; showing it must not hide it."""
+
+
+def post(
+    session: Session,
+    citation: Citation,
+    screens: list[ScreenConfig],
+    approved_at: datetime,
+    picture_sha256: str | None,
+    people: People,
+) -> list[str]:
+    """Put the citation on each screen's playlist once; the screens it was new on."""
+    posted = []
+    for screen in screens:
+
+        def find(screen_id: str = screen.id) -> BillboardItem | None:
+            return session.scalar(
+                select(BillboardItem).where(
+                    BillboardItem.screen_id == screen_id,
+                    BillboardItem.citation_id == citation.id,
+                )
+            )
+
+        def make(screen: ScreenConfig = screen) -> BillboardItem:
+            return BillboardItem(
+                screen_id=screen.id,
+                citation_id=citation.id,
+                approved_at=approved_at,
+                expires_at=approved_at + timedelta(hours=screen.max_age_h),
+                picture_sha256=picture_sha256,
+                regions=people.to_json(),
+            )
+
+        _, new = insert_once(session, find, make)
+        if new:
+            posted.append(screen.id)
+            audit.append(
+                session,
+                ACTOR,
+                "billboard.posted",
+                "citation",
+                citation.id,
+                {
+                    "screen": screen.id,
+                    "bystanders": len(people.bystanders),
+                    "bystander_faces": len(people.bystander_faces),
+                },
+            )
+    if posted and citation.status in MARKS_DISPLAYED:
+        transition(session, citation.id, Status.DISPLAYED, ACTOR, "on " + ", ".join(posted))
+    return posted
+
+
+def take_down(session: Session, citation_id: str, reason: str) -> list[str]:
+    """Remove the citation from every screen; the screens it was on."""
+    items = session.scalars(
+        select(BillboardItem).where(
+            BillboardItem.citation_id == citation_id, BillboardItem.removed_at.is_(None)
+        )
+    ).all()
+    now = utcnow()
+    for item in items:
+        item.removed_at, item.removed_reason = now, reason
+        audit.append(
+            session,
+            ACTOR,
+            "billboard.removed",
+            "citation",
+            citation_id,
+            {"screen": item.screen_id, "reason": reason},
+        )
+    return [item.screen_id for item in items]
+
+
+def playlist(session: Session, screen_id: str, now: datetime | None = None) -> list[BillboardItem]:
+    """What the screen may show now, newest approval first."""
+    now = now or utcnow()
+    return list(
+        session.scalars(
+            select(BillboardItem)
+            .join(Citation, Citation.id == BillboardItem.citation_id)
+            .where(
+                BillboardItem.screen_id == screen_id,
+                BillboardItem.removed_at.is_(None),
+                BillboardItem.expires_at > now,
+                Citation.status.in_([s.value for s in SHOWABLE]),
+            )
+            .order_by(BillboardItem.approved_at.desc(), BillboardItem.id.desc())
+        )
+    )
+
+
+def item(session: Session, screen_id: str, citation_id: str) -> BillboardItem | None:
+    return session.scalar(
+        select(BillboardItem).where(
+            BillboardItem.screen_id == screen_id, BillboardItem.citation_id == citation_id
+        )
+    )

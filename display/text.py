@@ -1,0 +1,130 @@
+"""Fitting text into a box: the largest size at which every line fits, wrapped as each script
+wraps (Chinese between any two characters, English between words).
+
+A screen is read from across the road, so a region's text is as large as its box allows; a
+text that does not fit even at the smallest legible size is refused rather than cut, and the
+layout leaves out an optional region instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from PIL import ImageDraw, ImageFont
+
+from display.fonts import FontFiles, Weight
+
+LINE_PITCH = 1.22
+"""Baseline to baseline, in font sizes: tight for an LED, clear of the line above's descenders."""
+EXTENT_PROBE = "国Agjy"
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
+_TOKENS = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+\s*|\s+")
+"""Wrap points: every CJK character stands alone; a Latin word keeps its trailing space."""
+
+
+@dataclass(frozen=True)
+class FittedText:
+    lines: tuple[str, ...]
+    font: ImageFont.FreeTypeFont
+    pitch_px: int
+    top_px: int
+    """Ink above the first baseline (positive)."""
+    height_px: int
+    """Ink from the top of the first line to the bottom of the last."""
+
+    def draw(
+        self,
+        draw: ImageDraw.ImageDraw,
+        box: tuple[int, int, int, int],
+        fill: str,
+        align: str,
+        valign: str,
+    ) -> None:
+        x0, y0, x1, y1 = box
+        spare = (y1 - y0) - self.height_px
+        offset = {"top": 0, "middle": spare // 2, "bottom": spare}[valign]
+        baseline = y0 + offset + self.top_px
+        for line in self.lines:
+            width = _width(self.font, line)
+            x = {"left": x0, "center": x0 + (x1 - x0 - width) // 2, "right": x1 - width}[align]
+            draw.text((x, baseline), line, font=self.font, fill=fill, anchor="ls")
+            baseline += self.pitch_px
+
+
+def _width(font: ImageFont.FreeTypeFont, line: str) -> int:
+    left, _, right, _ = font.getbbox(line, anchor="ls")
+    return max(int(right), round(font.getlength(line))) - min(0, int(left))
+
+
+def wrap(text: str, font: ImageFont.FreeTypeFont, width_px: int) -> list[str]:
+    """Greedy wrapping of one paragraph; a word wider than the box is broken between letters."""
+    lines: list[str] = []
+    line = ""
+    for token in _TOKENS.findall(text):
+        if _width(font, (line + token).rstrip()) <= width_px:
+            line += token
+            continue
+        if line.strip():
+            lines.append(line.rstrip())
+        line = token.lstrip()
+        while line and _width(font, line.rstrip()) > width_px:
+            cut = len(line) - 1
+            while cut > 1 and _width(font, line[:cut]) > width_px:
+                cut -= 1
+            lines.append(line[:cut])
+            line = line[cut:]
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+def layout_at(
+    paragraphs: list[str],
+    fonts: FontFiles,
+    weight: Weight,
+    size_px: int,
+    width_px: int,
+) -> FittedText:
+    font = fonts.font(weight, size_px)
+    lines = [line for p in paragraphs for line in wrap(p, font, width_px)]
+    _, top, _, bottom = font.getbbox(EXTENT_PROBE, anchor="ls")
+    pitch = max(1, round(size_px * LINE_PITCH))
+    height = -int(top) + (len(lines) - 1) * pitch + int(bottom)
+    return FittedText(tuple(lines), font, pitch, -int(top), height)
+
+
+def fit(
+    paragraphs: list[str],
+    fonts: FontFiles,
+    weight: Weight,
+    box: tuple[int, int, int, int],
+    max_lines: int,
+    min_px: int,
+    max_px: int | None = None,
+) -> FittedText | None:
+    """The largest size from `min_px` up at which the text fits `box` in `max_lines` lines, or
+    None when it does not fit even at `min_px`."""
+    width, height = box[2] - box[0], box[3] - box[1]
+    paragraphs = [p for p in paragraphs if p.strip()]
+    if not paragraphs or width <= 0 or height <= 0:
+        return None
+
+    def fitted(size: int) -> FittedText | None:
+        text = layout_at(paragraphs, fonts, weight, size, width)
+        fits = len(text.lines) <= max_lines and text.height_px <= height
+        fits = fits and all(_width(text.font, line) <= width for line in text.lines)
+        return text if fits else None
+
+    low, high = min_px, max(min_px, min(max_px or height, height))
+    best = fitted(low)
+    if best is None:
+        return None
+    while low < high:  # invariant: `low` fits
+        mid = (low + high + 1) // 2
+        candidate = fitted(mid)
+        if candidate is None:
+            high = mid - 1
+        else:
+            low, best = mid, candidate
+    return best
