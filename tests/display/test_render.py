@@ -160,6 +160,15 @@ def test_every_layout_holds_the_longest_slide(tmp_path: Path, size: tuple[int, i
     Renderer(find_fonts()).check(screen, "红灯停 绿灯行 · Stop on red, go on green")
 
 
+def test_a_screen_too_small_for_its_layout_fails_the_start_up_check() -> None:
+    """A single 128x64 HUB75 panel cannot hold the compact slide legibly: refused at start."""
+    from display.fonts import find_fonts
+
+    screen = ScreenConfig(id="panel", cameras=["c"], width_px=128, height_px=64)
+    with pytest.raises(DoesNotFit, match="on 128x64"):
+        Renderer(find_fonts()).check(screen, "Stop on red")
+
+
 def test_text_that_cannot_fit_is_refused_not_cut() -> None:
     from display.fonts import find_fonts
 

@@ -36,7 +36,7 @@ def test_workers_on_kafka_and_postgres(
     config.write_text(yaml.safe_dump(data))
     render(load_config(config).cameras[0], tmp_path)
 
-    stages = ("identify", "review-policy", "relay", "notify")
+    stages = ("identify", "review-policy", "relay", "notify", "display")
     consumers = [worker(s, config, tmp_path) for s in stages]
     try:
         detect = stopline(
@@ -63,18 +63,28 @@ def test_workers_on_kafka_and_postgres(
                 notices = conn.execute(
                     text("SELECT status, last_error FROM sms_outbox ORDER BY id")
                 ).all()
-            approved = all(r.status == "approved" for r in rows)
-            if len(rows) == 2 and approved and published == 2 and len(notices) == 2:
+                posted = conn.execute(text("SELECT count(*) FROM billboard_items")).scalar()
+            displayed = all(r.status == "displayed" for r in rows)
+            done = published == 2 and len(notices) == 2 and posted == 4
+            if len(rows) == 2 and displayed and done:
                 break
             time.sleep(0.5)
         assert published == 2, "both approvals relayed from the outbox to Kafka"
         # The notify worker took both: nobody is registered in this run, so nothing is sent.
         assert [n.status for n in notices] == ["unsendable", "unsendable"]
         assert all("nobody identified" in n.last_error for n in notices)
+        # The display worker put both on the crossing's two screens, and wrote their frames.
         assert [(r.status, r.decided_by, r.kind) for r in rows] == [
-            ("approved", "demo-reviewer", "jaywalk"),
-            ("approved", "demo-reviewer", "red_light"),
+            ("displayed", "demo-reviewer", "jaywalk"),
+            ("displayed", "demo-reviewer", "red_light"),
         ]
+        assert posted == 4
+        for screen in load_config(config).display.screens:
+            folder = tmp_path / screen.output_dir / screen.id / "playlist"
+            deadline = time.monotonic() + 30
+            while len(list(folder.glob("*.png"))) < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert len(list(folder.glob("*.png"))) == 2, screen.id
         with engine.connect() as conn:
             actions = conn.execute(text("SELECT action, actor FROM audit_log ORDER BY id")).all()
         assert ("citation.transition", "demo-reviewer") in [tuple(a) for a in actions]
