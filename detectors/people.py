@@ -16,7 +16,8 @@ import numpy as np
 
 from detectors.faces import FaceEngine
 from detectors.objects import Detector, make_detector
-from detectors.plates import PlateReader
+from detectors.plate_ocr import Spotter, make_spotter
+from detectors.plates import plate_shaped, quad_box
 from pipeline.config import StoplineConfig
 
 Box = tuple[int, int, int, int]
@@ -30,17 +31,17 @@ MIN_SIDE_PX = 300
 class PeopleFinder:
     """Satisfies `display.picture.PeopleFinder`, which `display/` defines without importing us."""
 
-    def __init__(self, detector: Detector, faces: FaceEngine, plates: PlateReader) -> None:
+    def __init__(self, detector: Detector, faces: FaceEngine, spotter: Spotter) -> None:
         self.detector = detector
         self.faces = faces
-        self.plates = plates
+        self.spotter = spotter
         # Both models keep one inference request, and billboards call in from several threads.
         self._lock = threading.Lock()
 
-    def find(self, image_bgr: np.ndarray) -> tuple[list[Box], list[Box], list[Box]]:
+    def find(self, image_bgr: np.ndarray, plates: bool) -> tuple[list[Box], list[Box], list[Box]]:
         """(faces, persons, plates): every face, however unsure, because a missed face goes
-        unblurred; the plates the reader could read (an unreadable one reads no better on a
-        screen)."""
+        unblurred; with `plates`, every plate-shaped text line (located, not read: a third of
+        reading's time, and a dealer's frame text is blurred too)."""
         height, width = image_bgr.shape[:2]
         scale = max(1.0, MIN_SIDE_PX / max(1, min(height, width)))
         enlarged = image_bgr
@@ -51,10 +52,11 @@ class PeopleFinder:
             faces = [f.box for f in self.faces.faces(enlarged)]
             # The detectors stretch (SSD) or letterbox (YOLO) to their input themselves.
             persons = [d.box for d in self.detector.detect(image_bgr) if d.class_name == "person"]
-            plates = [read.box for read in self.plates.read(image_bgr)]
+            lines = self.spotter.spot(image_bgr) if plates else []
+        boxes = [quad_box(line.quad, image_bgr.shape) for line in lines if plate_shaped(line.quad)]
         found_faces = [_pixels([v / scale for v in box], width, height) for box in faces]
         found_persons = [_pixels(box, width, height) for box in persons]
-        found_plates = [_pixels(box, width, height) for box in plates]
+        found_plates = [_pixels(box, width, height) for box in boxes]
         return (
             [b for b in found_faces if b],
             [b for b in found_persons if b],
@@ -76,5 +78,5 @@ def people_finder(config: StoplineConfig) -> PeopleFinder:
     return PeopleFinder(
         make_detector(spec),
         FaceEngine(config.identification.faces),
-        PlateReader(config.identification.plates),
+        make_spotter(config.identification.plates.engine),
     )

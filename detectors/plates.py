@@ -172,7 +172,7 @@ def rectify(image_bgr: np.ndarray, corners: np.ndarray, margin: float = 0.0) -> 
     )
 
 
-def _box_of(quad: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+def quad_box(quad: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     height, width = shape[:2]
     x1, y1 = np.floor(quad.min(axis=0)).astype(int)
     x2, y2 = np.ceil(quad.max(axis=0)).astype(int)
@@ -185,7 +185,7 @@ def _inside(quad: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> bool:
     return any(x1 <= cx <= x2 and y1 <= cy <= y2 for x1, y1, x2, y2 in boxes)
 
 
-def _plate_shaped(quad: np.ndarray) -> bool:
+def plate_shaped(quad: np.ndarray) -> bool:
     width = np.linalg.norm(quad[1] - quad[0])
     height = np.linalg.norm(quad[3] - quad[0])
     return height >= MIN_PLATE_HEIGHT_PX and PLATE_ASPECT[0] <= width / height <= PLATE_ASPECT[1]
@@ -217,13 +217,13 @@ class PlateReader:
                 crop = rectify(image_bgr, plate.corners)
                 read = self.read_plate(crop, regions)
                 if read is not None:
-                    box = _box_of(np.asarray(plate.corners), image_bgr.shape)
+                    box = quad_box(np.asarray(plate.corners), image_bgr.shape)
                     found.append(PlateRead(read[0], read[1], box))
         vehicles = self._vehicle_boxes(image_bgr)
         for line, on_vehicle in self._lines(image_bgr, vehicles):
-            if not _plate_shaped(line.quad):
+            if not plate_shaped(line.quad):
                 continue
-            box = _box_of(line.quad, image_bgr.shape)
+            box = quad_box(line.quad, image_bgr.shape)
             crop = rectify(image_bgr, line.quad)
             if "cn" in regions and self.config.cn_plate_model:
                 read = self.read_plate(crop, regions, line.text, line.confidence)
@@ -236,7 +236,7 @@ class PlateReader:
             # A tight plate crop leaves the detectors no margin to find it: read it whole.
             height, width = image_bgr.shape[:2]
             whole = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
-            if _plate_shaped(whole):
+            if plate_shaped(whole):
                 read = self.read_plate(image_bgr, regions)
                 if read is not None:
                     found.append(PlateRead(read[0], read[1], (0, 0, width, height)))

@@ -98,7 +98,8 @@ class Billboards:
             picture = offender_picture(self.evidence, violation)
             people = People()
             if picture is not None:
-                people = find_people(self.finder, picture, violation.kind == "jaywalk")
+                pedestrian = violation.kind == "jaywalk"
+                people = find_people(self.finder, picture, pedestrian, self.config.privacy)
             return playlist.post(
                 session, citation, screens, approved_at, picture_ref(violation), people
             )
@@ -145,7 +146,8 @@ class Billboards:
         def who(picture: Image.Image, violation: Violation) -> People:
             if people is not None:
                 return people
-            return find_people(self.finder, picture, violation.kind == "jaywalk")
+            pedestrian = violation.kind == "jaywalk"
+            return find_people(self.finder, picture, pedestrian, self.config.privacy)
 
         slide = citation_slide(
             session,

@@ -1,7 +1,8 @@
 """How frames reach a screen's controller, behind one interface.
 
 - folder: `current.png` (what is on screen now) for controllers that poll, and the whole
-  playlist as numbered PNGs for controllers that run their own loop;
+  playlist (one PNG per item, their order in `playlist.json`) for controllers that run their
+  own loop;
 - rgb565: the same files as raw little-endian RGB565, for HUB75-style panel drivers;
 - http: each new frame POSTed as image/png;
 - kiosk: no output here; the pages of `stopline display serve` pull frames.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -31,8 +33,11 @@ class Output(ABC):
     def show(self, image: Image.Image, citation_id: str | None) -> None:
         """Put the frame on screen now; `citation_id` None is the idle frame."""
 
-    def publish(self, frames: list[tuple[str, Image.Image]]) -> None:  # noqa: B027
-        """The playlist changed: here is all of it, in order (most outputs need only `show`)."""
+    def publish(  # noqa: B027
+        self, order: list[str], frame: Callable[[str], Image.Image | None]
+    ) -> None:
+        """The playlist changed to `order`; `frame` draws an item (None: no longer showable).
+        Most outputs need only `show`."""
 
 
 class FolderOutput(Output):
@@ -53,17 +58,24 @@ class FolderOutput(Output):
         meta = self.describe(citation_id) | {"shown_at": utcnow().isoformat()}
         atomic_write(self.folder / "current.json", json.dumps(meta).encode())
 
-    def publish(self, frames: list[tuple[str, Image.Image]]) -> None:
+    def publish(self, order: list[str], frame: Callable[[str], Image.Image | None]) -> None:
+        """One file per item, written once; `playlist.json` gives the order. A file of an
+        item no longer on the playlist is deleted."""
         folder = self.folder / "playlist"
-        names = [f"{n:03d}-{citation_id}{self.suffix}" for n, (citation_id, _) in enumerate(frames)]
-        for name, (_, image) in zip(names, frames, strict=True):
-            atomic_write(folder / name, self.encode(image))
+        names = []
+        for citation_id in order:
+            name = f"{citation_id}{self.suffix}"
+            if not (folder / name).is_file():
+                image = frame(citation_id)
+                if image is None:
+                    continue
+                atomic_write(folder / name, self.encode(image))
+            names.append(name)
         index = {"dwell_s": self.screen.dwell_s, "frames": names}
         atomic_write(folder / "playlist.json", json.dumps(index).encode())
-        if folder.is_dir():
-            for stale in folder.glob(f"*{self.suffix}"):
-                if stale.name not in names:
-                    stale.unlink(missing_ok=True)
+        for stale in folder.glob(f"*{self.suffix}"):
+            if stale.name not in names:
+                stale.unlink(missing_ok=True)
 
 
 class Rgb565Output(FolderOutput):

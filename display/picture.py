@@ -33,8 +33,8 @@ PIXELS_ACROSS = 6
 
 
 class PeopleFinder(Protocol):
-    def find(self, image_bgr: np.ndarray) -> tuple[list[Box], list[Box], list[Box]]:
-        """(faces, persons, plates) seen in the image, as pixel boxes."""
+    def find(self, image_bgr: np.ndarray, plates: bool) -> tuple[list[Box], list[Box], list[Box]]:
+        """(faces, persons, plates) seen in the image, as pixel boxes; plates only if asked."""
         ...
 
 
@@ -127,9 +127,13 @@ def classify(
     )
 
 
-def find_people(finder: PeopleFinder, picture: Image.Image, pedestrian: bool) -> People:
+def find_people(
+    finder: PeopleFinder, picture: Image.Image, pedestrian: bool, policy: PrivacyPolicy
+) -> People:
+    """Plates are looked for only where the policy masks them and the offender has one."""
     rgb = np.asarray(picture.convert("RGB"))
-    faces, persons, plates = finder.find(np.ascontiguousarray(rgb[:, :, ::-1]))
+    wanted = policy.plate == "masked" and not pedestrian
+    faces, persons, plates = finder.find(np.ascontiguousarray(rgb[:, :, ::-1]), wanted)
     return classify(faces, persons, plates, picture.width, picture.height, pedestrian)
 
 

@@ -13,6 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from PIL import Image
+
 from display.billboards import Billboards
 from display.outputs import Output
 from display.slide import NotShowable
@@ -101,13 +103,13 @@ class ScreenPlayer:
         self._shown, self._since = citation_id, now
 
     def _publish(self) -> None:
-        frames = []
-        for citation_id in self._items:
+        def frame(citation_id: str) -> Image.Image | None:
             try:
-                frames.append((citation_id, self.billboards.frame(self.screen.id, citation_id)))
+                return self.billboards.frame(self.screen.id, citation_id)
             except NotShowable:
-                continue
+                return None
+
         try:
-            self.output.publish(frames)
+            self.output.publish(self._items, frame)
         except Exception as exc:
             log.warning("screen %s: cannot publish the playlist: %s", self.screen.id, exc)

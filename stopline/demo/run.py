@@ -174,7 +174,7 @@ def _print_billboards(
         folder = out_dir / screen.output_dir / screen.id
         index = folder / "playlist" / "playlist.json"
         frames = json.loads(index.read_text())["frames"] if index.is_file() else []
-        shown = {name.split("-", 1)[1].rsplit(".", 1)[0] for name in frames}
+        shown = {name.rsplit(".", 1)[0] for name in frames}
         unshown |= approved - shown
         console.print(
             f"billboard {screen.id} ({screen.width_px}x{screen.height_px}): {len(frames)} "

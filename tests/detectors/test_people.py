@@ -64,7 +64,7 @@ def shrink(image: np.ndarray, width: int) -> np.ndarray:
 
 
 def test_both_men_and_their_faces_are_found(finder: PeopleFinder, zidane: np.ndarray) -> None:
-    faces, persons, _ = finder.find(zidane)
+    faces, persons, _ = finder.find(zidane, plates=False)
     assert len(persons) == 2 and len(faces) >= 2
     for known in (ZIDANE_FACE, ANCELOTTI_FACE):
         assert max(iou(known, f) for f in faces) > 0.6, faces
@@ -79,7 +79,7 @@ def test_a_small_crop_of_one_pedestrian_still_finds_him(
 ) -> None:
     crop = shrink(bus[370:920, 30:250], 100)  # the man on the left, 100x250 px
     height, width = crop.shape[:2]
-    faces, persons, _ = finder.find(crop)
+    faces, persons, _ = finder.find(crop, plates=False)
     (person,) = persons
     assert (person[2] - person[0]) * (person[3] - person[1]) > 0.5 * width * height
     (face,) = faces
@@ -91,8 +91,8 @@ def test_a_tiny_picture_is_enlarged_for_faces_and_mapped_back(finder: PeopleFind
     full = read_image(need(CAST))
     tiny = shrink(full, 100)
     scale = tiny.shape[1] / full.shape[1]
-    full_faces, _, _ = finder.find(full)
-    faces, persons, _ = finder.find(tiny)
+    full_faces, _, _ = finder.find(full, plates=False)
+    faces, persons, _ = finder.find(tiny, plates=False)
     assert len(faces) == 6 and len(persons) == 6
     # Back in the tiny picture's pixels: each face sits where one of the full photo's faces is.
     for x1, y1, x2, y2 in faces:
@@ -111,7 +111,7 @@ def test_nobody_in_the_picture_finds_nobody(
     finder: PeopleFinder, bus: np.ndarray, picture: str
 ) -> None:
     image = bus[230:700, 300:800] if picture == "bus side" else gradient()
-    faces, persons, _ = finder.find(np.ascontiguousarray(image))
+    faces, persons, _ = finder.find(np.ascontiguousarray(image), plates=False)
     # Plates are not asserted: the lettering on the bus's side may read as one, and blurring
     # it costs nothing.
     assert (faces, persons) == ([], [])
@@ -132,7 +132,7 @@ def test_boxes_are_whole_pixels_inside_the_picture(
         ),  # the right-hand man below the chest: no face
     }[name]
     height, width = image.shape[:2]
-    faces, persons, plates = finder.find(image)
+    faces, persons, plates = finder.find(image, plates=True)
     assert persons and (faces or name == "bus corner"), (faces, persons)
     for box in faces + persons + plates:
         assert type(box) is tuple and len(box) == 4 and all(type(v) is int for v in box), box
@@ -147,8 +147,9 @@ def test_the_plate_of_a_car_is_found_where_it_is(finder: PeopleFinder) -> None:
         need(DATA / "plates-openalpr" / "us" / "0b86cecf-67d1-4fc0-87c9-b36b0ee228bb.jpg")
     )
     car = np.ascontiguousarray(photo[0:540, 780:1920])
-    _, _, plates = finder.find(car)
+    _, _, plates = finder.find(car, plates=True)
     truth = (935 - 780, 362, 935 - 780 + 99, 362 + 49)
     assert any(iou(box, truth) > 0.5 for box in plates), (plates, truth)
-    _, _, road = finder.find(np.ascontiguousarray(photo[600:1080, 0:700]))
+    assert finder.find(car, plates=False)[2] == []  # not looked for when not asked
+    _, _, road = finder.find(np.ascontiguousarray(photo[600:1080, 0:700]), plates=True)
     assert road == []

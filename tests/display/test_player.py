@@ -70,7 +70,7 @@ def test_a_folder_screen_turns_its_playlist_and_drops_a_dismissed_case(
     player.step()
     assert current(folder) == new
     index = json.loads((folder / "playlist" / "playlist.json").read_text())
-    assert index["frames"] == [f"000-{new}.png", f"001-{old}.png"]
+    assert index["frames"] == [f"{new}.png", f"{old}.png"]
     assert {p.name for p in (folder / "playlist").glob("*.png")} == set(index["frames"])
 
     clock.now += screen.dwell_s - 1
@@ -90,7 +90,7 @@ def test_a_folder_screen_turns_its_playlist_and_drops_a_dismissed_case(
     crossing.billboards().take_down(new, "dismissed")
     player.step()
     assert current(folder) == old
-    assert [p.name for p in (folder / "playlist").glob("*.png")] == [f"000-{old}.png"]
+    assert [p.name for p in (folder / "playlist").glob("*.png")] == [f"{old}.png"]
 
 
 def test_an_rgb565_panel_gets_the_frame_as_raw_pixels(
@@ -118,7 +118,7 @@ def test_an_rgb565_panel_gets_the_frame_as_raw_pixels(
     ).astype(np.int16)
     frame = np.asarray(billboards.frame("hub75", citation), dtype=np.int16)
     assert np.abs(decoded - frame).max() <= 7  # RGB565 keeps 5-6 bits per channel
-    assert (folder / "playlist" / f"000-{citation}.rgb565").read_bytes() == raw
+    assert (folder / "playlist" / f"{citation}.rgb565").read_bytes() == raw
 
 
 def test_rgb565_packs_pure_colours_exactly() -> None:

@@ -20,7 +20,7 @@ from display.layout import LayoutError, layout, layout_for, load_layout
 from display.picture import People, classify
 from display.render import DoesNotFit, Renderer
 from display.slide import Slide
-from pipeline.config import ScreenConfig
+from pipeline.config import PrivacyPolicy, ScreenConfig
 from pipeline.store import Store, open_store
 from pipeline.store.models import Citation, utcnow
 from tests.display.conftest import (
@@ -260,12 +260,13 @@ def test_golden_people_are_what_the_finder_reports(finder: PeopleFinder) -> None
     """The boxes above are the finder's on the real photos, so the goldens show real blurs."""
     from display.picture import find_people
 
-    found = find_people(finder, photo("zidane.jpg", PICTURE_BOX), pedestrian=True)
+    policy = PrivacyPolicy()
+    found = find_people(finder, photo("zidane.jpg", PICTURE_BOX), True, policy)
     assert _close((found.offender,), (ZIDANE.offender,))  # type: ignore[arg-type]
     assert _close(found.offender_faces, ZIDANE.offender_faces)
     assert _close(found.bystander_faces, ZIDANE.bystander_faces)
     assert _close(found.bystanders, ZIDANE.bystanders)
-    car = find_people(finder, photo(CAR, CAR_BOX), pedestrian=False)
+    car = find_people(finder, photo(CAR, CAR_BOX), False, policy)
     assert _close(car.plates, CAR_PEOPLE.plates) and not car.offender_faces
 
 

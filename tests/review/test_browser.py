@@ -3,60 +3,29 @@ console served by uvicorn on loopback. Log in, work through the queue with the k
 (approve, reject with a reason, correct a plate), play the clip, and find every step in the
 audit log. A screenshot of the case page is kept in test-artifacts/."""
 
-import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from pipeline.store import Status
 from pipeline.store.models import AuditEntry
-from tests.detectors.live_camera import free_port
+from tests.fixtures.browser import ARTIFACTS, serving
 from tests.review.conftest import PASSWORD, Site, citation_of, make_site
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Site, str]]:
     site = make_site(tmp_path)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(site.app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the console did not start")
-        time.sleep(0.05)
     try:
-        yield site, f"http://127.0.0.1:{port}"
+        with serving(site.app) as url:
+            yield site, url
     finally:
-        server.should_exit = True
-        thread.join(10)
         site.bus.close()
         site.store.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("chromium not found: scripts/test.sh installs the Debian package `chromium`")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def on_case(page: Page, citation_id: str) -> None:

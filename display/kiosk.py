@@ -1,0 +1,159 @@
+"""The kiosk pages of `stopline display serve`: a billboard as a web page, for LED controllers
+driven by a browser over HDMI.
+
+`/billboard/<screen>` fills the window with the screen's current frame, and its script plays the
+playlist the way `display.player` plays a pushed screen: newest first, `dwell_s` each, a new
+approval at once, an item that leaves the playlist off at once. The script reads the playlist
+every second; every frame is fetched through `Billboards.frame`, which checks the approval gate
+on each call, and nothing is cached by the browser (`no-store`), so a dismissed case is gone
+from the screen within a second and from the machine's disk cache entirely.
+
+The routes are plain `def`s: FastAPI runs them in its threadpool, so rendering a frame never
+blocks the event loop.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from PIL import Image
+
+from display.billboards import Billboards
+from display.render import png
+from display.slide import NotShowable
+from pipeline.config import ScreenConfig
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+STATIC_PATH = "/billboard-static"
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+PNG_CACHE = 32
+"""Encoded frames kept, by the rendered image they encode (Billboards caches the images)."""
+
+
+def _base(screen_id: str) -> str:
+    return f"/billboard/{quote(screen_id, safe='')}"
+
+
+def frame_url(screen_id: str, citation_id: str) -> str:
+    return f"{_base(screen_id)}/frames/{quote(citation_id, safe='')}.png"
+
+
+def idle_url(screen_id: str) -> str:
+    return f"{_base(screen_id)}/idle.png"
+
+
+class _Encoded:
+    """PNG bytes of the images Billboards returns, so a cycling playlist is encoded once.
+
+    Keyed by the image object, which is held here so its id is not reused: only a frame
+    `Billboards.frame` has just returned (its check passed) is ever looked up.
+    """
+
+    def __init__(self) -> None:
+        self._pngs: OrderedDict[int, tuple[Image.Image, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, image: Image.Image) -> bytes:
+        key = id(image)
+        with self._lock:
+            hit = self._pngs.get(key)
+            if hit is not None and hit[0] is image:
+                self._pngs.move_to_end(key)
+                return hit[1]
+        data = png(image)
+        with self._lock:
+            self._pngs[key] = (image, data)
+            while len(self._pngs) > PNG_CACHE:
+                self._pngs.popitem(last=False)
+        return data
+
+
+def create_kiosk(billboards: Billboards) -> FastAPI:
+    app = FastAPI(title="stopline billboards", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.billboards = billboards
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+    encoded = _Encoded()
+
+    @app.middleware("http")
+    async def headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in HEADERS.items():
+            response.headers[name] = value  # also over StaticFiles' own caching headers
+        return response
+
+    def screen(screen_id: str) -> ScreenConfig:
+        try:
+            return billboards.screen(screen_id)
+        except KeyError:
+            raise HTTPException(404, "no such screen") from None
+
+    def png_response(image: Image.Image) -> Response:
+        return Response(encoded(image), media_type="image/png")
+
+    @app.get("/healthz")
+    def healthz() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    @app.get("/billboard/{screen_id}")
+    def page(screen_id: str) -> HTMLResponse:
+        shown = screen(screen_id)
+        items = billboards.playlist(shown.id)
+        current = items[0] if items else None
+        body = env.get_template("billboard.html").render(
+            screen=shown,
+            static=STATIC_PATH,
+            playlist=f"{_base(shown.id)}/playlist.json",
+            src=frame_url(shown.id, current) if current else idle_url(shown.id),
+            citation=current or "",
+        )
+        return HTMLResponse(body)
+
+    @app.get("/billboard/{screen_id}/playlist.json")
+    def playlist(screen_id: str) -> dict[str, object]:
+        shown = screen(screen_id)
+        return {
+            "screen": shown.id,
+            "dwell_s": shown.dwell_s,
+            "width": shown.width_px,
+            "height": shown.height_px,
+            "items": [
+                {"citation_id": c, "frame": frame_url(shown.id, c)}
+                for c in billboards.playlist(shown.id)
+            ],
+            "idle": idle_url(shown.id),
+        }
+
+    @app.get("/billboard/{screen_id}/frames/{citation_id}.png")
+    def frame(screen_id: str, citation_id: str) -> Response:
+        shown = screen(screen_id)
+        try:
+            image = billboards.frame(shown.id, citation_id)
+        except NotShowable:
+            raise HTTPException(404, "not on this screen's playlist") from None
+        return png_response(image)
+
+    @app.get("/billboard/{screen_id}/idle.png")
+    def idle(screen_id: str) -> Response:
+        return png_response(billboards.frame(screen(screen_id).id, None))
+
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="billboard-static")
+    return app
