@@ -21,8 +21,10 @@ from pipeline.store.models import BillboardItem, Citation, Status, utcnow
 from pipeline.store.rows import insert_once
 
 ACTOR = "system:display"
-MARKS_DISPLAYED = frozenset({Status.APPROVED, Status.NOTIFIED})
-"""A carrier's failure report (`delivery_failed`) needs a person; showing it must not hide it."""
+MARKS_DISPLAYED = frozenset({Status.APPROVED})
+"""Only a citation still waiting for its notice is marked `displayed`: `notified` (the fine's
+clock) and `delivery_failed` (a person must act) say more, and must not be overwritten. The
+billboard items and the audit log record every posting either way."""
 
 
 def post(

@@ -246,3 +246,14 @@ def test_the_render_command_draws_an_approved_citation_and_refuses_the_rest(
         cwd=tmp_path,
     )
     assert unknown.returncode == 1 and "no screen 'nope'" in unknown.stderr
+
+
+@pytest.mark.parametrize("before", [Status.NOTIFIED, Status.DELIVERY_FAILED])
+def test_posting_never_overwrites_what_the_notice_said(crossing: Crossing, before: Status) -> None:
+    """`notified` starts the fine's clock and `delivery_failed` needs a person: a billboard
+    posting is recorded in its item and the audit log, not over those statuses."""
+    citation = crossing.citation()
+    with crossing.store.session() as session:
+        transition(session, citation, before, "system:test")
+    assert crossing.billboards().post(citation, utcnow()) == ["led", "big"]
+    assert crossing.status(citation) == before

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from detectors.evidence import TRACK_CROPS
 from detectors.plates import registry_plate
@@ -87,11 +88,12 @@ def test_demo_prints_a_console_login_that_works(demo_out: Path) -> None:
         token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
         home = client.post("/login", data={"name": name, "password": password, "csrf_token": token})
         assert home.status_code == 200 and str(home.url).endswith("/queue")
-        # The demo's two cases, approved by its reviewer; the red-light one then notified.
-        approved = client.get("/api/v1/citations?status=approved").json()
+        # The demo's two cases, approved by its reviewer; the red-light one then notified,
+        # the jaywalker's (no notice) shown on the billboards.
+        displayed = client.get("/api/v1/citations?status=displayed").json()
         notified = client.get("/api/v1/citations?status=notified").json()
-        assert (approved["total"], notified["total"]) == (1, 1)
-        for listed in (approved, notified):
+        assert (displayed["total"], notified["total"]) == (1, 1)
+        for listed in (displayed, notified):
             case = client.get(f"/cases/{listed['items'][0]['id']}")
             assert case.status_code == 200 and "demo-reviewer" in case.text
 
@@ -107,8 +109,9 @@ def test_demo_cites_the_red_light_runner_and_the_jaywalker_only(demo_out: Path) 
     )
     assert (walk["kind"], walk["who"], walk["object_class"]) == ("jaywalk", "cameraman", "person")
     assert red["track_id"] != walk["track_id"]
-    # Both approved by the demo reviewer; only the identified red-light runner is notified.
-    assert (red["status"], walk["status"]) == ("notified", "approved")
+    # Both approved by the demo reviewer; only the identified red-light runner is notified,
+    # and the jaywalker's case, waiting for no notice, is marked as on the billboards.
+    assert (red["status"], walk["status"]) == ("notified", "displayed")
     for case in (red, walk):
         assert case["decided_by"] == "demo-reviewer"
     assert 1.2 < red["time_into_red_s"] < 1.9  # the script has it cross 1.55 s into red
@@ -129,6 +132,13 @@ def test_demo_cites_the_red_light_runner_and_the_jaywalker_only(demo_out: Path) 
     }
     assert summary["audit_chain_ok"] is True
     assert (demo_out / "index.html").read_text().count("<img") == 6
+    # Both cases on both billboards at the crossing, newest first, at each screen's size.
+    for screen in load_config(DEMO_CONFIG).display.screens:
+        folder = demo_out / screen.output_dir / screen.id
+        frames = json.loads((folder / "playlist" / "playlist.json").read_text())["frames"]
+        assert frames == [f"{walk['citation_id']}.png", f"{red['citation_id']}.png"]
+        for name in [*(f"playlist/{f}" for f in frames), "current.png"]:
+            assert Image.open(folder / name).size == (screen.width_px, screen.height_px)
     assert not list(demo_out.rglob("*.truth.json"))
 
 
