@@ -8,6 +8,7 @@ layout leaves out an optional region instead.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -88,10 +89,14 @@ def layout_at(
 ) -> FittedText:
     font = fonts.font(weight, size_px)
     lines = [line for p in paragraphs for line in wrap(p, font, width_px)]
-    _, top, _, bottom = font.getbbox(EXTENT_PROBE, anchor="ls")
+    # The tallest and deepest ink of these lines or the probe: every line then has the same
+    # room, and no glyph reaches outside the box.
+    boxes = [font.getbbox(text, anchor="ls") for text in [*lines, EXTENT_PROBE]]
+    top = math.floor(min(b[1] for b in boxes))
+    bottom = math.ceil(max(b[3] for b in boxes))
     pitch = max(1, round(size_px * LINE_PITCH))
-    height = -int(top) + (len(lines) - 1) * pitch + int(bottom)
-    return FittedText(tuple(lines), font, pitch, -int(top), height)
+    height = -top + (len(lines) - 1) * pitch + bottom
+    return FittedText(tuple(lines), font, pitch, -top, height)
 
 
 def fit(
