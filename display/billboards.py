@@ -37,8 +37,9 @@ from pipeline.store.models import Camera, Violation
 
 log = logging.getLogger(__name__)
 
-FRAME_CACHE = 256
-"""Rendered frames kept (a 1080p frame is 6 MB): a playlist cycles through the same few."""
+FRAME_CACHE_BYTES = 256 * 2**20
+"""Rendered frames kept, by size (a 1080p frame is 6 MB, a 256x128 one 96 kB): a playlist
+cycles through the same few."""
 
 
 class Billboards:
@@ -179,6 +180,11 @@ class Billboards:
         image = make()
         with self._lock:
             self._frames[key] = image
-            while len(self._frames) > FRAME_CACHE:
-                self._frames.popitem(last=False)
+            size = sum(_bytes(i) for i in self._frames.values())
+            while size > FRAME_CACHE_BYTES and len(self._frames) > 1:
+                size -= _bytes(self._frames.popitem(last=False)[1])
         return image
+
+
+def _bytes(image: Image.Image) -> int:
+    return image.width * image.height * len(image.getbands())
