@@ -3,17 +3,26 @@ citations only, newest first, and a frame is served only while its citation is o
 playlist (checked at each request, never from a cache)."""
 
 import io
+import re
+import subprocess
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import httpx
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from detectors.people import PeopleFinder
 from display.billboards import Billboards
 from display.kiosk import HEADERS, create_kiosk
-from pipeline.store import Status, transition
-from tests.display.conftest import PICTURE_BOX, Crossing, photo
+from pipeline.store import Status, open_store, transition
+from tests.cli import COMMAND
+from tests.detectors.live_camera import free_port
+from tests.display.conftest import PICTURE_BOX, Crossing, open_crossing, photo, screens
 
 WHEN = datetime.now(UTC) - timedelta(hours=1)
 
@@ -178,3 +187,45 @@ def test_every_response_carries_the_security_and_no_store_headers(
             assert response.headers.get(name) == value, (path, name)
     health = client.get("/healthz")
     assert health.status_code == 200 and health.text == "ok"
+
+
+def test_the_serve_command_serves_each_screens_page(tmp_path: Path, finder: PeopleFinder) -> None:
+    """`stopline display serve` as a user runs it: the pages it prints answer, with the
+    playlist the display stage filled in the deployment's store."""
+    crossing = open_crossing(
+        tmp_path,
+        open_store(f"sqlite:///{tmp_path / 'stopline.db'}"),
+        finder,
+        screens=screens(("led", 256, 128)),
+    )
+    citation_id = crossing.citation(picture=photo("zidane.jpg", PICTURE_BOX))
+    crossing.billboards().post(citation_id, WHEN)
+    data = crossing.config.model_dump(mode="json")
+    data["display"]["listen_port"] = free_port()
+    config = tmp_path / "crossing.yaml"
+    config.write_text(yaml.safe_dump(data))
+    server = subprocess.Popen(
+        [*COMMAND, "display", "serve", "--config", str(config)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        page = re.search(r"billboard led: (http://\S+)", line)
+        assert page, line
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                listed = httpx.get(page.group(1) + "/playlist.json", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.2)
+        assert [i["citation_id"] for i in listed.json()["items"]] == [citation_id]
+        assert httpx.get(page.group(1)).status_code == 200
+    finally:
+        server.terminate()
+        server.wait(30)

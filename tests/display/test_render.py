@@ -276,3 +276,20 @@ def _close(
     return len(a) == len(b) and all(
         max(abs(p - q) for p, q in zip(x, y, strict=True)) <= 4 for x, y in zip(a, b, strict=True)
     )
+
+
+@pytest.mark.parametrize(("width", "height"), [(256, 128), (1920, 1080), (1080, 1920)])
+def test_the_picture_is_scaled_to_fit_without_distortion(width: int, height: int) -> None:
+    from display.fonts import find_fonts
+
+    screen = ScreenConfig(id="s", cameras=["c"], width_px=width, height_px=height)
+    for picture_size in ((100, 300), (400, 100)):
+        slide = Slide(
+            "c",
+            {"message": "m"} | _fields("Test Ave"),
+            Image.new("RGB", picture_size, (255, 0, 255)),
+        )
+        frame = np.asarray(Renderer(find_fonts()).render(slide, screen))
+        ys, xs = np.nonzero((frame == (255, 0, 255)).all(axis=2))
+        drawn = (xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1)
+        assert drawn == pytest.approx(picture_size[0] / picture_size[1], rel=0.03)
