@@ -3,16 +3,22 @@ driven by a browser over HDMI.
 
 `/billboard/<screen>` fills the window with the screen's current frame, and its script plays the
 playlist the way `display.player` plays a pushed screen: newest first, `dwell_s` each, a new
-approval at once, an item that leaves the playlist off at once. The script reads the playlist
-every second; every frame is fetched through `Billboards.frame`, which checks the approval gate
-on each call, and nothing is cached by the browser (`no-store`), so a dismissed case is gone
-from the screen within a second and from the machine's disk cache entirely.
+approval at once, an item that leaves the playlist off at once. The script long-polls the
+playlist: the server holds the request until the playlist differs from the version the page
+has (checked every `CHECK_S`) or the page's next item is due, so a change reaches the screen in
+a tenth of a second without the page asking many times a second. Every frame is fetched
+through `Billboards.frame`, which checks the approval gate on each call, and nothing is cached
+by the browser (`no-store`), so a dismissed case is gone from the screen at once and from the
+machine's disk cache entirely.
 
 The routes are plain `def`s: FastAPI runs them in its threadpool, so rendering a frame never
-blocks the event loop.
+blocks the event loop. A waiting page holds one of the pool's threads (40 by default), which is
+ample for the screens of one deployment.
 """
 
+import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -40,8 +46,16 @@ HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
 }
+CHECK_S = 0.1
+"""How often a held playlist request reads the playlist again."""
+LONG_POLL_S = 20.0
+"""Longest a playlist request is held; the page asks again at once."""
 PNG_CACHE = 32
 """Encoded frames kept, by the rendered image they encode (Billboards caches the images)."""
+
+
+def _version(items: list[str]) -> str:
+    return hashlib.sha256("\n".join(items).encode()).hexdigest()[:16]
 
 
 def _base(screen_id: str) -> str:
@@ -128,17 +142,22 @@ def create_kiosk(billboards: Billboards) -> FastAPI:
         return HTMLResponse(body)
 
     @app.get("/billboard/{screen_id}/playlist.json")
-    def playlist(screen_id: str) -> dict[str, object]:
+    def playlist(screen_id: str, version: str = "", wait_s: float = 0.0) -> dict[str, object]:
+        """The playlist; with `version` and `wait_s`, held until it differs from that version
+        or `wait_s` (at most `LONG_POLL_S`) has passed."""
         shown = screen(screen_id)
+        deadline = time.monotonic() + min(max(wait_s, 0.0), LONG_POLL_S)
+        items = billboards.playlist(shown.id)
+        while _version(items) == version and time.monotonic() < deadline:
+            time.sleep(CHECK_S)
+            items = billboards.playlist(shown.id)
         return {
             "screen": shown.id,
+            "version": _version(items),
             "dwell_s": shown.dwell_s,
             "width": shown.width_px,
             "height": shown.height_px,
-            "items": [
-                {"citation_id": c, "frame": frame_url(shown.id, c)}
-                for c in billboards.playlist(shown.id)
-            ],
+            "items": [{"citation_id": c, "frame": frame_url(shown.id, c)} for c in items],
             "idle": idle_url(shown.id),
         }
 

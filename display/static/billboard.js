@@ -1,15 +1,17 @@
 // Plays a billboard's playlist in the kiosk page, as display/player.py plays a pushed screen:
 // newest first, dwell_s each; a citation new to the playlist goes on at once; the item on
 // screen leaves at once when it leaves the playlist; an empty playlist shows the idle frame.
-// The playlist is read every second. Each frame is loaded off-screen and swapped in only once
-// decoded, so there is never a blank frame between two items.
+// The playlist is long-polled: the server answers when it changes or when the next item is due.
+// Each frame is loaded off-screen and swapped in only once decoded, so there is never a blank
+// frame between two items.
 (function () {
   "use strict";
-  var POLL_MS = 1000;
+  var LONG_POLL_MS = 20000; // the server holds a request at most this long (kiosk.LONG_POLL_S)
   var RETRY_MS = 2000;
   var playlistUrl = document.body.dataset.playlist;
   var dwellMs = parseFloat(document.body.dataset.dwell) * 1000;
   var items = []; // citation ids of the last playlist read, newest first
+  var version = ""; // the server's version of that playlist
   var frames = {}; // citation id -> frame URL
   var idleUrl = null;
   var first = frame();
@@ -86,6 +88,7 @@
       frames[item.citation_id] = item.frame;
     });
     idleUrl = data.idle;
+    version = data.version;
     dwellMs = data.dwell_s * 1000;
     var now = Date.now();
     if (!sameList(next, items)) {
@@ -108,15 +111,17 @@
   }
 
   function step() {
-    fetch(playlistUrl, { cache: "no-store", credentials: "same-origin" })
+    var due = items.length ? Math.max(0, since + dwellMs - Date.now()) : LONG_POLL_MS;
+    var wait = version && !failed ? Math.min(due, LONG_POLL_MS) : 0;
+    var url = playlistUrl + "?version=" + version + "&wait_s=" + wait / 1000;
+    fetch(url, { cache: "no-store", credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) throw new Error("playlist: HTTP " + response.status);
         return response.json();
       })
       .then(function (data) {
         update(data);
-        var due = items.length ? Math.max(0, since + dwellMs - Date.now()) : POLL_MS;
-        schedule(failed ? RETRY_MS : Math.min(POLL_MS, due));
+        schedule(failed ? RETRY_MS : 0);
       })
       .catch(function () {
         schedule(RETRY_MS); // server unreachable: keep the frame on screen, try again

@@ -5,6 +5,7 @@ playlist (checked at each request, never from a cache)."""
 import io
 import re
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -65,8 +66,10 @@ def test_the_playlist_lists_approved_citations_newest_first(
     newer = posted(crossing, billboards, 5)
     response = client.get("/billboard/big/playlist.json")
     assert response.status_code == 200
+    version = response.json()["version"]
     assert response.json() == {
         "screen": "big",
+        "version": version,
         "dwell_s": 8.0,
         "width": 1920,
         "height": 1080,
@@ -187,6 +190,28 @@ def test_every_response_carries_the_security_and_no_store_headers(
             assert response.headers.get(name) == value, (path, name)
     health = client.get("/healthz")
     assert health.status_code == 200 and health.text == "ok"
+
+
+def test_a_held_playlist_request_answers_as_soon_as_the_playlist_changes(
+    crossing: Crossing, billboards: Billboards, client: TestClient
+) -> None:
+    """The page long-polls: a request carrying the current version waits until the playlist
+    changes (here: an approval posted from another thread) or its wait ends."""
+    first = posted(crossing, billboards, 0)
+    version = client.get("/billboard/led/playlist.json").json()["version"]
+    start = time.monotonic()
+    unchanged = client.get(f"/billboard/led/playlist.json?version={version}&wait_s=0.5").json()
+    assert time.monotonic() - start >= 0.5 and unchanged["version"] == version
+
+    later = crossing.citation(picture=photo("zidane.jpg", PICTURE_BOX))
+    timer = threading.Timer(0.5, billboards.post, (later, WHEN + timedelta(minutes=9)))
+    timer.start()
+    start = time.monotonic()
+    changed = client.get(f"/billboard/led/playlist.json?version={version}&wait_s=15").json()
+    waited = time.monotonic() - start
+    timer.join()
+    assert [i["citation_id"] for i in changed["items"]] == [later, first]
+    assert changed["version"] != version and 0.4 < waited < 10
 
 
 def test_the_serve_command_serves_each_screens_page(tmp_path: Path, finder: PeopleFinder) -> None:
