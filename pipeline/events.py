@@ -140,24 +140,6 @@ class CitationDismissed(Event):
     reason: str
 
 
-class SmsRequested(Event):
-    event_type: Literal["sms.requested"] = "sms.requested"
-    citation_id: str
-    camera_id: str
-    notice_type: str = Field("fine_notice", description="Which notice; with citation_id, the key")
-    phone_e164: str = Field(pattern=E164_PATTERN)
-    language: str = Field(description="BCP-47 language tag of the recipient, e.g. zh-CN")
-
-
-class BillboardPost(Event):
-    event_type: Literal["billboard.post"] = "billboard.post"
-    citation_id: str
-    camera_id: str
-    screen_id: str
-    action: Literal["show", "remove"]
-    picture: EvidenceRef | None = Field(None, description="Offender picture, privacy applied")
-
-
 class SignalPhaseChanged(Event):
     """A controller feed (NTCIP / SPaT gateway) reporting a phase change on one approach."""
 
@@ -187,8 +169,6 @@ AnyEvent = Annotated[
     | CitationApproved
     | CitationRejected
     | CitationDismissed
-    | SmsRequested
-    | BillboardPost
     | SignalPhaseChanged
     | DeadLetter,
     Field(discriminator="event_type"),
