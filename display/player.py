@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 POLL_S = 1.0
 RETRY_S = 2.0
-"""After a failed show (controller unreachable), wait this long before the next try."""
+"""After a failed show or publish (controller unreachable, disk full), wait this long before
+the next try."""
 _NOTHING = object()
 """What a screen shows before its first frame: not even the idle slide."""
 
@@ -47,6 +48,8 @@ class ScreenPlayer:
         self._shown: object = _NOTHING
         self._since = 0.0
         self._failed = False
+        self._published: list[str] | None = None
+        """The playlist the output last took; None until it took one, so a restart re-syncs."""
 
     @property
     def shown(self) -> str | None:
@@ -63,12 +66,13 @@ class ScreenPlayer:
                 self._show(arrived[0], now)
             elif self._shown not in items:
                 self._show(items[0] if items else None, now)
-            self._publish()
         elif self._failed or self._shown is _NOTHING:
             self._show(self.shown, now)
         elif items and now - self._since >= self.screen.dwell_s:
             self._show(self._next(), now)
-        if self._failed:
+        if self._published != self._items:
+            self._publish()
+        if self._failed or self._published != self._items:
             return RETRY_S
         return max(0.0, self._since + self.screen.dwell_s - now)
 
@@ -113,3 +117,5 @@ class ScreenPlayer:
             self.output.publish(self._items, frame)
         except Exception as exc:
             log.warning("screen %s: cannot publish the playlist: %s", self.screen.id, exc)
+        else:
+            self._published = list(self._items)

@@ -93,6 +93,28 @@ def test_a_folder_screen_turns_its_playlist_and_drops_a_dismissed_case(
     assert [p.name for p in (folder / "playlist").glob("*.png")] == [f"{old}.png"]
 
 
+def test_a_playlist_the_folder_could_not_take_is_written_on_a_later_step(
+    tmp_path: Path, sqlite: Store, finder: PeopleFinder
+) -> None:
+    crossing = open_crossing(tmp_path, sqlite, finder, screens=screens(("led", 256, 128)))
+    screen = crossing.config.display.screens[0]
+    clock = Clock()
+    player = ScreenPlayer(crossing.billboards(), screen, make_output(screen, tmp_path), clock)
+    folder = tmp_path / "billboard" / "led"
+    folder.mkdir(parents=True)
+    (folder / "playlist").write_text("in the way")  # as a full or read-only disk would be
+    citation = crossing.citation(picture=photo("zidane.jpg", PICTURE_BOX))
+    post(crossing, citation, 0)
+    assert player.step() == RETRY_S  # on screen, but its playlist folder is not written yet
+    assert current(folder) == citation
+    (folder / "playlist").unlink()
+    clock.now += RETRY_S
+    assert player.step() == screen.dwell_s - RETRY_S
+    index = json.loads((folder / "playlist" / "playlist.json").read_text())
+    assert index["frames"] == [f"{citation}.png"]
+    assert (folder / "playlist" / f"{citation}.png").is_file()
+
+
 def test_an_rgb565_panel_gets_the_frame_as_raw_pixels(
     tmp_path: Path, sqlite: Store, finder: PeopleFinder
 ) -> None:
