@@ -43,7 +43,7 @@ from benchmarks.common import (
 from display.billboards import Billboards
 from display.kiosk import create_kiosk
 from display.outputs import FolderOutput
-from display.player import ScreenPlayer
+from display.player import ScreenPlayer, wake
 from display.render import png, rgb565
 from display.stage import DisplayStage
 from pipeline.bus import MemoryBus
@@ -189,13 +189,7 @@ def live_row(backend: Backend, approvals: int, pace_s: float) -> list[str]:
             folders = [TimedFolder(root / s.id, s) for s in screens if s.output == "folder"]
             players = [ScreenPlayer(billboards, o.screen, o) for o in folders]
             outputs = [*folders, *(KioskWatcher(billboards, s) for s in screens[len(folders) :])]
-
-            def wake(screen_ids: list[str]) -> None:
-                for player in players:
-                    if player.screen.id in screen_ids:
-                        player.wake.set()
-
-            stage = DisplayStage(billboards, wake)
+            stage = DisplayStage(billboards, partial(wake, players))
             consumer = bus.subscribe(CITATIONS_APPROVED, stage.group, stage.handle)
             stop = threading.Event()
             loops = [partial(relay, store, bus), consumer.run, *(p.run for p in players)]

@@ -12,9 +12,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-JPEG_QUALITY = 90
+from pipeline.geometry import Box
 
-Box = tuple[float, float, float, float]
+JPEG_QUALITY = 90
 
 
 def decode_image(data: bytes, source: str) -> np.ndarray:
@@ -58,11 +58,3 @@ def clamp_box(box: Box, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
 def crop(image: np.ndarray, box: Box) -> np.ndarray:
     x1, y1, x2, y2 = clamp_box(box, image.shape)
     return image[y1:y2, x1:x2]
-
-
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two xyxy boxes; 0 when both are empty."""
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
-    return w * h / union if union > 0 else 0.0

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from detectors.images import iou
 from detectors.objects import Detector, make_detector
 from detectors.plate_formats import CharRead, Region, best_fit, normalise, regions_for
 from detectors.plate_ocr import ClpDetector, ClpRecogniser, TextLine, make_spotter
 from pipeline.config import DetectorSpec, PlatesConfig
+from pipeline.geometry import iou
 
 PLATE_ASPECT = (1.2, 12.0)
 """Width / height of a plate line: two-row plates (~1.3) up to stretched EU plates (~5.5) with

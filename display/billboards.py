@@ -97,10 +97,7 @@ class Billboards:
             violation = session.get(Violation, citation.violation_id)
             assert violation is not None  # foreign key
             picture = offender_picture(self.evidence, violation)
-            people = People()
-            if picture is not None:
-                pedestrian = violation.kind == "jaywalk"
-                people = find_people(self.finder, picture, pedestrian, self.config.privacy)
+            people = People() if picture is None else self._find_people(picture, violation)
             return playlist.post(
                 session, citation, screens, approved_at, picture_ref(violation), people
             )
@@ -124,9 +121,8 @@ class Billboards:
         if citation_id is None:
             return self._cached((screen_id, None, None), lambda: self._idle(screen))
         with self.store.session() as session:
-            item = playlist.item(session, screen_id, citation_id)
-            live = {i.id for i in playlist.playlist(session, screen_id)}
-            if item is None or item.id not in live:
+            item = playlist.live_item(session, screen_id, citation_id)
+            if item is None:
                 raise NotShowable(f"citation {citation_id} is not on {screen_id}'s playlist")
             citation = showable(session, citation_id)
             key = (screen_id, citation_id, citation.updated_at)
@@ -145,20 +141,16 @@ class Billboards:
         self, session: Session, citation_id: str, screen: ScreenConfig, people: People | None
     ) -> Image.Image:
         def who(picture: Image.Image, violation: Violation) -> People:
-            if people is not None:
-                return people
-            pedestrian = violation.kind == "jaywalk"
-            return find_people(self.finder, picture, pedestrian, self.config.privacy)
+            return people if people is not None else self._find_people(picture, violation)
 
         slide = citation_slide(
-            session,
-            self.evidence,
-            citation_id,
-            self.config.privacy,
-            self.locale,
-            who,
+            session, self.evidence, citation_id, self.config.privacy, self.locale, who
         )
         return self.renderer.render(slide, screen)
+
+    def _find_people(self, picture: Image.Image, violation: Violation) -> People:
+        pedestrian = violation.kind == "jaywalk"
+        return find_people(self.finder, picture, pedestrian, self.config.privacy)
 
     def _idle(self, screen: ScreenConfig) -> Image.Image:
         with self.store.session() as session:
@@ -167,7 +159,7 @@ class Billboards:
                 for c in (session.get(Camera, cid) for cid in screen.cameras)
                 if c is not None
             ]
-        slide: Slide = idle_slide(self.locale, places[0] if places else "")
+        slide: Slide = idle_slide(self.locale.message, places[0] if places else "")
         return self.renderer.render(slide, screen)
 
     def _cached(

@@ -98,7 +98,6 @@ class _Encoded:
 
 def create_kiosk(billboards: Billboards) -> FastAPI:
     app = FastAPI(title="stopline billboards", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.billboards = billboards
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(default=True, default_for_string=True),

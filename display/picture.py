@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from pipeline.config import PrivacyPolicy
+from pipeline.geometry import iou
 
 Box = tuple[int, int, int, int]
 HEAD_SHARE = 0.28
@@ -83,12 +84,6 @@ def _area(box: Box) -> int:
     return max(0, box[2] - box[0]) * max(0, box[3] - box[1])
 
 
-def _iou(a: Box, b: Box) -> float:
-    inter = _area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
-    union = _area(a) + _area(b) - inter
-    return inter / union if union else 0.0
-
-
 def _centre_in(box: Box, outer: Box) -> bool:
     x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     return outer[0] <= x <= outer[2] and outer[1] <= y <= outer[3]
@@ -109,8 +104,8 @@ def classify(
     """Split what a finder saw into the offender and everyone else; `pedestrian`: the picture
     is a person's box, so their head is at its top even when nothing was found."""
     frame = (0, 0, width, height)
-    offender = max(persons, key=lambda p: _iou(p, frame), default=None)
-    if offender is not None and _iou(offender, frame) < OFFENDER_IOU:
+    offender = max(persons, key=lambda p: iou(p, frame), default=None)
+    if offender is not None and iou(offender, frame) < OFFENDER_IOU:
         offender = None
     theirs = [f for f in faces if offender and _centre_in(f, offender)]
     face = max(theirs, key=_area, default=None)

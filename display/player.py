@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from PIL import Image
 
@@ -119,3 +119,10 @@ class ScreenPlayer:
             log.warning("screen %s: cannot publish the playlist: %s", self.screen.id, exc)
         else:
             self._published = list(self._items)
+
+
+def wake(players: Iterable[ScreenPlayer], screen_ids: list[str]) -> None:
+    """Step the players of these screens now: their playlists changed."""
+    for player in players:
+        if player.screen.id in screen_ids:
+            player.wake.set()

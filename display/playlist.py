@@ -8,8 +8,9 @@ showing a case the moment its status changes, before any event about it arrives.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from display.picture import People
@@ -38,14 +39,7 @@ def post(
     """Put the citation on each screen's playlist once; the screens it was new on."""
     posted = []
     for screen in screens:
-
-        def find(screen_id: str = screen.id) -> BillboardItem | None:
-            return session.scalar(
-                select(BillboardItem).where(
-                    BillboardItem.screen_id == screen_id,
-                    BillboardItem.citation_id == citation.id,
-                )
-            )
+        find = partial(item, session, screen.id, citation.id)
 
         def make(screen: ScreenConfig = screen) -> BillboardItem:
             return BillboardItem(
@@ -98,22 +92,29 @@ def take_down(session: Session, citation_id: str, reason: str) -> list[str]:
     return [item.screen_id for item in items]
 
 
-def playlist(session: Session, screen_id: str, now: datetime | None = None) -> list[BillboardItem]:
-    """What the screen may show now, newest approval first."""
-    now = now or utcnow()
-    return list(
-        session.scalars(
-            select(BillboardItem)
-            .join(Citation, Citation.id == BillboardItem.citation_id)
-            .where(
-                BillboardItem.screen_id == screen_id,
-                BillboardItem.removed_at.is_(None),
-                BillboardItem.expires_at > now,
-                Citation.status.in_([s.value for s in SHOWABLE]),
-            )
-            .order_by(BillboardItem.approved_at.desc(), BillboardItem.id.desc())
+def _live(screen_id: str, now: datetime | None = None) -> Select[tuple[BillboardItem]]:
+    """Items the screen may show now: not removed, not expired, the citation still showable."""
+    return (
+        select(BillboardItem)
+        .join(Citation, Citation.id == BillboardItem.citation_id)
+        .where(
+            BillboardItem.screen_id == screen_id,
+            BillboardItem.removed_at.is_(None),
+            BillboardItem.expires_at > (now or utcnow()),
+            Citation.status.in_([s.value for s in SHOWABLE]),
         )
     )
+
+
+def playlist(session: Session, screen_id: str, now: datetime | None = None) -> list[BillboardItem]:
+    """What the screen may show now, newest approval first."""
+    newest_first = (BillboardItem.approved_at.desc(), BillboardItem.id.desc())
+    return list(session.scalars(_live(screen_id, now).order_by(*newest_first)))
+
+
+def live_item(session: Session, screen_id: str, citation_id: str) -> BillboardItem | None:
+    """The citation's item if the screen may show it now."""
+    return session.scalar(_live(screen_id).where(BillboardItem.citation_id == citation_id))
 
 
 def item(session: Session, screen_id: str, citation_id: str) -> BillboardItem | None:

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 from display.fonts import FontFiles
 from display.layout import Layout, layout, layout_for
-from display.slide import OFFENCES, Slide
+from display.slide import OFFENCES, Slide, idle_slide
 from display.text import fit
 from pipeline.config import ScreenConfig
 
@@ -103,10 +103,7 @@ class Renderer:
 
     def check(self, screen: ScreenConfig, message: str) -> None:
         """Raise `DoesNotFit` if the longest slide or the idle slide cannot be drawn."""
-        for slide in [
-            *sample_slides(message),
-            Slide(None, {"message": message, "place": ""}, None),
-        ]:
+        for slide in [*sample_slides(message), idle_slide(message, "")]:
             self.render(slide, screen)
 
 

@@ -125,8 +125,8 @@ def citation_slide(
     return Slide(citation.id, fields, picture)
 
 
-def idle_slide(locale: Locale, place: str) -> Slide:
-    return Slide(None, {"message": locale.message, "place": place}, None)
+def idle_slide(message: str, place: str) -> Slide:
+    return Slide(None, {"message": message, "place": place}, None)
 
 
 def _local(moment: datetime, timezone: str) -> datetime:

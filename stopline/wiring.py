@@ -34,7 +34,7 @@ from detectors.tracking import ByteTrackTracker, Tracker
 from display.billboards import Billboards
 from display.fonts import find_fonts
 from display.outputs import make_output
-from display.player import ScreenPlayer
+from display.player import ScreenPlayer, wake
 from display.render import Renderer
 from display.slide import Locale
 from display.stage import DisplayStage
@@ -232,7 +232,7 @@ class Pipeline:
             notices = NoticeStage(self.store, self.config.notifier, self.templates)
             return [subscribe(CITATIONS_APPROVED, NoticeStage.group, notices.handle)]
         if stage == "display":
-            display = DisplayStage(self.billboards, self._wake_screens)
+            display = DisplayStage(self.billboards, partial(wake, self.players))
             return [
                 subscribe(CITATIONS_APPROVED, DisplayStage.group, display.handle),
                 subscribe(CITATIONS_DISMISSED, DisplayStage.recall_group, display.handle),
@@ -438,11 +438,6 @@ class Pipeline:
     def players(self) -> list[ScreenPlayer]:
         outputs = [(s, make_output(s, self.base_dir)) for s in self.config.display.screens]
         return [ScreenPlayer(self.billboards, s, out) for s, out in outputs if out is not None]
-
-    def _wake_screens(self, screen_ids: list[str]) -> None:
-        for player in self.players:
-            if player.screen.id in screen_ids:
-                player.wake.set()
 
     @cached_property
     def templates(self) -> NoticeTemplates:

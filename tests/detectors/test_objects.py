@@ -23,7 +23,6 @@ import pytest
 from pydantic import ValidationError
 
 from detectors import objects
-from detectors.images import iou
 from detectors.objects import (
     COCO_IDS,
     Detection,
@@ -36,6 +35,7 @@ from detectors.objects import (
     make_detector,
     nms,
 )
+from pipeline.geometry import iou
 from tests.shared_data import DATA, need
 
 PLATES = DATA / "plates-openalpr"

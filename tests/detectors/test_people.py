@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import yaml
 
-from detectors.images import iou, read_image
+from detectors.images import read_image
 from detectors.people import Box, PeopleFinder, people_finder
 from pipeline.config import parse_config
+from pipeline.geometry import iou
 from tests.detectors.test_objects import ultralytics_asset
 from tests.shared_data import DATA, need
 

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from detectors import plate_paddle
-from detectors.images import iou
 from detectors.plate_formats import best_fit, fits, normalise, regions_for
 from detectors.plate_ocr import CharRecogniser, ClpDetector, Spotter, make_spotter
 from detectors.plates import PlateReader, near_matches, vote
 from pipeline.config import PlateEngine, PlatesConfig
+from pipeline.geometry import iou
 from tests.cli import ROOT, stopline
 from tests.shared_data import DATA, need
 

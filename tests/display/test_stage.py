@@ -2,6 +2,7 @@
 dismissals and appeals take them down, expired items drop off, and nothing unapproved is ever
 drawn, whatever event arrives."""
 
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -202,49 +203,18 @@ def test_the_render_command_draws_an_approved_citation_and_refuses_the_rest(
     config = tmp_path / "crossing.yaml"
     config.write_text(yaml.safe_dump(crossing.config.model_dump(mode="json")))
     out = tmp_path / "frame.png"
-    ok = stopline(
-        "billboard",
-        "render",
-        "-c",
-        str(config),
-        "--citation",
-        approved,
-        "--screen",
-        "led",
-        "--out",
-        str(out),
-        cwd=tmp_path,
-    )
+
+    def render(citation: str, screen: str, to: Path) -> subprocess.CompletedProcess[str]:
+        command = ["billboard", "render", "-c", str(config), "--citation", citation]
+        return stopline(*command, "--screen", screen, "--out", str(to), cwd=tmp_path)
+
+    ok = render(approved, "led", out)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert Image.open(out).size == (256, 128)
-    refused = stopline(
-        "billboard",
-        "render",
-        "-c",
-        str(config),
-        "--citation",
-        pending,
-        "--screen",
-        "led",
-        "--out",
-        str(tmp_path / "no.png"),
-        cwd=tmp_path,
-    )
+    refused = render(pending, "led", tmp_path / "no.png")
     assert refused.returncode == 1 and "not approved" in refused.stderr
     assert not (tmp_path / "no.png").exists()
-    unknown = stopline(
-        "billboard",
-        "render",
-        "-c",
-        str(config),
-        "--citation",
-        approved,
-        "--screen",
-        "nope",
-        "--out",
-        str(tmp_path / "no.png"),
-        cwd=tmp_path,
-    )
+    unknown = render(approved, "nope", tmp_path / "no.png")
     assert unknown.returncode == 1 and "no screen 'nope'" in unknown.stderr
 
 
