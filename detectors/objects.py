@@ -65,6 +65,9 @@ YOLO_INPUT_PX = 640
 MAX_DETECTIONS = 300
 """Per frame, after NMS; Ultralytics' `max_det` default, so parity checks compare equal lists."""
 _LETTERBOX_FILL = (114, 114, 114)
+PRECISION_ENV = "STOPLINE_OPENVINO_PRECISION"
+"""Overrides every detector's `openvino_precision` on this machine: `f32` makes a bf16 CPU
+compute as one without bf16 does, to check that results hold on both."""
 _ULTRALYTICS_EXTRA = "the `ultralytics` extra: pip install -e '.[ultralytics]'"
 
 
@@ -402,6 +405,15 @@ def converted_ssd_ir(cache_dir: Path) -> Path:
     return xml
 
 
+def openvino_precision(spec: DetectorSpec) -> str:
+    forced = os.environ.get(PRECISION_ENV)
+    if forced is None:
+        return spec.openvino_precision
+    if forced not in ("fastest", "f32"):
+        raise ValueError(f"{PRECISION_ENV}: found {forced!r}; expected 'fastest' or 'f32'")
+    return forced
+
+
 def _compile_openvino(core: ov.Core, model: ov.Model, spec: DetectorSpec) -> ov.CompiledModel:
     """Compiled for latency, with inference threads free to move between cores.
 
@@ -413,7 +425,7 @@ def _compile_openvino(core: ov.Core, model: ov.Model, spec: DetectorSpec) -> ov.
         "PERFORMANCE_HINT": "LATENCY",
         "ENABLE_CPU_PINNING": False,
     }
-    if spec.openvino_precision == "f32":
+    if openvino_precision(spec) == "f32":
         config["INFERENCE_PRECISION_HINT"] = "f32"
     if spec.openvino_threads is not None:
         config["INFERENCE_NUM_THREADS"] = spec.openvino_threads

@@ -33,7 +33,7 @@ from display.slide import (
 from pipeline.config import DisplayConfig, ScreenConfig
 from pipeline.evidence import EvidenceStore
 from pipeline.store import Store
-from pipeline.store.models import Camera, Violation
+from pipeline.store.models import Camera, Violation, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,10 @@ class Billboards:
         locale: Locale,
         renderer: Renderer,
         finder: Callable[[], PeopleFinder],
+        now: Callable[[], datetime] = utcnow,
     ) -> None:
+        """`now` is the wall clock that items expire by: tests pass their own, so a playlist
+        gives the same answer on any date."""
         self.store = store
         self.evidence = evidence
         self.config = config
@@ -63,6 +66,7 @@ class Billboards:
         self._frames: OrderedDict[tuple[str, str | None, datetime | None], Image.Image]
         self._frames = OrderedDict()
         self._lock = threading.Lock()
+        self.now = now
 
     @property
     def finder(self) -> PeopleFinder:
@@ -104,12 +108,12 @@ class Billboards:
 
     def take_down(self, citation_id: str, reason: str) -> list[str]:
         with self.store.session() as session:
-            return playlist.take_down(session, citation_id, reason)
+            return playlist.take_down(session, citation_id, reason, self.now())
 
     def playlist(self, screen_id: str) -> list[str]:
         """Citation ids the screen shows now, newest first."""
         with self.store.session() as session:
-            return [i.citation_id for i in playlist.playlist(session, screen_id)]
+            return [i.citation_id for i in playlist.playlist(session, screen_id, self.now())]
 
     def frame(self, screen_id: str, citation_id: str | None) -> Image.Image:
         """The frame of an item on the screen's playlist, or the idle frame for None.
@@ -121,7 +125,7 @@ class Billboards:
         if citation_id is None:
             return self._cached((screen_id, None, None), lambda: self._idle(screen))
         with self.store.session() as session:
-            item = playlist.live_item(session, screen_id, citation_id)
+            item = playlist.live_item(session, screen_id, citation_id, self.now())
             if item is None:
                 raise NotShowable(f"citation {citation_id} is not on {screen_id}'s playlist")
             citation = showable(session, citation_id)

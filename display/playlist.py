@@ -18,7 +18,7 @@ from display.slide import SHOWABLE
 from pipeline.config import ScreenConfig
 from pipeline.store import audit
 from pipeline.store.citations import transition
-from pipeline.store.models import BillboardItem, Citation, Status, utcnow
+from pipeline.store.models import BillboardItem, Citation, Status
 from pipeline.store.rows import insert_once
 
 ACTOR = "system:display"
@@ -71,14 +71,13 @@ def post(
     return posted
 
 
-def take_down(session: Session, citation_id: str, reason: str) -> list[str]:
+def take_down(session: Session, citation_id: str, reason: str, now: datetime) -> list[str]:
     """Remove the citation from every screen; the screens it was on."""
     items = session.scalars(
         select(BillboardItem).where(
             BillboardItem.citation_id == citation_id, BillboardItem.removed_at.is_(None)
         )
     ).all()
-    now = utcnow()
     for item in items:
         item.removed_at, item.removed_reason = now, reason
         audit.append(
@@ -92,7 +91,7 @@ def take_down(session: Session, citation_id: str, reason: str) -> list[str]:
     return [item.screen_id for item in items]
 
 
-def _live(screen_id: str, now: datetime | None = None) -> Select[tuple[BillboardItem]]:
+def _live(screen_id: str, now: datetime) -> Select[tuple[BillboardItem]]:
     """Items the screen may show now: not removed, not expired, the citation still showable."""
     return (
         select(BillboardItem)
@@ -100,21 +99,23 @@ def _live(screen_id: str, now: datetime | None = None) -> Select[tuple[Billboard
         .where(
             BillboardItem.screen_id == screen_id,
             BillboardItem.removed_at.is_(None),
-            BillboardItem.expires_at > (now or utcnow()),
+            BillboardItem.expires_at > now,
             Citation.status.in_([s.value for s in SHOWABLE]),
         )
     )
 
 
-def playlist(session: Session, screen_id: str, now: datetime | None = None) -> list[BillboardItem]:
+def playlist(session: Session, screen_id: str, now: datetime) -> list[BillboardItem]:
     """What the screen may show now, newest approval first."""
     newest_first = (BillboardItem.approved_at.desc(), BillboardItem.id.desc())
     return list(session.scalars(_live(screen_id, now).order_by(*newest_first)))
 
 
-def live_item(session: Session, screen_id: str, citation_id: str) -> BillboardItem | None:
-    """The citation's item if the screen may show it now."""
-    return session.scalar(_live(screen_id).where(BillboardItem.citation_id == citation_id))
+def live_item(
+    session: Session, screen_id: str, citation_id: str, now: datetime
+) -> BillboardItem | None:
+    """The citation's item if the screen may show it at `now`."""
+    return session.scalar(_live(screen_id, now).where(BillboardItem.citation_id == citation_id))
 
 
 def item(session: Session, screen_id: str, citation_id: str) -> BillboardItem | None:

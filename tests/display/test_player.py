@@ -6,7 +6,7 @@ import io
 import json
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -41,8 +41,7 @@ def current(folder: Path) -> str | None:
 
 
 def post(crossing: Crossing, citation_id: str, seconds: int) -> None:
-    at = datetime(2026, 11, 21, 8, 0, tzinfo=UTC) + timedelta(seconds=seconds)
-    crossing.billboards().post(citation_id, at)
+    crossing.billboards().post(citation_id, crossing.clock() + timedelta(seconds=seconds))
 
 
 def test_a_folder_screen_turns_its_playlist_and_drops_a_dismissed_case(

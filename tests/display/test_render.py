@@ -22,7 +22,7 @@ from display.render import DoesNotFit, Renderer
 from display.slide import Slide
 from pipeline.config import PrivacyPolicy, ScreenConfig
 from pipeline.store import Store, open_store
-from pipeline.store.models import Citation, utcnow
+from pipeline.store.models import Citation
 from tests.display.conftest import (
     CAR,
     CAR_BOX,
@@ -41,9 +41,9 @@ PIXEL_TOLERANCE = 0.005
 """Share of pixels allowed to differ by more than 48 levels."""
 
 ZIDANE = classify(
-    # Zidane and, on the left, Ancelotti: the boxes detectors.people reports on PICTURE_BOX.
+    # Zidane and, on the left, Ancelotti: the boxes detectors.people reports on PICTURE_BOX (f32).
     faces=[(374, 61, 519, 246), (17, 224, 116, 380)],
-    persons=[(172, 33, 594, 667), (0, 133, 385, 670)],
+    persons=[(174, 32, 594, 668), (0, 137, 372, 670)],
     plates=[],
     width=620,
     height=670,
@@ -95,7 +95,9 @@ def posted(crossing: Crossing, case: str) -> str:
     with crossing.store.session() as session:
         citation = session.get(Citation, citation_id)
         assert citation is not None
-        playlist.post(session, citation, crossing.config.display.screens, utcnow(), None, people)
+        playlist.post(
+            session, citation, crossing.config.display.screens, crossing.clock(), None, people
+        )
     return citation_id
 
 

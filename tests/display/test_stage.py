@@ -3,7 +3,7 @@ dismissals and appeals take them down, expired items drop off, and nothing unapp
 drawn, whatever event arrives."""
 
 import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from display.stage import DisplayStage
 from pipeline.events import CitationApproved, CitationDismissed
 from pipeline.store import Status, Store, open_store
 from pipeline.store.citations import TRANSITIONS, transition
-from pipeline.store.models import AuditEntry, BillboardItem, Citation, Role, utcnow
+from pipeline.store.models import AuditEntry, BillboardItem, Citation, Role
 from pipeline.store.registry import put_camera
 from tests.cli import stopline
 from tests.display.conftest import CAMERA, PICTURE_BOX, Crossing, open_crossing, photo, screens
@@ -42,7 +42,7 @@ def test_an_approval_goes_up_on_every_screen_of_its_crossing_once(crossing: Cros
     first = crossing.citation(picture=photo("zidane.jpg", PICTURE_BOX))
     second = crossing.citation(kind="red_light", plate="粤B12345")
     display, woken = stage(crossing)
-    t0 = datetime.now(UTC)
+    t0 = crossing.clock()
     display.handle(approval(first, t0))
     display.handle(approval(second, t0 + timedelta(seconds=5)))
     display.handle(approval(first, t0))  # redelivered
@@ -127,15 +127,22 @@ def test_a_dismissed_citation_disappears_from_the_playlist(crossing: Crossing) -
 def test_items_expire_after_the_screens_maximum_age(
     tmp_path: Path, store: Store, finder: PeopleFinder
 ) -> None:
+    """Expiry is judged by the injected wall clock, so it holds on any date."""
     crossing = open_crossing(
         tmp_path, store, finder, screens=screens(("led", 256, 128), max_age_h=2)
     )
     citation = crossing.citation()
-    crossing.billboards().post(citation, utcnow() - timedelta(hours=1))
+    billboards = crossing.billboards()
+    billboards.post(citation, crossing.clock() - timedelta(hours=1))
+    crossing.clock.advance(timedelta(minutes=59, seconds=59))
+    assert billboards.playlist("led") == [citation]
+    assert billboards.frame("led", citation).size == (256, 128)
+    crossing.clock.advance(timedelta(seconds=1))  # exactly max_age_h after the approval
+    assert billboards.playlist("led") == []
+    with pytest.raises(NotShowable, match="not on"):
+        billboards.frame("led", citation)
     with crossing.store.session() as session:
-        assert [i.citation_id for i in playlist.playlist(session, "led")] == [citation]
-        later = utcnow() + timedelta(hours=1, minutes=1)
-        assert playlist.playlist(session, "led", later) == []
+        assert playlist.playlist(session, "led", crossing.clock() - timedelta(seconds=1))
 
 
 UNAPPROVED = [Status.PENDING_REVIEW, Status.REJECTED, Status.APPEALED, Status.DISMISSED]
@@ -150,7 +157,7 @@ def test_an_unapproved_citation_can_never_be_rendered_to_a_screen(
     display, woken = stage(crossing)
     display.handle(approval(citation))  # a forged or stale approval event
     assert woken == [] and billboards.playlist("led") == []
-    assert billboards.post(citation, utcnow()) == []
+    assert billboards.post(citation, crossing.clock()) == []
     with pytest.raises(NotShowable, match=r"not approved|not on"):
         billboards.frame("led", citation)
     with pytest.raises(NotShowable, match="not approved"):
@@ -161,8 +168,8 @@ def test_an_unapproved_citation_can_never_be_rendered_to_a_screen(
             BillboardItem(
                 screen_id="led",
                 citation_id=citation,
-                approved_at=utcnow(),
-                expires_at=utcnow() + timedelta(hours=1),
+                approved_at=crossing.clock(),
+                expires_at=crossing.clock() + timedelta(hours=1),
                 regions={},
             )
         )
@@ -225,5 +232,5 @@ def test_posting_never_overwrites_what_the_notice_said(crossing: Crossing, befor
     citation = crossing.citation()
     with crossing.store.session() as session:
         transition(session, citation, before, "system:test")
-    assert crossing.billboards().post(citation, utcnow()) == ["led", "big"]
+    assert crossing.billboards().post(citation, crossing.clock()) == ["led", "big"]
     assert crossing.status(citation) == before
