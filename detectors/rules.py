@@ -12,7 +12,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from detectors.signals import PhaseState
-from pipeline.config import Crosswalk, EntryLine, JaywalkRule, RedLightRule, StopLine, Zone
+from pipeline.config import (
+    Anchor,
+    Crosswalk,
+    EntryLine,
+    JaywalkRule,
+    RedLightRule,
+    StopLine,
+    Zone,
+)
+from pipeline.geometry import inside
 
 Box = tuple[float, float, float, float]
 XY = tuple[float, float]
@@ -33,6 +42,8 @@ class RedLightFinding:
     stop_line_id: str
     crossed_stop_s: float
     crossed_entry_s: float
+    committed_s: float
+    """When the signal was judged: the front reached the line, or it moved off from standing."""
     phase: PhaseState
     time_into_red_s: float
     """Exact, or a lower bound when `phase.onset_s` is None (red began before it was seen)."""
@@ -61,10 +72,23 @@ class Suppressed:
 
 
 def leading_point(box: Box, direction: str) -> XY:
-    """The front of the object in its direction of travel (e.g. the bumper for `up`)."""
+    """The box edge in the direction of travel: on an oblique camera a roof, not a bumper."""
     x1, y1, x2, y2 = box
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
     return {"up": (cx, y1), "down": (cx, y2), "left": (x1, cy), "right": (x2, cy)}[direction]
+
+
+def ground_point(box: Box) -> XY:
+    """Where a road user meets the road: the bottom centre of its box.
+
+    Lines are painted on the road, so this is the point that crosses them in the image
+    whatever the camera's tilt; a box top over the line is a roof seen in perspective.
+    """
+    return (box[0] + box[2]) / 2, box[3]
+
+
+def anchor_point(box: Box, direction: str, anchor: Anchor) -> XY:
+    return ground_point(box) if anchor == "bottom_centre" else leading_point(box, direction)
 
 
 def _cross(o: XY, a: XY, b: XY) -> float:
@@ -90,14 +114,21 @@ def segment_crossing(p: XY, q: XY, line: Sequence[XY]) -> float | None:
 
 
 def first_crossing(
-    track: Sequence[TrackPoint], line: Sequence[XY], direction: str, after_s: float = float("-inf")
+    track: Sequence[TrackPoint],
+    line: Sequence[XY],
+    direction: str,
+    after_s: float = float("-inf"),
+    anchor: Anchor = "bottom_centre",
+    before_s: float = float("inf"),
 ) -> float | None:
-    """Interpolated time the leading point first crosses `line` moving in `direction`."""
+    """Interpolated time the anchor point first crosses `line` moving in `direction`."""
     dx, dy = _DIRECTION[direction]
     for prev, cur in itertools.pairwise(track):
         if cur.t <= after_s:
             continue
-        p, q = leading_point(prev.box, direction), leading_point(cur.box, direction)
+        if prev.t >= before_s:
+            break
+        p, q = anchor_point(prev.box, direction, anchor), anchor_point(cur.box, direction, anchor)
         if (q[0] - p[0]) * dx + (q[1] - p[1]) * dy <= 0:
             continue
         frac = segment_crossing(p, q, line)
@@ -116,32 +147,81 @@ def speed_px_s(track: Sequence[TrackPoint], around_s: float, window_s: float = 1
     return dist / (pts[-1].t - pts[0].t)
 
 
+def last_still_s(
+    track: Sequence[TrackPoint], before_s: float, min_speed_px_s: float, window_s: float = 1.0
+) -> float | None:
+    """The last time before `before_s` that the ground point had stood still for `window_s`.
+
+    That is when a road user waiting at the line moved off: the moment it chose to go.
+    """
+    found = None
+    start = 0
+    for cur in track:
+        if cur.t > before_s:
+            break
+        while start + 1 < len(track) and track[start + 1].t <= cur.t - window_s:
+            start += 1
+        first = track[start]
+        if cur.t - first.t < window_s:
+            continue
+        moved = math.dist(ground_point(first.box), ground_point(cur.box))
+        if moved < min_speed_px_s * (cur.t - first.t):
+            found = cur.t
+    return found
+
+
+def committed_at(
+    track: Sequence[TrackPoint], stop_line: StopLine, crossed_s: float, rule: RedLightRule
+) -> float | None:
+    """When a road user whose ground point crossed the stop line at `crossed_s` decided to go.
+
+    Moving through, that is when its front reached the line (the box edge ahead, which on an
+    oblique camera is early: the lenient side); waiting at the line, when it moved off; the
+    later of the two when both were seen. None when neither was seen (first seen already over
+    the line): then nobody can say what the signal showed when it went.
+    """
+    front = first_crossing(
+        track, stop_line.points, stop_line.direction, anchor="leading_edge", before_s=crossed_s
+    )
+    still = last_still_s(track, crossed_s, rule.min_speed_px_s)
+    seen = [t for t in (front, still) if t is not None]
+    return max(seen) if seen else None
+
+
 def red_light(
     track: Sequence[TrackPoint],
     stop_line: StopLine,
     entry_line: EntryLine,
     phase_at: Callable[[float], PhaseState],
     rule: RedLightRule,
+    anchor: Anchor = "bottom_centre",
 ) -> RedLightFinding | Suppressed | None:
     """Cite only a vehicle that crossed the stop line on established red and then entered.
 
     A car that stops over the line never crosses the entry line; a car that crossed within the
-    grace period or after a short amber is not a violator; an unknown phase cites no one.
+    grace period or after a short amber is not a violator; an unknown phase cites no one. With
+    the ground point as anchor the signal is judged when the vehicle committed (`committed_at`),
+    so a car whose front passed on amber is not cited when its rear wheels cross on red.
     """
-    crossed = first_crossing(track, stop_line.points, stop_line.direction)
+    crossed = first_crossing(track, stop_line.points, stop_line.direction, anchor=anchor)
     if crossed is None:
         return None
-    phase = phase_at(crossed)
+    committed = crossed
+    if anchor == "bottom_centre":
+        committed = committed_at(track, stop_line, crossed, rule)
+        if committed is None:
+            return None
+    phase = phase_at(committed)
     if phase.phase == "unknown":
         return Suppressed(stop_line.id, crossed, "signal phase unknown")
     if phase.phase != "red":
         return None
-    into_red = phase.time_in_phase(crossed)
+    into_red = phase.time_in_phase(committed)
     if into_red is None:
         # Red began before the source saw it: only a lower bound of time into red is known and
         # the amber was never measured. Cite only after red held so long that even no amber at
         # all would have left the driver the minimum amber plus the grace period to stop.
-        seen_s = None if phase.seen_since_s is None else crossed - phase.seen_since_s
+        seen_s = None if phase.seen_since_s is None else committed - phase.seen_since_s
         if seen_s is None or seen_s < rule.grace_s + rule.min_amber_s:
             shown = "never" if seen_s is None else f"only {seen_s:.2f} s"
             return Suppressed(
@@ -152,7 +232,9 @@ def red_light(
         return None
     elif phase.amber_s is None or phase.amber_s < rule.min_amber_s:
         return Suppressed(stop_line.id, crossed, f"amber {phase.amber_s} s below minimum")
-    entered = first_crossing(track, entry_line.points, stop_line.direction, after_s=crossed)
+    entered = first_crossing(
+        track, entry_line.points, stop_line.direction, after_s=crossed, anchor=anchor
+    )
     if entered is None:
         return None
     speed = speed_px_s(track, crossed)
@@ -164,7 +246,7 @@ def red_light(
             return None  # not yet far enough past the line to tell the turn
         if movement in stop_line.exempt_turns:
             return Suppressed(stop_line.id, crossed, f"{movement} turn on red is allowed here")
-    return RedLightFinding(stop_line.id, crossed, entered, phase, into_red, speed)
+    return RedLightFinding(stop_line.id, crossed, entered, committed, phase, into_red, speed)
 
 
 def turn_movement(
@@ -178,7 +260,7 @@ def turn_movement(
     pts = [tp for tp in track if tp.t >= after_s]
     if len(pts) < 2:
         return None
-    (ax, ay), (bx, by) = _centre(pts[0].box), _centre(pts[-1].box)
+    (ax, ay), (bx, by) = ground_point(pts[0].box), ground_point(pts[-1].box)
     vx, vy = bx - ax, by - ay
     if math.hypot(vx, vy) < decision_px:
         return None
@@ -187,25 +269,6 @@ def turn_movement(
     if abs(angle) < 30:
         return "straight"
     return "right" if angle > 0 else "left"
-
-
-def _centre(box: Box) -> XY:
-    return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-
-
-def foot_point(box: Box) -> XY:
-    """Where a pedestrian stands: the bottom centre of the box."""
-    return (box[0] + box[2]) / 2, box[3]
-
-
-def inside(point: XY, polygon: Sequence[XY]) -> bool:
-    """Even-odd ray casting; points on an edge may fall either way, which is fine at px scale."""
-    x, y = point
-    result = False
-    for (x1, y1), (x2, y2) in zip(polygon, [*polygon[1:], polygon[0]], strict=True):
-        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
-            result = not result
-    return result
 
 
 def jaywalk(
@@ -228,7 +291,7 @@ def jaywalk(
     episode: tuple[str, float, XY, str, PhaseState | None] | None = None
     seen_on_pavement = False
     for tp in track:
-        foot = foot_point(tp.box)
+        foot = ground_point(tp.box)
         zone = next((c for c in crosswalks if inside(foot, c.polygon)), None)
         road = None if zone else next((c for c in carriageways if inside(foot, c.polygon)), None)
         if zone is None and road is None:

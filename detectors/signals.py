@@ -95,6 +95,10 @@ class PhaseTimeline:
     An onset is stated only when the change into it was seen from a known phase. The amber
     before a red runs from amber's first sample to the last sample before red: its lower bound,
     so coarse sampling can only make an amber look shorter (which suppresses), never longer.
+    Lamp heads often go dark for a few frames between amber and red: a reported unknown of at
+    most `dark_gap_s` between a timed amber and a red bridges the changeover, with amber ending
+    at its last report and red beginning at its first (both the conservative side); a crossing
+    inside the dark gap itself stays unknown.
     History is kept because the rules ask about the moment a vehicle crossed, which is a little
     in the past by the time its track shows it. A bus consumer thread may write while the detect
     stage reads, hence the lock.
@@ -106,8 +110,10 @@ class PhaseTimeline:
         stale_after_s: float,
         flicker: FlickerPolicy,
         min_amber_s: float | None = None,
+        dark_gap_s: float = 0.0,
     ) -> None:
         self.label = label
+        self.dark_gap_s = dark_gap_s
         self.stale_after_s = stale_after_s
         self.flicker = flicker
         self.min_amber_s = min_amber_s
@@ -119,6 +125,8 @@ class PhaseTimeline:
         self._holding = False
         self._holdoff_until = -math.inf
         self._stale_logged_for: float | None = None
+        self._went_dark: tuple[PhaseState, float, float] | None = None
+        """A timed amber, its last report and when the source then said unknown."""
         self._lock = threading.Lock()
 
     def observe(
@@ -210,9 +218,16 @@ class PhaseTimeline:
 
     def _begin(self, phase: PhaseName, onset_t: float, after_t: float) -> None:
         prev = self._segments[-1][1] if self._segments else UNKNOWN
-        if phase == "unknown" or prev.phase == "unknown":
+        went_dark, self._went_dark = self._went_dark, None
+        amber_end_t = after_t
+        if phase == "red" and went_dark is not None and self._bridges(went_dark, onset_t):
+            prev, amber_end_t, _ = went_dark
+            log.info("%s: dark changeover from amber to red at %.2f s", self.label, onset_t)
+        elif phase == "unknown" or prev.phase == "unknown":
             if phase == "unknown":
                 log.warning("%s: source reports phase unknown at %.2f s", self.label, onset_t)
+                if prev.phase == "amber" and prev.onset_s is not None:
+                    self._went_dark = (prev, after_t, onset_t)
             self._append(onset_t, PhaseState(phase, None, None, seen_since_s=onset_t))
             return
         amber_s = None
@@ -220,7 +235,7 @@ class PhaseTimeline:
             if prev.phase == "green":
                 amber_s = 0.0
             elif prev.phase == "amber" and prev.onset_s is not None:
-                amber_s = max(0.0, after_t - prev.onset_s)
+                amber_s = max(0.0, amber_end_t - prev.onset_s)
             if amber_s is None:
                 log.info("%s: red at %.2f s without an observed amber onset", self.label, onset_t)
             elif self.min_amber_s is not None and amber_s < self.min_amber_s:
@@ -232,6 +247,19 @@ class PhaseTimeline:
                     self.min_amber_s,
                 )
         self._append(onset_t, PhaseState(phase, onset_t, amber_s))
+
+    def _bridges(self, went_dark: tuple[PhaseState, float, float], red_t: float) -> bool:
+        """Whether the unknown since the amber is the source's own, short, and still current.
+
+        A stale feed or flicker appends an unknown of its own, which no dark lamp explains.
+        """
+        _, last_amber_t, dark_t = went_dark
+        start, state = self._segments[-1]
+        return (
+            start == dark_t
+            and state.seen_since_s == dark_t
+            and red_t - last_amber_t <= self.dark_gap_s
+        )
 
     def _append(self, start: float, state: PhaseState) -> None:
         if self._segments and self._segments[-1][1] == state == UNKNOWN:
@@ -248,6 +276,7 @@ class _LiveSource:
         self.camera_id = camera.id
         self._stale_after_s = camera.signal.stale_after_s
         self._flicker = camera.signal.flicker
+        self._dark_gap_s = camera.signal.dark_gap_s
         self._min_amber_s = min_amber_s
         self._timelines: dict[str, PhaseTimeline] = {}
 
@@ -259,6 +288,7 @@ class _LiveSource:
                 self._stale_after_s,
                 self._flicker,
                 self._min_amber_s,
+                self._dark_gap_s,
             )
         return found
 

@@ -7,24 +7,25 @@ the rest of the system goes out as events on the bus, with evidence referenced b
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from detectors.evidence import Case, EvidenceRecorder, Package
+from detectors.road_users import Join, RoadUsers, shift
 from detectors.rules import (
     JaywalkFinding,
     RedLightFinding,
     Suppressed,
     TrackPoint,
+    ground_point,
     jaywalk,
     red_light,
 )
 from detectors.signals import PhaseSource
 from detectors.sources import Frame
-from detectors.tracking import TrackedObject, Tracker
+from detectors.tracking import Tracker
 from pipeline.config import CameraConfig, RulesConfig
 from pipeline.events import EvidenceRef, SignalSnapshot, ViolationDetected, derived_id
 
@@ -33,29 +34,6 @@ log = logging.getLogger(__name__)
 # Longer than any tracker keeps a lost id, so a forgotten id never comes back.
 FORGET_AFTER_S = 30.0
 VEHICLE_CLASSES = {"car", "motorcycle", "bus", "truck", "bicycle"}
-TWO_WHEELERS = {"motorcycle", "bicycle"}
-RIDING_OVERLAP = 0.25
-"""Share of a person's box covered by a two-wheeler's box in a frame where they ride it."""
-
-
-def riding(person: tuple[float, ...], others: Iterable[TrackedObject]) -> bool:
-    """Whether a person box sits on a two-wheeler in the same frame.
-
-    Detectors report a rider as a person over a motorcycle; the rider is traffic, and must never
-    be judged as a pedestrian stepping onto the carriageway.
-    """
-    px1, py1, px2, py2 = person
-    area = max(px2 - px1, 0.0) * max(py2 - py1, 0.0)
-    if area <= 0:
-        return False
-    for obj in others:
-        if obj.object_class not in TWO_WHEELERS:
-            continue
-        bx1, by1, bx2, by2 = obj.box
-        overlap = max(min(px2, bx2) - max(px1, bx1), 0.0) * max(min(py2, by2) - max(py1, by1), 0.0)
-        if overlap >= RIDING_OVERLAP * area:
-            return True
-    return False
 
 
 def _red_summary(found: RedLightFinding) -> str:
@@ -96,8 +74,8 @@ class DetectStage:
         self.stream_start = stream_start
         self.tracks: dict[int, list[TrackPoint]] = {}
         self.classes: dict[int, str] = {}
-        self.ridden: Counter[int] = Counter()
-        """Frames in which a person track was seen on a two-wheeler."""
+        self.road_users = RoadUsers()
+        """A rider and the two-wheeler under them are one road user, judged as a vehicle."""
         self.decided: set[tuple[int, str]] = set()
         self.pending: dict[str, dict[str, Any]] = {}
         self.stats = StageStats()
@@ -112,12 +90,12 @@ class DetectStage:
     def _on_frame(self, frame: Frame) -> None:
         self.stats.frames += 1
         self.signals.update(frame)
-        seen = self.tracker.update(frame)
+        seen, joins = self.road_users.update(self.tracker.update(frame), frame.t)
+        for join in joins:
+            self._join(join)
         for obj in seen:
             self.tracks.setdefault(obj.track_id, []).append(TrackPoint(frame.t, obj.box))
             self.classes[obj.track_id] = obj.object_class
-            if obj.object_class == "person" and riding(obj.box, seen):
-                self.ridden[obj.track_id] += 1
         for package in self.recorder.add_frame(frame):
             self._emit(package)
         # A track without a new point cannot change any rule's outcome: judge only those seen.
@@ -127,15 +105,31 @@ class DetectStage:
                 continue
             if obj.object_class in VEHICLE_CLASSES:
                 self._evaluate_red_light(obj.track_id, points)
-            elif obj.object_class == "person" and 2 * self.ridden[obj.track_id] < len(points):
+            elif obj.object_class == "person":
                 self._evaluate_jaywalk(obj.track_id, points)
         self._forget_tracks_unseen_since(frame.t - FORGET_AFTER_S)
+
+    def _join(self, join: Join) -> None:
+        """One history for a road user, in its own box frame; what was decided for either holds."""
+        merged = {p.t: p for p in self._shifted(join.merged, join.merged_offset)}
+        merged.update((p.t, p) for p in self._shifted(join.into, join.into_offset))
+        self.tracks[join.into] = [merged[t] for t in sorted(merged)]
+        self.tracks.pop(join.merged, None)
+        self.classes.pop(join.merged, None)
+        self.decided |= {(join.into, rule) for track, rule in self.decided if track == join.merged}
+        log.info("%s: track %d rides %d", self.camera.id, join.merged, join.into)
+
+    def _shifted(
+        self, track_id: int, offset: tuple[float, float, float, float]
+    ) -> list[TrackPoint]:
+        return [TrackPoint(p.t, shift(p.box, offset)) for p in self.tracks.get(track_id, [])]
 
     def _forget_tracks_unseen_since(self, cutoff_s: float) -> None:
         """Bound memory on a stream that never ends; open cases keep their own reference."""
         for track_id in [k for k, pts in self.tracks.items() if pts[-1].t < cutoff_s]:
-            del self.tracks[track_id], self.classes[track_id], self.ridden[track_id]
+            del self.tracks[track_id], self.classes[track_id]
             self.decided = {d for d in self.decided if d[0] != track_id}
+        self.road_users.forget(cutoff_s)
 
     def _decide(self, track_id: int, rule_key: str, result: object) -> bool:
         """Record a final outcome for (track, rule); True when it is a citation to open."""
@@ -164,6 +158,7 @@ class DetectStage:
                     entry,
                     lambda t, a=stop.approach: self.signals.phase_at(a, t),
                     rule,
+                    geo.anchor,
                 )
                 if self._decide(track_id, stop.id, found):
                     assert isinstance(found, RedLightFinding)
@@ -268,6 +263,8 @@ class DetectStage:
             "signal": signal,
             "speed_px_s": round(speed, 1),
             "rule": rule,
+            "stream_s": round(at_s, 3),
+            "where_px": ground_point(min(points, key=lambda p: abs(p.t - at_s)).box),
         }
         self.recorder.open_case(
             Case(

@@ -26,9 +26,16 @@ from pydantic import (
     model_validator,
 )
 
+Coordinate = Annotated[float, Field(allow_inf_nan=False)]
 Point = Annotated[
-    tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]],
-    Field(description="Pixel coordinates [x, y] in the camera image, origin top-left"),
+    tuple[Coordinate, Coordinate],
+    Field(
+        description=(
+            "Pixel coordinates [x, y] in the camera image, origin top-left; a point may lie "
+            "past the image edge (negative, or beyond its width or height), so a zone or line "
+            "can run on where the road leaves the view"
+        )
+    ),
 ]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Phase = Literal["red", "amber", "green", "unknown"]
@@ -77,7 +84,13 @@ class StopLine(Model):
     id: Identifier = Field(description="Name of the stop line, unique within the camera")
     approach: Identifier = Field(description="Approach (signal group) this line belongs to")
     points: list[Point] = Field(
-        min_length=2, max_length=2, description="Two pixel points [x, y] spanning the line"
+        min_length=2,
+        max_length=2,
+        description=(
+            "Two pixel points [x, y] on the painted line, spanning every lane of the approach, "
+            "including the oncoming half where riders pass a queue; the ends may lie past the "
+            "image edge"
+        ),
     )
     direction: Literal["up", "down", "left", "right"] = Field(
         description="Image direction in which traffic crosses the line (e.g. up = towards y=0)"
@@ -92,7 +105,12 @@ class EntryLine(Model):
     id: Identifier = Field(description="Name of the intersection-entry line")
     stop_line: Identifier = Field(description="The stop line this entry line confirms")
     points: list[Point] = Field(
-        min_length=2, max_length=2, description="Two pixel points [x, y]; crossing it means entry"
+        min_length=2,
+        max_length=2,
+        description=(
+            "Two pixel points [x, y] on the road past the stop line, as wide as the stop line; "
+            "crossing it means entry"
+        ),
     )
 
 
@@ -120,7 +138,18 @@ class SignalHead(Model):
     )
 
 
+Anchor = Literal["bottom_centre", "leading_edge"]
+
+
 class Geometry(Model):
+    anchor: Anchor = Field(
+        "bottom_centre",
+        description=(
+            "Which point of a road user crosses the lines: bottom_centre, where it meets the "
+            "road (right for lines drawn on the paint); leading_edge, the box edge in the "
+            "direction of travel (only for a camera looking straight down)"
+        ),
+    )
     stop_lines: list[StopLine] = Field(
         default_factory=list, description="Stop lines, one per lane group"
     )
@@ -137,6 +166,14 @@ class Geometry(Model):
     )
     signal_heads: list[SignalHead] = Field(
         default_factory=list, description="Signal-head ROIs for the vision signal source"
+    )
+    detection_zones: list[Zone] = Field(
+        default_factory=list,
+        description=(
+            "Road and pavement where road users can be; a detection whose ground point lies "
+            "outside all of them (a roof, a billboard, the sky) never becomes a track. Empty: "
+            "the whole frame; polygons may reach past the image edge"
+        ),
     )
 
 
@@ -186,6 +223,15 @@ class SignalSource(Model):
     flicker: FlickerPolicy = Field(
         default_factory=FlickerPolicy,
         description="controller and vision: phase changes too fast to be real suppress citing",
+    )
+    dark_gap_s: float = Field(
+        1.0,
+        ge=0,
+        description=(
+            "controller and vision: longest 'unknown' (seconds from the last amber report to "
+            "the first red one) that still counts as the amber-to-red changeover, as when a "
+            "lamp head is dark for a few frames; red onset is then its first red report"
+        ),
     )
 
 
@@ -255,6 +301,15 @@ class CameraConfig(Model):
     signal: SignalSource = Field(description="Where this camera's signal phase comes from")
     stream: StreamOptions = Field(
         default_factory=StreamOptions, description="Live sources: timeouts and reconnect policy"
+    )
+    max_box_share: float = Field(
+        0.4,
+        gt=0,
+        le=1,
+        description=(
+            "Largest share (0-1) of the frame's area a detection may cover; larger boxes are "
+            "spurious (a frame-wide 'car') and never become tracks"
+        ),
     )
     zoom_windows_px: list[tuple[int, int, int, int]] = Field(
         default_factory=list,
@@ -356,8 +411,9 @@ class DetectorSpec(Model):
         "fastest",
         description=(
             "OpenVINO backends only: fastest lets OpenVINO compute in bf16 on CPUs that have it "
-            "(1.4-1.7x faster here; boxes move by a fraction of a pixel); f32 gives the same "
-            "numbers on every machine"
+            "(1.4-1.7x faster here; most boxes move by under a pixel, a few by up to 13 px); "
+            "f32 gives the same numbers on every machine. The environment variable "
+            "STOPLINE_OPENVINO_PRECISION overrides it on one machine"
         ),
     )
 

@@ -98,6 +98,16 @@ class ViolationDetected(Event):
     )
     speed_px_s: float | None = Field(None, description="Speed estimate in pixels per second")
     rule: str = Field(description="Which configured line or zone the rule fired on")
+    stream_s: float | None = Field(
+        None,
+        description=(
+            "Seconds from the start of the stream or recording to that moment: where to seek "
+            "in the footage"
+        ),
+    )
+    where_px: tuple[float, float] | None = Field(
+        None, description="Offender's ground point [x, y] in the camera image at that moment"
+    )
     evidence: list[EvidenceRef] = Field(default_factory=list)
     manifest_sha256: Sha256 = Field(description="Hash of the signed evidence manifest")
 

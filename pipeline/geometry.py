@@ -1,10 +1,13 @@
-"""Box arithmetic shared by the stages that find people and things in pictures (detectors) and
-the one that blurs them (display)."""
+"""Box and polygon arithmetic shared by the stages that find people and things in pictures
+(detectors) and the one that blurs them (display)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 Box = tuple[float, float, float, float]
 """x1, y1, x2, y2."""
+XY = tuple[float, float]
 
 
 def iou(a: Box, b: Box) -> float:
@@ -13,3 +16,13 @@ def iou(a: Box, b: Box) -> float:
     h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
     return w * h / union if union > 0 else 0.0
+
+
+def inside(point: XY, polygon: Sequence[XY]) -> bool:
+    """Even-odd ray casting; points on an edge may fall either way, which is fine at px scale."""
+    x, y = point
+    result = False
+    for (x1, y1), (x2, y2) in zip(polygon, [*polygon[1:], polygon[0]], strict=True):
+        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+            result = not result
+    return result

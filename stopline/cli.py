@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from pipeline.config import ConfigError, StoplineConfig, load_config
+from pipeline.config import CameraConfig, ConfigError, StoplineConfig, load_config
 from pipeline.events import ViolationDetected
 
 if TYPE_CHECKING:
@@ -48,6 +48,8 @@ faces_app = typer.Typer(help="Enrol and identify faces.", no_args_is_help=True)
 app.add_typer(faces_app, name="faces")
 retention_app = typer.Typer(help="Evidence retention: audited purges.", no_args_is_help=True)
 app.add_typer(retention_app, name="retention")
+camera_app = typer.Typer(help="Set up cameras.", no_args_is_help=True)
+app.add_typer(camera_app, name="camera")
 
 out = Console()
 err = Console(stderr=True)
@@ -226,12 +228,7 @@ def detect(
 
     _logging(verbose)
     cfg = _load(config)
-    ids = [c.id for c in cfg.cameras]
-    if camera is None and len(ids) > 1:
-        _fail(f"{config}: several cameras; choose one with --camera: {', '.join(ids)}", 2)
-    chosen = next((c for c in cfg.cameras if c.id == (camera or ids[0])), None)
-    if chosen is None:
-        _fail(f"{config}: no camera {camera!r}; cameras: {', '.join(ids)}", 2)
+    chosen = _camera(cfg, config, camera)
     cfg = cfg.model_copy(update={"cameras": [chosen.model_copy(update={"source": source})]})
 
     def emit(event: ViolationDetected) -> None:
@@ -239,10 +236,13 @@ def detect(
             print(event.model_dump_json(), flush=True)
         else:
             signal = event.signal.phase if event.signal else "no signal"
+            where = f"  at {event.stream_s:.2f} s" if event.stream_s is not None else ""
+            if event.where_px is not None:
+                where += f" ({event.where_px[0]:.0f}, {event.where_px[1]:.0f}) px"
             out.print(
                 f"{event.occurred_at:%H:%M:%S.%f}"[:-3]
                 + f"  {event.kind}  track {event.track_id} ({event.object_class}, {signal}, "
-                f"{event.speed_px_s:.0f} px/s)  manifest {event.manifest_sha256[:12]}",
+                f"{event.speed_px_s:.0f} px/s){where}  manifest {event.manifest_sha256[:12]}",
                 markup=False,
                 highlight=False,
             )
@@ -264,6 +264,68 @@ def detect(
     )
     for note in stage_stats.suppressed:
         err.print(f"  suppressed: {note}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _camera(cfg: StoplineConfig, config: Path, camera: str | None) -> CameraConfig:
+    """The one camera a command works on: --camera, or the only one."""
+    ids = [c.id for c in cfg.cameras]
+    if camera is None and len(ids) > 1:
+        _fail(f"{config}: several cameras; choose one with --camera: {', '.join(ids)}", 2)
+    chosen = next((c for c in cfg.cameras if c.id == (camera or ids[0])), None)
+    if chosen is None:
+        _fail(f"{config}: no camera {camera!r}; cameras: {', '.join(ids)}", 2)
+    return chosen
+
+
+@camera_app.command("check")
+def camera_check(
+    config: ConfigOption,
+    camera: Annotated[
+        str | None, typer.Option(help="Camera to check; needed if there are several")
+    ] = None,
+    at: Annotated[
+        list[float] | None,
+        typer.Option("--at", help="Stream time in seconds to draw (repeat for several); 0 if none"),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Another recording or URL of this camera to check on")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNGs")] = Path(
+        "camera-check"
+    ),
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage")] = False,
+) -> None:
+    """Draw what the detect stage sees on the camera's frames: lines, zones, signal heads and
+    the phase they read, detections and road users. One PNG per --at time."""
+    from stopline.camera_check import check_camera
+
+    _logging(verbose)
+    cfg = _load(config)
+    chosen = _camera(cfg, config, camera)
+    if source is not None:
+        chosen = chosen.model_copy(update={"source": source})
+    with _plain_errors():
+        result = check_camera(cfg, chosen, at or [0.0], out_dir, Path.cwd())
+    for shot in result.shots:
+        phases = ", ".join(f"{a} {p}" for a, p in shot.phases.items()) or "no approach"
+        out.print(
+            f"{shot.path}  t={shot.t_s:.2f} s  {phases}; {shot.detections} detection(s), "
+            f"{shot.dropped} dropped, {shot.road_users} road user(s)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    for event in result.events:
+        out.print(
+            f"  {event.kind} track {event.track_id} ({event.object_class}) at "
+            f"{event.stream_s:.2f} s",
+            markup=False,
+            highlight=False,
+        )
+    missed = sorted(set(at or [0.0]))[len(result.shots) :]
+    if missed:
+        times = ", ".join(f"{t:g}" for t in missed)
+        _fail(f"{chosen.source}: ended after {result.frames} frames, before {times} s", 1)
 
 
 @models_app.command("export")

@@ -26,6 +26,7 @@ from detectors.evidence import EVIDENCE_WINDOW_S, EvidenceRecorder
 from detectors.identify import IdentifyStage
 from detectors.objects import ZoomedDetector, make_detector
 from detectors.people import people_finder
+from detectors.plausible_boxes import PlausibleBoxes
 from detectors.recording import FileRecording, LiveRecording, open_recording
 from detectors.signals import ControllerFeed, phase_source
 from detectors.sources import Frame, ReconnectingReader, SourceStats, open_source
@@ -91,6 +92,7 @@ def make_tracker(camera: CameraConfig, config: StoplineConfig) -> Tracker:
     detector = make_detector(config.detector)
     if camera.zoom_windows_px:
         detector = ZoomedDetector(detector, camera.zoom_windows_px, config.detector.nms_iou)
+    detector = PlausibleBoxes(detector, camera.max_box_share, camera.geometry.detection_zones)
     return ByteTrackTracker(
         detector,
         frame_rate=camera.analysis_fps,

@@ -4,8 +4,6 @@ into an RTSP relay, and can be unplugged and plugged in again on the same URL.""
 import shutil
 import socket
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,14 +37,6 @@ FAST = StreamOptions(
 """Short timeouts and backoff, so that loss and return fit in a test."""
 WAIT_S = 20.0
 """Upper bound of any wait; connecting takes about 3 s (probe plus the next key frame)."""
-
-
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {what} within {WAIT_S} s")
-        time.sleep(0.05)
 
 
 def free_port() -> int:

@@ -5,6 +5,7 @@ Recall is measured, not asserted: docs/PERFORMANCE.md reports it with its reason
 import json
 from pathlib import Path
 
+import cv2
 import pytest
 import yaml
 
@@ -50,3 +51,29 @@ def test_detect_command_prints_events_and_a_summary(tmp_path: Path) -> None:
     verified = stopline("evidence", "verify", "evidence", cwd=tmp_path)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "1/1 manifest(s) verified" in verified.stdout
+
+
+def test_camera_check_draws_what_the_stage_sees(tmp_path: Path) -> None:
+    """`stopline camera check` on y2 as someone setting up the camera runs it."""
+    clip = need(DATA / "video" / "y2.mp4")
+    config = yaml.safe_load((ROOT / "configs" / "clip-y2.yaml").read_text())
+    config["cameras"][0]["source"] = str(clip)
+    (tmp_path / "site.yaml").write_text(yaml.safe_dump(config))
+    result = stopline(
+        *("camera", "check", "--config", "site.yaml", "--at", "6", "--at", "1", "--out", "shots"),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines[:2]] == [
+        "shots/y2-cam-at-0001.00s.png",
+        "shots/y2-cam-at-0006.00s.png",
+    ]
+    assert "away red" in lines[1] and "road user(s)" in lines[1], "the phase each approach reads"
+    shot = cv2.imread(str(tmp_path / lines[1].split()[0]))
+    assert shot.shape == (360, 450, 3)
+    (x1, y1), (x2, y2) = config["cameras"][0]["geometry"]["stop_lines"][0]["points"]
+    b, g, r = shot[(y1 + y2) // 2, (x1 + x2) // 2]
+    assert r > 200 and g < 60 and b < 60, "the stop line is drawn in red on the frame"
+    late = stopline("camera", "check", "--config", "site.yaml", "--at", "99", cwd=tmp_path)
+    assert late.returncode == 1 and "before 99 s" in late.stderr

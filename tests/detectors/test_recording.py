@@ -24,9 +24,10 @@ from detectors.rules import TrackPoint
 from detectors.sources import CameraState, Frame, LiveStream, SourceStats, read_video
 from pipeline.evidence import EvidenceStore, load_or_create_key
 from tests.cli import stopline
-from tests.detectors.live_camera import CLIP, FAST, RtspCamera, ffmpeg, wait_until
+from tests.clock import START
+from tests.detectors.live_camera import CLIP, FAST, RtspCamera, ffmpeg
+from tests.waits import wait_until
 
-START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 MAIN_SIZE = (900, 720)
 
 

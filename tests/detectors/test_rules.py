@@ -31,9 +31,11 @@ def red_since(onset: float, amber: float | None = 3.5):
     return phase_at
 
 
-def moving_up(front_y: list[float], t0: float, dt: float = 0.1, x: float = 80) -> list[TrackPoint]:
-    """A 40x60 box whose front edge goes through the given y values."""
-    return [TrackPoint(t0 + i * dt, (x, y, x + 40, y + 60)) for i, y in enumerate(front_y)]
+def moving_up(
+    front_y: list[float], t0: float, dt: float = 0.1, x: float = 80, h: float = 20
+) -> list[TrackPoint]:
+    """A 40 px wide box of height `h` whose front (top) edge goes through the given y values."""
+    return [TrackPoint(t0 + i * dt, (x, y, x + 40, y + h)) for i, y in enumerate(front_y)]
 
 
 def steady(y0: float, y1: float, n: int = 40) -> list[float]:
@@ -44,8 +46,11 @@ def test_runs_red_is_cited_with_time_into_red() -> None:
     track = moving_up(steady(160, 0), t0=RED_AT + 1.0)
     found = red_light(track, STOP, ENTRY, red_since(RED_AT), RULE)
     assert isinstance(found, RedLightFinding)
-    # front moves 160 px in 3.9 s, so it reaches y=100 after 60 px = 1.4625 s
+    # 160 px in 3.9 s: the front reaches y=100 after 60 px = 1.4625 s (judged then), the
+    # ground point (20 px behind) after 80 px = 1.95 s
     assert found.time_into_red_s == pytest.approx(1.0 + 1.4625, abs=1e-6)
+    assert found.committed_s == pytest.approx(RED_AT + 1.0 + 1.4625, abs=1e-6)
+    assert found.crossed_stop_s == pytest.approx(RED_AT + 1.0 + 1.95, abs=1e-6)
     assert found.crossed_entry_s > found.crossed_stop_s
     assert found.speed_px_s > 0
 
@@ -61,13 +66,13 @@ def test_crossing_on_green_or_amber_is_not_cited() -> None:
 def test_grace_period_after_red_onset() -> None:
     # 160 px in 3 s: the front reaches y=100 after 1.125 s, i.e. 0.1 s after red onset.
     track = moving_up(steady(160, 0, n=31), t0=RED_AT - 1.025)
-    crossed = first_crossing(track, STOP.points, "up")
+    crossed = first_crossing(track, STOP.points, "up", anchor="leading_edge")
     assert crossed is not None and 0 < crossed - RED_AT < RULE.grace_s
     assert red_light(track, STOP, ENTRY, red_since(RED_AT), RULE) is None
 
 
 def test_stopped_over_the_line_is_not_cited() -> None:
-    front = steady(160, 80, n=20) + [80.0] * 40
+    front = steady(160, 70, n=20) + [70.0] * 40
     track = moving_up(front, t0=RED_AT + 2)
     assert first_crossing(track, STOP.points, "up") is not None
     assert red_light(track, STOP, ENTRY, red_since(RED_AT), RULE) is None
@@ -92,7 +97,7 @@ def test_red_seen_without_its_onset_needs_grace_plus_minimum_amber(
 ) -> None:
     """A clip or a feed that starts mid-red: only a lower bound of time into red is known."""
     track = moving_up(steady(160, 0), t0=RED_AT)
-    crossed = first_crossing(track, STOP.points, "up")
+    crossed = first_crossing(track, STOP.points, "up", anchor="leading_edge")
     assert crossed is not None
     since = None if seen_s is None else crossed - seen_s
     found = red_light(
@@ -110,6 +115,36 @@ def test_wrong_direction_and_outside_the_line_are_ignored() -> None:
     assert red_light(down, STOP, ENTRY, red_since(RED_AT), RULE) is None
     beside = moving_up(steady(160, 0), t0=RED_AT + 2, x=400)
     assert red_light(beside, STOP, ENTRY, red_since(RED_AT), RULE) is None
+
+
+# ---------------------------------------------------------------- ground contact
+
+
+def test_a_car_waiting_with_its_roof_over_the_line_is_cited_when_it_moves_off_on_red() -> None:
+    """On an oblique camera the roof of a car at the line is past the line in the image."""
+    waiting = [70.0] * 80  # roof at y=70, wheels at y=130: behind the paint, 8 s from amber
+    track = moving_up(waiting + steady(70, -40, n=30), t0=RED_AT - 3.0, h=60)
+    found = red_light(track, STOP, ENTRY, red_since(RED_AT), RULE)
+    assert isinstance(found, RedLightFinding)
+    assert found.committed_s == pytest.approx(RED_AT + 5.05, abs=0.1), "moved off 5 s into red"
+    assert found.time_into_red_s == pytest.approx(5.05, abs=0.1)
+    by_roof = red_light(track, STOP, ENTRY, red_since(RED_AT), RULE, anchor="leading_edge")
+    assert by_roof is None, "the box top never crosses: the old anchor misses it"
+
+
+def test_a_long_vehicle_whose_front_passed_on_amber_is_not_cited() -> None:
+    """A bus's rear wheels cross the paint on red; it went on amber."""
+    track = moving_up(steady(160, -100, n=66), t0=RED_AT - 1.5, h=100)  # 40 px/s
+    crossed = first_crossing(track, STOP.points, "up")
+    assert crossed is not None and crossed > RED_AT + RULE.grace_s, "ground point crosses on red"
+    assert red_light(track, STOP, ENTRY, red_since(RED_AT), RULE) is None
+
+
+def test_a_road_user_first_seen_over_the_line_is_not_judged() -> None:
+    """Neither its front reaching the line nor a standstill was seen: when it went is unknown."""
+    track = moving_up(steady(60, -100, n=40), t0=RED_AT + 3.0, h=60)
+    assert first_crossing(track, STOP.points, "up") is not None
+    assert red_light(track, STOP, ENTRY, red_since(RED_AT), RULE) is None
 
 
 # ---------------------------------------------------------------- turn on red
@@ -142,7 +177,7 @@ def test_right_turn_on_red_is_exempt_but_straight_on_is_not() -> None:
 
 
 def test_turn_is_not_judged_before_the_vehicle_is_far_enough() -> None:
-    short = moving_up(steady(160, 30, n=12), t0=RED_AT + 2)
+    short = moving_up(steady(160, 18, n=12), t0=RED_AT + 2)
     assert first_crossing(short, ENTRY.points, "up") is not None
     assert red_light(short, RIGHT_OK, ENTRY, red_since(RED_AT), RULE) is None
 

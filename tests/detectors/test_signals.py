@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import cv2
 import numpy as np
@@ -34,11 +34,11 @@ from pipeline.config import (
     StopLine,
 )
 from pipeline.events import SIGNALS, SignalPhaseChanged
+from tests.clock import START
 from tests.shared_data import DATA, need
 
 ROBOFLOW = DATA / "signals-roboflow"
 CLIP = DATA / "video" / "16h15.25.9.22.mp4"
-START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 CAM = "cam-sig"
 ROI = (40, 20, 24, 60)
 
@@ -279,6 +279,29 @@ def test_vision_measures_the_amber_as_its_lower_bound(lamps) -> None:
     assert red.phase == "red" and red.onset_s == pytest.approx(6.5)
     assert red.amber_s == pytest.approx(3.4)
     assert vision.phase_at("nb", 6.45).phase == "amber"
+
+
+def test_a_dark_changeover_from_amber_to_red_keeps_the_red_onset(lamps) -> None:
+    """Heads go dark for a few frames at the change (seen on the Hanoi clip): still a timed red."""
+    vision = VisionSignal(camera("vision"), min_amber_s=3.0)
+    play(vision, lamps, "g" * 30 + "a" * 35 + "ddd" + "r" * 30)
+    red = vision.phase_at("nb", 8.0)
+    # last amber frame 6.4 s, dark 6.5-6.7 s, first red frame 6.8 s
+    assert (red.phase, red.onset_s) == ("red", pytest.approx(6.8)), "first red frame: later side"
+    assert red.amber_s == pytest.approx(3.4), "amber to its last frame: shorter side"
+    assert vision.phase_at("nb", 6.7).phase == "unknown", "a crossing in the dark is not judged"
+
+
+@pytest.mark.parametrize(
+    ("dark", "why"),
+    [("d" * 12, "dark for 1.3 s, longer than dark_gap_s"), ("", "no amber before the red")],
+)
+def test_a_long_dark_or_a_red_after_green_dark_is_not_bridged(lamps, dark, why) -> None:
+    vision = VisionSignal(camera("vision"), min_amber_s=3.0)
+    before = "a" * 35 if dark else "g" * 35 + "d" * 6
+    play(vision, lamps, "g" * 30 + before + dark + "r" * 30)
+    red = vision.phase_at("nb", 9.5)
+    assert (red.phase, red.onset_s, red.amber_s) == ("red", None, None), why
 
 
 def test_vision_ignores_single_bad_frames(lamps) -> None:

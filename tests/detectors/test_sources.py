@@ -26,6 +26,7 @@ from detectors.sources import (
     open_source,
     redact,
 )
+from tests.clock import START
 from tests.detectors.live_camera import (
     FAST,
     RtspCamera,
@@ -34,8 +35,6 @@ from tests.detectors.live_camera import (
     serve_clip,
     wait_until,
 )
-
-START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
 
 def test_folder_skips_and_counts_an_undecodable_image(tmp_path: Path) -> None:

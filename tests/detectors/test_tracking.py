@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -18,8 +18,8 @@ import pytest
 from detectors.objects import ClassName, Detection, Detector
 from detectors.sources import Frame
 from detectors.tracking import ByteTrackTracker, TrackedObject, Tracker
+from tests.clock import START
 
-START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 IMAGE = np.zeros((4, 4, 3), np.uint8)
 
 

@@ -22,10 +22,11 @@ from display.billboards import Billboards
 from display.kiosk import HEADERS, create_kiosk
 from pipeline.store import Status, open_store, transition
 from tests.cli import COMMAND
+from tests.clock import START
 from tests.detectors.live_camera import free_port
 from tests.display.conftest import PICTURE_BOX, Crossing, open_crossing, photo, screens
 
-WHEN = datetime.now(UTC) - timedelta(hours=1)
+WHEN = START - timedelta(hours=1)
 
 
 @pytest.fixture
@@ -224,7 +225,8 @@ def test_the_serve_command_serves_each_screens_page(tmp_path: Path, finder: Peop
         screens=screens(("led", 256, 128)),
     )
     citation_id = crossing.citation(picture=photo("zidane.jpg", PICTURE_BOX))
-    crossing.billboards().post(citation_id, WHEN)
+    # The served process reads the wall clock, so the approval is now by that clock.
+    crossing.billboards().post(citation_id, datetime.now(UTC))
     data = crossing.config.model_dump(mode="json")
     data["display"]["listen_port"] = free_port()
     config = tmp_path / "crossing.yaml"

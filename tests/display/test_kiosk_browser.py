@@ -6,7 +6,7 @@ page is kept in test-artifacts/."""
 import io
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -59,7 +59,7 @@ def test_the_kiosk_page_cycles_the_playlist_and_follows_it_at_once(
     crossing: Crossing, served: tuple[Billboards, str], browser: Browser
 ) -> None:
     billboards, url = served
-    now = datetime.now(UTC)
+    now = crossing.clock()
     older = approved(crossing, billboards, now - timedelta(minutes=10))
     newer = approved(crossing, billboards, now - timedelta(minutes=5))
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
@@ -90,7 +90,7 @@ def test_the_kiosk_page_cycles_the_playlist_and_follows_it_at_once(
     ) == [1920, 1080], "no scrollbars"
     expect(frame).to_have_attribute("data-citation", newer, timeout=(DWELL_S + 4) * 1000)
 
-    fresh = approved(crossing, billboards, datetime.now(UTC))
+    fresh = approved(crossing, billboards, crossing.clock())
     posted = time.monotonic()
     expect(frame).to_have_attribute("data-citation", fresh, timeout=3000)
     assert time.monotonic() - posted < 3

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import cv2
@@ -18,9 +18,9 @@ from pipeline.config import parse_config
 from pipeline.events import SIGNALS, SignalPhaseChanged
 from stopline.wiring import Pipeline
 from tests.cli import COMMAND, stopline
+from tests.clock import START
 from tests.detectors.live_camera import RtspCamera
 
-START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 WAIT_S = 30.0
 
 

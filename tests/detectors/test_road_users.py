@@ -1,0 +1,98 @@
+"""Riders and two-wheelers joined into road users, on hand-made frames."""
+
+import pytest
+
+from detectors.road_users import JOIN_FRAMES, RoadUsers, ridden_by
+from detectors.tracking import TrackedObject
+
+PERSON = (100.0, 100.0, 140.0, 200.0)
+UNDER = (95.0, 150.0, 150.0, 210.0)
+
+
+def rider(y: float = 0.0, track_id: int = 1) -> TrackedObject:
+    x1, y1, x2, y2 = PERSON
+    return TrackedObject(track_id, "person", (x1, y1 + y, x2, y2 + y), 0.8)
+
+
+def bike(y: float = 0.0, track_id: int = 2, dx: float = 0.0) -> TrackedObject:
+    x1, y1, x2, y2 = UNDER
+    return TrackedObject(track_id, "motorcycle", (x1 + dx, y1 + y, x2 + dx, y2 + y), 0.6)
+
+
+@pytest.mark.parametrize(
+    ("wheels", "rides", "why"),
+    [
+        (UNDER, True, "sits on it"),
+        ((150.0, 150.0, 200.0, 210.0), False, "beside it"),
+        ((95.0, 60.0, 150.0, 120.0), False, "the bike is behind, the person's feet below it"),
+        ((95.0, 205.0, 150.0, 260.0), False, "the bike is in front, the person's feet above it"),
+    ],
+)
+def test_ridden_by_needs_the_person_sitting_on_the_two_wheeler(wheels, rides, why) -> None:
+    assert ridden_by(PERSON, wheels) is rides, why
+
+
+def test_a_rider_and_bike_become_one_road_user_of_the_bike_class() -> None:
+    users = RoadUsers()
+    for i in range(JOIN_FRAMES - 1):
+        seen, joins = users.update([rider(-10 * i), bike(-10 * i)], t=i * 0.1)
+        assert joins == [] and {o.track_id for o in seen} == {1, 2}, "not yet: could be a passer-by"
+    t = (JOIN_FRAMES - 1) * 0.1
+    seen, joins = users.update([rider(-20), bike(-20)], t=t)
+    assert [(o.track_id, o.object_class) for o in seen] == [(2, "motorcycle")]
+    assert seen[0].box == (95.0, 80.0, 150.0, 190.0), "rider and bike in one box"
+    assert [(j.into, j.merged) for j in joins] == [(2, 1)]
+    assert joins[0].merged_offset == (-5.0, 0.0, 10.0, 10.0), "wheels 10 px below the feet"
+    # The bike goes unseen: the rider alone places the road user, wheels on the road.
+    seen, _ = users.update([rider(-30)], t=t + 0.1)
+    assert [(o.track_id, o.object_class) for o in seen] == [(2, "motorcycle")]
+    assert seen[0].box == (95.0, 70.0, 150.0, 180.0)
+
+
+def test_a_walker_passing_a_bike_is_not_joined() -> None:
+    users = RoadUsers()
+    for i, dx in enumerate([-60, -20, 20, 60, 100]):  # the bike lines up under them only twice
+        seen, joins = users.update([rider(), bike(dx=dx)], t=i * 0.1)
+        assert joins == []
+    assert {o.object_class for o in seen} == {"person", "motorcycle"}
+
+
+def test_a_person_who_gets_off_is_a_pedestrian_again() -> None:
+    users = RoadUsers()
+    for i in range(JOIN_FRAMES):
+        users.update([rider(), bike()], t=i * 0.1)
+    for i in range(JOIN_FRAMES):
+        seen, _ = users.update([rider(), bike(dx=80)], t=1 + i * 0.1)
+    assert sorted((o.track_id, o.object_class) for o in seen) == [(1, "person"), (2, "motorcycle")]
+
+
+def test_a_re_found_bike_joins_its_rider_under_the_same_id() -> None:
+    users = RoadUsers()
+    for i in range(JOIN_FRAMES):
+        users.update([rider(), bike()], t=i * 0.1)
+    users.update([rider()], t=1.0)  # bike 2 lost by the detector, found again as track 5
+    for i in range(JOIN_FRAMES):
+        seen, joins = users.update([rider(), bike(track_id=5)], t=2 + i * 0.1)
+    assert [(j.into, j.merged) for j in joins] == [(2, 5)]
+    assert [(o.track_id, o.object_class) for o in seen] == [(2, "motorcycle")]
+
+
+def test_two_bikes_in_one_frame_stay_two_road_users() -> None:
+    """A queue in perspective: a rider's box also lies on the bike behind."""
+    users = RoadUsers()
+    for i in range(JOIN_FRAMES):
+        users.update([rider(), bike()], t=i * 0.1)
+    for i in range(2 * JOIN_FRAMES):
+        seen, joins = users.update([rider(), bike(), bike(track_id=7, dx=8)], t=1 + i * 0.1)
+        assert joins == []
+    assert sorted(o.track_id for o in seen) == [2, 7]
+
+
+def test_forgotten_tracks_leave_no_state() -> None:
+    users = RoadUsers()
+    for i in range(JOIN_FRAMES):
+        users.update([rider(), bike()], t=i * 0.1)
+    users.forget(cutoff_s=10.0)
+    seen, _ = users.update([rider()], t=11.0)
+    assert [(o.track_id, o.object_class) for o in seen] == [(1, "person")]
+    assert users._users == {} and users._pairs == {} and users._member_of == {}
