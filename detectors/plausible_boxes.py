@@ -11,7 +11,7 @@ import numpy as np
 
 from detectors.objects import Detection, Detector
 from pipeline.config import Zone
-from pipeline.geometry import inside
+from pipeline.geometry import ground_point, inside
 
 
 class PlausibleBoxes(Detector):
@@ -26,8 +26,6 @@ class PlausibleBoxes(Detector):
         self.max_share = max_share
         self.zones = zones
         self.name = inner.name
-        self.dropped = 0
-        """Boxes dropped since start."""
         self.last: tuple[list[Detection], list[Detection]] = ([], [])
         """The last frame's kept and dropped boxes, which `stopline camera check` draws."""
 
@@ -38,12 +36,11 @@ class PlausibleBoxes(Detector):
         dropped: list[Detection] = []
         for d in self.inner.detect(image_bgr):
             (kept if self.plausible(d, limit) else dropped).append(d)
-        self.dropped += len(dropped)
         self.last = (kept, dropped)
         return kept
 
     def plausible(self, d: Detection, limit: float) -> bool:
-        ground = ((d.x1 + d.x2) / 2, d.y2)
+        ground = ground_point(d.box)
         return (d.x2 - d.x1) * (d.y2 - d.y1) <= limit and (
             not self.zones or any(inside(ground, z.polygon) for z in self.zones)
         )

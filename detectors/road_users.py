@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from detectors.tracking import TrackedObject
+from pipeline.geometry import Box, intersection
 
-Box = tuple[float, float, float, float]
 ZERO: Box = (0.0, 0.0, 0.0, 0.0)
 TWO_WHEELERS = frozenset({"motorcycle", "bicycle"})
 RIDING_OVERLAP = 0.25
@@ -36,7 +36,7 @@ def ridden_by(person: Box, wheels: Box) -> bool:
     area = max(px2 - px1, 0.0) * max(py2 - py1, 0.0)
     if area <= 0 or wy2 <= wy1:
         return False
-    overlap = _overlap(person, wheels)
+    overlap = intersection(person, wheels)
     height = wy2 - wy1
     feet_on_it = wy1 + 0.25 * height <= py2 <= wy2 + 0.15 * height
     centred = wx1 <= (px1 + px2) / 2 <= wx2
@@ -96,7 +96,7 @@ class RoadUsers:
         joins: list[Join] = []
         for person in (o for o in seen if o.object_class == "person"):
             ridden = [b for b in wheels if ridden_by(person.box, b.box)]
-            best = max(ridden, key=lambda b: _overlap(person.box, b.box), default=None)
+            best = max(ridden, key=lambda b: intersection(person.box, b.box), default=None)
             own = self._member_of.get(person.track_id)
             for bike in wheels:
                 if bike is best or (own is not None and self._member_of.get(bike.track_id) == own):
@@ -185,7 +185,3 @@ class RoadUsers:
             if not user.offsets:
                 del self._users[user_id]
         self._pairs = {k: v for k, v in self._pairs.items() if not gone.intersection(k)}
-
-
-def _overlap(a: Box, b: Box) -> float:
-    return max(min(a[2], b[2]) - max(a[0], b[0]), 0.0) * max(min(a[3], b[3]) - max(a[1], b[1]), 0.0)

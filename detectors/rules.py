@@ -21,7 +21,7 @@ from pipeline.config import (
     StopLine,
     Zone,
 )
-from pipeline.geometry import inside
+from pipeline.geometry import ground_point, inside
 
 Box = tuple[float, float, float, float]
 XY = tuple[float, float]
@@ -76,15 +76,6 @@ def leading_point(box: Box, direction: str) -> XY:
     x1, y1, x2, y2 = box
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
     return {"up": (cx, y1), "down": (cx, y2), "left": (x1, cy), "right": (x2, cy)}[direction]
-
-
-def ground_point(box: Box) -> XY:
-    """Where a road user meets the road: the bottom centre of its box.
-
-    Lines are painted on the road, so this is the point that crosses them in the image
-    whatever the camera's tilt; a box top over the line is a roof seen in perspective.
-    """
-    return (box[0] + box[2]) / 2, box[3]
 
 
 def anchor_point(box: Box, direction: str, anchor: Anchor) -> XY:

@@ -19,7 +19,6 @@ from detectors.rules import (
     RedLightFinding,
     Suppressed,
     TrackPoint,
-    ground_point,
     jaywalk,
     red_light,
 )
@@ -28,6 +27,7 @@ from detectors.sources import Frame
 from detectors.tracking import Tracker
 from pipeline.config import CameraConfig, RulesConfig
 from pipeline.events import EvidenceRef, SignalSnapshot, ViolationDetected, derived_id
+from pipeline.geometry import Box, ground_point
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +119,7 @@ class DetectStage:
         self.decided |= {(join.into, rule) for track, rule in self.decided if track == join.merged}
         log.info("%s: track %d rides %d", self.camera.id, join.merged, join.into)
 
-    def _shifted(
-        self, track_id: int, offset: tuple[float, float, float, float]
-    ) -> list[TrackPoint]:
+    def _shifted(self, track_id: int, offset: Box) -> list[TrackPoint]:
         return [TrackPoint(p.t, shift(p.box, offset)) for p in self.tracks.get(track_id, [])]
 
     def _forget_tracks_unseen_since(self, cutoff_s: float) -> None:

@@ -10,12 +10,27 @@ Box = tuple[float, float, float, float]
 XY = tuple[float, float]
 
 
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two xyxy boxes; 0 when both are empty."""
+def intersection(a: Box, b: Box) -> float:
+    """Area two xyxy boxes share."""
     w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
-    return w * h / union if union > 0 else 0.0
+    return w * h
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two xyxy boxes; 0 when both are empty."""
+    shared = intersection(a, b)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - shared
+    return shared / union if union > 0 else 0.0
+
+
+def ground_point(box: Box) -> XY:
+    """Where a road user meets the road: the bottom centre of its box.
+
+    Lines are painted on the road, so this is the point that crosses them in the image
+    whatever the camera's tilt; a box top over the line is a roof seen in perspective.
+    """
+    return (box[0] + box[2]) / 2, box[3]
 
 
 def inside(point: XY, polygon: Sequence[XY]) -> bool:

@@ -21,13 +21,13 @@ import numpy as np
 
 from detectors.objects import Detection
 from detectors.plausible_boxes import PlausibleBoxes
-from detectors.rules import ground_point
 from detectors.signals import VisionSignal, classify_lamp
 from detectors.sources import Frame
 from detectors.tracking import ByteTrackTracker
 from pipeline.config import CameraConfig, StoplineConfig
 from pipeline.events import ViolationDetected
 from pipeline.evidence import EvidenceStore, load_or_create_key
+from pipeline.geometry import ground_point
 from stopline.wiring import CameraRun
 
 START = datetime(2000, 1, 1, tzinfo=UTC)

@@ -27,7 +27,7 @@ ROAD = Zone(id="road", polygon=[(0, 150), (600, 150), (700, 500), (-100, 500)]) 
 def test_a_frame_wide_box_is_dropped() -> None:
     boxes = PlausibleBoxes(Listed([CAR, FRAME_WIDE]), max_share=0.4, zones=[])
     assert boxes.detect(FRAME) == [CAR]
-    assert boxes.dropped == 1
+    assert boxes.last == ([CAR], [FRAME_WIDE])
 
 
 def test_a_box_standing_outside_every_zone_is_dropped() -> None:
