@@ -33,8 +33,8 @@ from tests.detectors.live_camera import (
     free_port,
     kill,
     serve_clip,
-    wait_until,
 )
+from tests.waits import wait_until
 
 
 def test_folder_skips_and_counts_an_undecodable_image(tmp_path: Path) -> None:
