@@ -7,12 +7,13 @@ same `Pipeline.detect_all` as `stopline detect`, with the default detector and t
 
 An event matches a labelled offence of its kind when the offence window (`t_start_s`..`t_end_s`,
 widened by --slack-s) holds the event time and the offender's track passes within --radius-px of
-the labelled position (`where_px` at `t_start_s`). Columns:
+the labelled position (`where_px`, the ground point at `t_start_s`). Columns:
 - offences: labelled offences; events: violations the stage published;
-- TP: events matching an offence (one event per offence); FP: the other events;
+- TP: events matching an offence (one event per offence); unjudged: events on a road user the
+  labels call unjudgeable (neither right nor wrong: left out of precision); FP: the other events;
 - FP compliant: false positives that match a labelled compliant road user (an innocent cited);
 - FN: labelled offences no event matched; suppressed: crossings the signal safeguards withheld;
-- precision = TP / events (1 when there are none), recall = TP / offences (n/a when none);
+- precision = TP / (TP + FP) (1 when there are none), recall = TP / offences (n/a when none);
 - fps: frames analysed per second of wall time, detection and tracking included.
 """
 
@@ -34,13 +35,15 @@ from benchmarks.common import argument_parser, num, print_table, run_benchmark
 from detectors.rules import TrackPoint
 from pipeline.config import load_config
 from pipeline.events import ViolationDetected
+from pipeline.geometry import ground_point
 from stopline.wiring import Pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "tests" / "detectors" / "clips"
 START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 COLUMNS = (
-    *("clip", "frames", "fps", "offences", "events", "TP", "FP", "FP compliant", "FN"),
+    *("clip", "frames", "fps", "offences", "events", "TP", "unjudged", "FP", "FP compliant"),
+    "FN",
     *("suppressed", "precision", "recall"),
 )
 
@@ -78,27 +81,40 @@ class ClipResult:
     matched: dict[int, int] = field(default_factory=dict)
     """Event index -> offence index."""
     innocent: list[int] = field(default_factory=list)
+    unjudged: list[int] = field(default_factory=list)
     suppressed: list[str] = field(default_factory=list)
 
     @property
-    def row(self) -> list[str]:
-        tp, events, offences = len(self.matched), len(self.seen), len(self.offences)
-        precision = tp / events if events else 1.0
-        recall = num(tp / offences, 2) if offences else "n/a"
-        return [
-            self.name,
-            str(self.frames),
-            num(self.frames / self.wall_s),
-            str(offences),
-            str(events),
-            str(tp),
-            str(events - tp),
-            str(len(self.innocent)),
-            str(offences - tp),
-            str(len(self.suppressed)),
-            num(precision, 2),
-            recall,
-        ]
+    def false_positives(self) -> int:
+        return len(self.seen) - len(self.matched) - len(self.unjudged)
+
+    @property
+    def precision(self) -> float:
+        judged = len(self.matched) + self.false_positives
+        return len(self.matched) / judged if judged else 1.0
+
+
+def _row(results: Sequence[ClipResult], name: str) -> list[str]:
+    """One clip's row, or the sum over several (fps over their total time)."""
+    tp = sum(len(r.matched) for r in results)
+    fp = sum(r.false_positives for r in results)
+    offences = sum(len(r.offences) for r in results)
+    frames = sum(r.frames for r in results)
+    return [
+        name,
+        str(frames),
+        num(frames / sum(r.wall_s for r in results)),
+        str(offences),
+        str(sum(len(r.seen) for r in results)),
+        str(tp),
+        str(sum(len(r.unjudged) for r in results)),
+        str(fp),
+        str(sum(len(r.innocent) for r in results)),
+        str(offences - tp),
+        str(sum(len(r.suppressed) for r in results)),
+        num(tp / (tp + fp) if tp + fp else 1.0, 2),
+        num(tp / offences, 2) if offences else "n/a",
+    ]
 
 
 def load_labels(name: str) -> dict[str, list[Label]]:
@@ -110,9 +126,7 @@ def load_labels(name: str) -> dict[str, list[Label]]:
 
 
 def _position(track: Sequence[TrackPoint], t: float) -> tuple[float, float]:
-    point = min(track, key=lambda p: abs(p.t - t))
-    x1, y1, x2, y2 = point.box
-    return (x1 + x2) / 2, (y1 + y2) / 2
+    return ground_point(min(track, key=lambda p: abs(p.t - t)).box)
 
 
 def matches(seen: Seen, label: Label, slack_s: float, radius_px: float) -> bool:
@@ -158,6 +172,8 @@ def evaluate(name: str, slack_s: float, radius_px: float) -> ClipResult:
         else:
             if any(matches(item, c, slack_s, radius_px) for c in labels["compliant"]):
                 result.innocent.append(i)
+            elif any(matches(item, u, slack_s, radius_px) for u in labels["unjudgeable"]):
+                result.unjudged.append(i)
     return result
 
 
@@ -174,14 +190,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         print_table(
             "detect stage on real clips (default SSD + ByteTrack)",
             COLUMNS,
-            [r.row for r in results],
+            [*(_row([r], r.name) for r in results), _row(results, "all")],
         )
         for result in results:
             for i, item in enumerate(result.seen):
                 verdict = (
                     "TP"
                     if i in result.matched
-                    else ("FP compliant" if i in result.innocent else "FP")
+                    else "FP compliant"
+                    if i in result.innocent
+                    else "unjudged"
+                    if i in result.unjudged
+                    else "FP"
                 )
                 e = item.event
                 print(

@@ -138,8 +138,15 @@ def speed_px_s(track: Sequence[TrackPoint], around_s: float, window_s: float = 1
     return dist / (pts[-1].t - pts[0].t)
 
 
+STILL_WINDOW_S = 1.0
+"""How long a ground point must barely move to count as standing."""
+
+
 def last_still_s(
-    track: Sequence[TrackPoint], before_s: float, min_speed_px_s: float, window_s: float = 1.0
+    track: Sequence[TrackPoint],
+    before_s: float,
+    min_speed_px_s: float,
+    window_s: float = STILL_WINDOW_S,
 ) -> float | None:
     """The last time before `before_s` that the ground point had stood still for `window_s`.
 
@@ -162,20 +169,20 @@ def last_still_s(
 
 
 def committed_at(
-    track: Sequence[TrackPoint], stop_line: StopLine, crossed_s: float, rule: RedLightRule
+    track: Sequence[TrackPoint], stop_line: StopLine, crossed_s: float, still_s: float | None
 ) -> float | None:
     """When a road user whose ground point crossed the stop line at `crossed_s` decided to go.
 
     Moving through, that is when its front reached the line (the box edge ahead, which on an
     oblique camera is early: the lenient side); waiting at the line, when it moved off; the
     later of the two when both were seen. None when neither was seen (first seen already over
-    the line): then nobody can say what the signal showed when it went.
+    the line): then nobody can say what the signal showed when it went. `still_s`: when it
+    last stood still before the crossing (`last_still_s`).
     """
     front = first_crossing(
         track, stop_line.points, stop_line.direction, anchor="leading_edge", before_s=crossed_s
     )
-    still = last_still_s(track, crossed_s, rule.min_speed_px_s)
-    seen = [t for t in (front, still) if t is not None]
+    seen = [t for t in (front, still_s) if t is not None]
     return max(seen) if seen else None
 
 
@@ -197,9 +204,10 @@ def red_light(
     crossed = first_crossing(track, stop_line.points, stop_line.direction, anchor=anchor)
     if crossed is None:
         return None
-    committed = crossed
+    committed, still = crossed, None
     if anchor == "bottom_centre":
-        committed = committed_at(track, stop_line, crossed, rule)
+        still = last_still_s(track, crossed, rule.min_speed_px_s)
+        committed = committed_at(track, stop_line, crossed, still)
         if committed is None:
             return None
     phase = phase_at(committed)
@@ -211,9 +219,16 @@ def red_light(
     if into_red is None:
         # Red began before the source saw it: only a lower bound of time into red is known and
         # the amber was never measured. Cite only after red held so long that even no amber at
-        # all would have left the driver the minimum amber plus the grace period to stop.
+        # all would have left the driver the minimum amber plus the grace period to stop, or
+        # when the road user was seen standing through a whole still window of this red before
+        # it moved off: it had stopped for the red, so no amber could have caught it moving.
         seen_s = None if phase.seen_since_s is None else committed - phase.seen_since_s
-        if seen_s is None or seen_s < rule.grace_s + rule.min_amber_s:
+        stood_on_red = (
+            still is not None
+            and phase.seen_since_s is not None
+            and phase.seen_since_s <= still - STILL_WINDOW_S
+        )
+        if not stood_on_red and (seen_s is None or seen_s < rule.grace_s + rule.min_amber_s):
             shown = "never" if seen_s is None else f"only {seen_s:.2f} s"
             return Suppressed(
                 stop_line.id, crossed, f"red onset not observed and red seen for {shown}"

@@ -110,6 +110,27 @@ def test_red_seen_without_its_onset_needs_grace_plus_minimum_amber(
         assert isinstance(found, Suppressed) and "onset not observed" in found.reason
 
 
+@pytest.mark.parametrize(("standing_on_red_s", "cited"), [(0.5, False), (1.5, True)])
+def test_moving_off_after_standing_through_red_needs_no_onset(
+    standing_on_red_s: float, cited: bool
+) -> None:
+    """Red shown from the first frame (y3): a car that stood at the line for a whole still
+    window while red showed had stopped for it, so however long the amber was, it did not catch
+    this car moving. Standing through less than the window, it could have been braking."""
+    seen_since = 20.0
+    waiting = [70.0] * 30  # wheels at y=130, behind the line, for 3 s
+    track = moving_up(
+        waiting + steady(70, -40, n=30), t0=seen_since - 3.0 + standing_on_red_s, h=60
+    )
+    red_seen = lambda t: PhaseState("red", None, None, seen_since_s=seen_since)  # noqa: E731
+    found = red_light(track, STOP, ENTRY, red_seen, RULE)
+    if cited:
+        assert isinstance(found, RedLightFinding)
+        assert found.time_into_red_s == pytest.approx(standing_on_red_s, abs=0.15)
+    else:
+        assert isinstance(found, Suppressed) and "onset not observed" in found.reason
+
+
 def test_wrong_direction_and_outside_the_line_are_ignored() -> None:
     down = moving_up(steady(0, 160), t0=RED_AT + 2)
     assert red_light(down, STOP, ENTRY, red_since(RED_AT), RULE) is None
