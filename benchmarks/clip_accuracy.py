@@ -33,7 +33,7 @@ import yaml
 
 from benchmarks.common import argument_parser, num, print_table, run_benchmark
 from detectors.rules import TrackPoint
-from pipeline.config import load_config
+from pipeline.config import DetectorSpec, load_config
 from pipeline.events import ViolationDetected
 from pipeline.geometry import ground_point
 from stopline.wiring import Pipeline
@@ -138,8 +138,13 @@ def matches(seen: Seen, label: Label, slack_s: float, radius_px: float) -> bool:
     return math.dist((x, y), label.where_px) <= radius_px
 
 
-def evaluate(name: str, slack_s: float, radius_px: float) -> ClipResult:
+def evaluate(
+    name: str, slack_s: float, radius_px: float, detector: DetectorSpec | None = None
+) -> ClipResult:
+    """`detector` replaces the clip config's (to judge a model checkpoint on every clip)."""
     config = load_config(ROOT / "configs" / f"clip-{name}.yaml")
+    if detector is not None:
+        config = config.model_copy(update={"detector": detector})
     labels = load_labels(name)
     with tempfile.TemporaryDirectory(prefix=f"clip-{name}-") as folder:
         # Paths in the config are relative to the repository; evidence goes to the temp folder.
@@ -183,12 +188,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--clips", default=",".join(names), help="comma-separated clip names")
     parser.add_argument("--slack-s", type=float, default=1.0, help="seconds around a label")
     parser.add_argument("--radius-px", type=float, default=80.0, help="pixels around a label")
+    parser.add_argument(
+        "--detector",
+        type=Path,
+        help="YAML of a `detector` section to use on every clip instead of each clip's own",
+    )
     args = parser.parse_args(argv)
+    detector = None
+    if args.detector:
+        detector = DetectorSpec.model_validate(yaml.safe_load(args.detector.read_text()))
 
     def body() -> None:
-        results = [evaluate(n, args.slack_s, args.radius_px) for n in args.clips.split(",")]
+        results = [
+            evaluate(n, args.slack_s, args.radius_px, detector) for n in args.clips.split(",")
+        ]
+        what = args.detector.name if args.detector else "each clip's detector"
         print_table(
-            "detect stage on real clips (default SSD + ByteTrack)",
+            f"detect stage on real clips ({what} + ByteTrack)",
             COLUMNS,
             [*(_row([r], r.name) for r in results), _row(results, "all")],
         )

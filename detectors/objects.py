@@ -86,6 +86,9 @@ class Detector(ABC):
 
 def make_detector(spec: DetectorSpec, *, cache_dir: Path | None = None) -> Detector:
     """Build the configured backend; `cache_dir` keeps converted models (default: user cache)."""
+    if spec.also:
+        parts = [spec.model_copy(update={"also": ()}), *spec.also]
+        return CombinedDetector([make_detector(part, cache_dir=cache_dir) for part in parts])
     cache = cache_dir or spec.cache_dir or default_cache_dir()
     match spec.backend:
         case "ssd-openvino":
@@ -98,6 +101,22 @@ def make_detector(spec: DetectorSpec, *, cache_dir: Path | None = None) -> Detec
             return _YoloOnnxRuntime(spec)
         case "ultralytics":
             return _Ultralytics(spec, cache)
+
+
+class CombinedDetector(Detector):
+    """Several models on one frame, each for its own classes (`DetectorSpec.also`).
+
+    No cross-model NMS: the parts are meant to report different classes, and a person on a
+    motorbike box is the road-user join's to resolve, not a duplicate.
+    """
+
+    def __init__(self, parts: list[Detector]) -> None:
+        self.parts = parts
+        self.name = " + ".join(part.name for part in parts)
+
+    def detect(self, image_bgr: np.ndarray) -> list[Detection]:
+        found = [d for part in self.parts for d in part.detect(image_bgr)]
+        return sorted(found, key=lambda d: -d.score)
 
 
 _WINDOW_EDGE_PX = 2

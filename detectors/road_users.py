@@ -20,6 +20,9 @@ ZERO: Box = (0.0, 0.0, 0.0, 0.0)
 TWO_WHEELERS = frozenset({"motorcycle", "bicycle"})
 RIDING_OVERLAP = 0.25
 """Share of the person's box the two-wheeler's box must cover in a frame where they ride it."""
+HEAD_IN_BOX_SHARE = 0.2
+"""How far down a two-wheeler's box (share of its height) a rider's head may start: a box that
+holds bike and rider starts at the helmet, a walker behind a bike has the head lower down."""
 JOIN_FRAMES = 3
 """Frames, seen together and riding, before a person and a two-wheeler are one road user; as
 many seen together not riding part them again (a walker passing a parked bike)."""
@@ -29,7 +32,9 @@ def ridden_by(person: Box, wheels: Box) -> bool:
     """Whether the person box sits on the two-wheeler box as a rider does.
 
     The bike covers a good share of the rider, the rider's feet are on its lower part (foot
-    pegs or the road beside it, not in front of or behind it), and the rider's head is above it.
+    pegs or the road beside it, not in front of or behind it), and the rider's head is above it
+    or in its top part: COCO's `motorcycle` box holds the bike alone, the traffic model's
+    `motobike` the bike and its rider.
     """
     px1, py1, px2, py2 = person
     wx1, wy1, wx2, wy2 = wheels
@@ -40,7 +45,8 @@ def ridden_by(person: Box, wheels: Box) -> bool:
     height = wy2 - wy1
     feet_on_it = wy1 + 0.25 * height <= py2 <= wy2 + 0.15 * height
     centred = wx1 <= (px1 + px2) / 2 <= wx2
-    return overlap >= RIDING_OVERLAP * area and feet_on_it and centred and py1 < wy1
+    head_on_top = py1 < wy1 + HEAD_IN_BOX_SHARE * height
+    return overlap >= RIDING_OVERLAP * area and feet_on_it and centred and head_on_top
 
 
 def _union(a: Box, b: Box) -> Box:

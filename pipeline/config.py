@@ -435,8 +435,19 @@ class DetectorSpec(Model):
         ),
     )
 
+    also: tuple[DetectorSpec, ...] = Field(
+        (),
+        description=(
+            "Further detectors run on the same frame, each reporting only its own `classes`, "
+            "their boxes merged: e.g. the traffic YOLO for cars and motorbikes (it has no "
+            "person class) with the SSD for persons. They may not have `also` of their own"
+        ),
+    )
+
     @model_validator(mode="after")
     def _model_matches_backend(self) -> DetectorSpec:
+        if any(extra.also for extra in self.also):
+            raise ValueError("a detector under `also` may not have `also` of its own")
         packaged = self.backend.startswith("ssd-")
         if packaged and self.model_path is not None:
             raise ValueError(f"{self.backend} runs the packaged SSD model; leave model_path empty")
@@ -1020,16 +1031,21 @@ def load_config(path: str | Path) -> StoplineConfig:
     return parse_config(data, str(path))
 
 
-def reference(model: type[BaseModel] = StoplineConfig, prefix: str = "") -> list[str]:
+def reference(
+    model: type[BaseModel] = StoplineConfig, prefix: str = "", within: tuple[type, ...] = ()
+) -> list[str]:
     """Markdown rows `| key | default | description |` for every field, nested models expanded.
 
     docs/CONFIG.md is generated from this, so the documentation cannot drift from the models.
+    A model nested in itself (`detector.also`) is expanded once: it has the keys above it.
     """
     rows: list[str] = []
     for name, info in model.model_fields.items():
         path = f"{prefix}{name}"
         nested = _model_in(info.annotation)
-        is_list = "list[" in str(info.annotation)
+        if nested in (*within, model):
+            nested = None
+        is_list = any(kind in str(info.annotation) for kind in ("list[", "tuple["))
         if info.is_required():
             default = "required"
         elif info.default_factory is not None:
@@ -1038,5 +1054,7 @@ def reference(model: type[BaseModel] = StoplineConfig, prefix: str = "") -> list
             default = f"`{info.default}`"
         rows.append(f"| `{path}` | {default} | {info.description or ''} |")
         if nested is not None:
-            rows.extend(reference(nested, f"{path}[]." if is_list else f"{path}."))
+            rows.extend(
+                reference(nested, f"{path}[]." if is_list else f"{path}.", (*within, model))
+            )
     return rows

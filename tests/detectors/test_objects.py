@@ -267,6 +267,22 @@ def test_ssd_finds_the_bus_and_its_passengers(ssd: dict[str, Detector], backend:
     assert all(0 <= d.x1 < d.x2 <= width and 0 <= d.y1 < d.y2 <= height for d in found)
 
 
+def test_detectors_under_also_each_add_their_own_classes(
+    ssd: dict[str, Detector], cache_dir: Path
+) -> None:
+    """The traffic YOLO for vehicles with the SSD for persons is one such pair; two SSDs with
+    split classes must give exactly what one SSD with all of them gives."""
+    image = read(ultralytics_asset("bus.jpg"))
+    spec = DetectorSpec(classes=("bus",), also=(DetectorSpec(classes=("person",)),))
+    combined = make_detector(spec, cache_dir=cache_dir)
+    assert combined.name == " + ".join(["ssd-openvino:ssd_mobilenet_v2_coco@300"] * 2)
+    found = combined.detect(image)
+    whole = [d for d in ssd["ssd-openvino"].detect(image) if d.class_name in ("bus", "person")]
+    assert found == whole
+    with pytest.raises(ValidationError, match="may not have `also` of its own"):
+        DetectorSpec(also=(DetectorSpec(also=(DetectorSpec(),)),))
+
+
 @dataclass
 class PlateCheck:
     vehicle: int = 0

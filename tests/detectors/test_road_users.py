@@ -26,6 +26,9 @@ def bike(y: float = 0.0, track_id: int = 2, dx: float = 0.0) -> TrackedObject:
         ((150.0, 150.0, 200.0, 210.0), False, "beside it"),
         ((95.0, 60.0, 150.0, 120.0), False, "the bike is behind, the person's feet below it"),
         ((95.0, 205.0, 150.0, 260.0), False, "the bike is in front, the person's feet above it"),
+        ((92.0, 95.0, 150.0, 210.0), True, "a bike-and-rider box (traffic model) holds the rider"),
+        ((92.0, 60.0, 150.0, 190.0), False, "a bike-and-rider box ending above the feet"),
+        ((92.0, 60.0, 150.0, 205.0), False, "the head well below a bike-and-rider box's top"),
     ],
 )
 def test_ridden_by_needs_the_person_sitting_on_the_two_wheeler(wheels, rides, why) -> None:
