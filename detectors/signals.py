@@ -18,18 +18,16 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
-import cv2
 import numpy as np
 
+from detectors.lamps import DEFAULT_COLOURS, LampColours, PhaseName, classify_lamp, crop, read_lamps
 from detectors.sources import Frame
-from pipeline.config import CameraConfig, FlickerPolicy, SignalSource
+from pipeline.config import CameraConfig, FlickerPolicy, SignalHead, SignalSource
 from pipeline.events import Event, SignalPhaseChanged
 
 log = logging.getLogger(__name__)
-
-PhaseName = Literal["red", "amber", "green", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -344,47 +342,6 @@ class ControllerFeed(_LiveSource):
 # ---------------------------------------------------------------- (b) vision
 
 
-@dataclass(frozen=True)
-class LampColours:
-    """HSV bands of a lit lamp (OpenCV scale: hue 0-179, saturation and value 0-255).
-
-    Tuned on real CCTV crops (signals-roboflow): a lit lamp's core burns out to white, so only
-    its saturated halo carries the colour. Red reaches into hue 0-12, amber runs up to hue 40
-    (yellow-green on some cameras), green LEDs look cyan (hue 60-100).
-    """
-
-    min_saturation: int = 90
-    min_value: int = 100
-    red_hues: tuple[int, int] = (160, 12)
-    """Wraps around 0: hue >= first or <= second."""
-    amber_hues: tuple[int, int] = (13, 40)
-    green_hues: tuple[int, int] = (60, 100)
-    min_share: float = 0.5
-    """The winning colour's share of the coloured halo; below it the lamp is ambiguous."""
-    min_lit_px: int = 3
-
-
-def classify_lamp(roi_bgr: np.ndarray, colours: LampColours = LampColours()) -> PhaseName:
-    """The colour of the lit lamp in an ROI, or unknown when none clearly dominates."""
-    if roi_bgr.size == 0:
-        return "unknown"
-    hue, sat, val = cv2.split(cv2.cvtColor(roi_bgr, cv2.COLOR_BGR2HSV))
-    lit = (sat >= colours.min_saturation) & (val >= colours.min_value)
-    if np.count_nonzero(lit) < colours.min_lit_px:
-        return "unknown"
-    h = hue[lit]
-    weight = val[lit].astype(np.float64)  # brighter pixels are nearer the lamp
-    bands: dict[PhaseName, np.ndarray] = {
-        "red": (h >= colours.red_hues[0]) | (h <= colours.red_hues[1]),
-        "amber": (h >= colours.amber_hues[0]) & (h <= colours.amber_hues[1]),
-        "green": (h >= colours.green_hues[0]) & (h <= colours.green_hues[1]),
-    }
-    scores = {name: float(weight[band].sum()) for name, band in bands.items()}
-    best = max(scores, key=scores.__getitem__)
-    total = sum(scores.values())
-    return best if total > 0 and scores[best] >= colours.min_share * total else "unknown"
-
-
 class _Debounce:
     """Per-frame colours to an accepted phase, robust to single bad frames.
 
@@ -430,21 +387,27 @@ class VisionSignal(_LiveSource):
         self,
         camera: CameraConfig,
         *,
-        colours: LampColours = LampColours(),
+        colours: LampColours = DEFAULT_COLOURS,
         min_amber_s: float | None = None,
     ) -> None:
         if camera.signal.kind != "vision" or not camera.geometry.signal_heads:
             raise ValueError("VisionSignal needs a vision signal source and signal_heads ROIs")
         super().__init__(camera, min_amber_s)
         self.colours = colours
-        self._rois: dict[str, list[tuple[int, int, int, int]]] = {}
+        self._heads: dict[str, list[SignalHead]] = {}
         for head in camera.geometry.signal_heads:
-            self._rois.setdefault(head.approach, []).append(head.roi_px)
-        self._debounce = {a: _Debounce(camera.signal.smoothing_frames) for a in self._rois}
+            self._heads.setdefault(head.approach, []).append(head)
+        self._debounce = {a: _Debounce(camera.signal.smoothing_frames) for a in self._heads}
+
+    def read(self, image: np.ndarray, head: SignalHead) -> PhaseName:
+        """What one head shows: by its calibrated lamps if it has them, else by hue."""
+        if head.lamps:
+            return read_lamps(image, head.lamps)
+        return classify_lamp(crop(image, head.roi_px), self.colours)
 
     def update(self, frame: Frame) -> None:
-        for approach, rois in self._rois.items():
-            lit = {classify_lamp(_crop(frame.image, roi), self.colours) for roi in rois}
+        for approach, heads in self._heads.items():
+            lit = {self.read(frame.image, head) for head in heads}
             lit.discard("unknown")
             raw: PhaseName = lit.pop() if len(lit) == 1 else "unknown"
             debounce = self._debounce[approach]
@@ -455,11 +418,6 @@ class VisionSignal(_LiveSource):
             self.timeline(approach).observe(
                 debounce.accepted, frame.t, onset_t=onset_t, after_t=after_t
             )
-
-
-def _crop(image: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
-    x, y, w, h = roi
-    return image[max(y, 0) : max(y + h, 0), max(x, 0) : max(x + w, 0)]
 
 
 def phase_source(

@@ -127,6 +127,22 @@ class Crosswalk(Zone):
     )
 
 
+LampColour = Literal["red", "amber", "green"]
+
+
+class Lamp(Model):
+    """One lamp of a head, where the camera sees it (`stopline camera calibrate-signal`)."""
+
+    colour: LampColour = Field(description="What the lamp shows when lit")
+    centre_px: tuple[int, int] = Field(description="Centre [x, y] of the lamp in frame pixels")
+    radius_px: int = Field(ge=1, le=100, description="Radius in pixels of the lamp's lit core")
+    lit_value: int = Field(
+        ge=1,
+        le=255,
+        description="Mean brightness (HSV value, 0-255) over the core from which the lamp is lit",
+    )
+
+
 class SignalHead(Model):
     id: Identifier = Field(description="Name of the signal head")
     approach: Identifier = Field(description="Approach (signal group) it shows")
@@ -135,6 +151,14 @@ class SignalHead(Model):
     )
     roi_px: tuple[int, int, int, int] = Field(
         description="Region of interest [x, y, width, height] in pixels around the lamp housing"
+    )
+    lamps: list[Lamp] = Field(
+        default_factory=list,
+        description=(
+            "Calibrated lamps (`stopline camera calibrate-signal` writes them): the head reads "
+            "as the colour of the one lamp lit, whatever hue the camera gives it; empty reads "
+            "the hue of the lit pixels in roi_px"
+        ),
     )
 
 

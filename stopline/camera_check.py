@@ -21,7 +21,7 @@ import numpy as np
 
 from detectors.objects import Detection
 from detectors.plausible_boxes import PlausibleBoxes
-from detectors.signals import VisionSignal, classify_lamp
+from detectors.signals import VisionSignal
 from detectors.sources import Frame
 from detectors.tracking import ByteTrackTracker
 from pipeline.config import CameraConfig, StoplineConfig
@@ -117,9 +117,11 @@ def _shoot(run: CameraRun, camera: CameraConfig, frame: Frame, out_dir: Path) ->
         phases[approach] = run.signals.phase_at(approach, frame.t).phase
     for head in geo.signal_heads:
         x, y, w, h = head.roi_px
-        read = classify_lamp(frame.image[max(y, 0) : y + h, max(x, 0) : x + w])
-        shown = read if isinstance(run.signals, VisionSignal) else phases[head.approach]
+        vision = isinstance(run.signals, VisionSignal)
+        shown = run.signals.read(frame.image, head) if vision else phases[head.approach]
         cv2.rectangle(image, (x, y), (x + w, y + h), PHASE_BGR[shown], 2)
+        for lamp in head.lamps:
+            cv2.circle(image, lamp.centre_px, lamp.radius_px + 1, PHASE_BGR[lamp.colour], 1)
         _label(image, f"{head.id}: {shown}", (x, y + h + 14), PHASE_BGR[shown])
     kept, dropped = _detections(run)
     for d in kept:

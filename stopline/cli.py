@@ -277,6 +277,49 @@ def _camera(cfg: StoplineConfig, config: Path, camera: str | None) -> CameraConf
     return chosen
 
 
+@camera_app.command("calibrate-signal")
+def camera_calibrate_signal(
+    config: ConfigOption,
+    camera: Annotated[
+        str | None, typer.Option(help="Camera to calibrate; needed if there are several")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Another recording or URL of this camera to learn from")
+    ] = None,
+    seconds: Annotated[
+        float, typer.Option(min=1, help="Stream seconds to read: at least one whole cycle")
+    ] = 180.0,
+) -> None:
+    """Find where each signal head's lamps are from the camera's own frames, so the heads are
+    read by which lamp is lit rather than by hue. Prints the evidence and the signal_heads
+    YAML to paste into the camera's geometry; exits 1 when a head got no lamp."""
+    from stopline.signal_calibration import calibrate_camera
+
+    cfg = _load(config)
+    chosen = _camera(cfg, config, camera)
+    if source is not None:
+        chosen = chosen.model_copy(update={"source": source})
+    with _plain_errors():
+        result = calibrate_camera(chosen, Path.cwd(), seconds)
+    plain = {"markup": False, "highlight": False, "soft_wrap": True}
+    out.print(f"# {result.frames} frames, {result.seconds:.1f} s of {chosen.source}", **plain)
+    for head in result.heads:
+        for fit in head.fits:
+            lamp, off = fit.lamp, "never seen" if fit.off_value is None else f"{fit.off_value:.0f}"
+            votes = ", ".join(f"{c} {n}" for c, n in fit.hue_votes.items() if n)
+            out.print(
+                f"# {head.head.id}: {lamp.colour} at {list(lamp.centre_px)} r {lamp.radius_px}, "
+                f"lit in {fit.lit_frames} frames (hue: {votes}); brightness lit "
+                f"{fit.on_value:.0f}, off {off}, threshold {lamp.lit_value}",
+                **plain,
+            )
+        for warning in head.warnings:
+            err.print(f"warning: {warning}", **plain)
+    out.print(result.yaml(), end="", **plain)
+    if any(not head.fits for head in result.heads):
+        raise typer.Exit(1)
+
+
 @camera_app.command("check")
 def camera_check(
     config: ConfigOption,
