@@ -11,13 +11,10 @@ import numpy as np
 import pytest
 import yaml
 
-from detectors import objects
 from detectors.label_maps import COCO, LabelMap, onnx_labels, openvino_labels
 from detectors.objects import DetectorSpec, Placement, decode_yolo, make_detector
 from tests.detectors.test_objects import read, ultralytics_asset, yolo_output
 
-ROOT = Path(__file__).resolve().parents[2]
-TRAFFIC_CHECKPOINT = ROOT / "models" / "checkpoints" / "traffic-yolo11n.pt"
 TRAFFIC_NAMES = {
     0: "car",
     1: "green_light",
@@ -26,7 +23,6 @@ TRAFFIC_NAMES = {
     4: "stop_line",
     5: "yellow_light",
 }
-EXPORT_PX = 320
 
 
 def test_the_traffic_names_map_bike_and_rider_to_motorcycle_and_drop_the_rest() -> None:
@@ -62,20 +58,6 @@ def test_decode_yolo_uses_the_models_own_classes() -> None:
     ]
     with pytest.raises(ValueError, match="80-class"):
         decode_yolo(output, Placement(0, 0, 1.0, 1.0), (640, 640, 3), spec)
-
-
-@pytest.fixture(scope="module")
-def traffic_exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("traffic")
-    pt = folder / TRAFFIC_CHECKPOINT.name
-    pt.write_bytes(TRAFFIC_CHECKPOINT.read_bytes())
-    try:
-        return {
-            fmt: objects.export_model(pt, fmt, input_size_px=EXPORT_PX)
-            for fmt in ("onnx", "openvino")
-        }
-    except RuntimeError as error:  # the ultralytics extra is missing
-        pytest.fail(str(error))
 
 
 def test_both_exports_carry_the_names_the_detector_reads(

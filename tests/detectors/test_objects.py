@@ -523,21 +523,30 @@ def test_yolo26_end_to_end_matches_ultralytics_predict(
 
 
 def test_openvino_fastest_precision_finds_the_same_objects(
-    yolo_models: Callable[[str, bool], YoloModel], parity_images: list[np.ndarray]
+    traffic_exports: dict[str, Path],
 ) -> None:
-    """bf16 (where the CPU has it) moves boxes slightly but finds the same confident objects."""
-    path = yolo_models("yolo11n", False).openvino
+    """bf16 (where the CPU has it) moves boxes slightly but finds the same confident objects.
+
+    On trained weights: a random-weight model amplifies bf16's rounding about tenfold per layer,
+    so there it is noise, not a property of the runtime."""
     exact, fastest = (
         make_detector(
-            DetectorSpec(backend="yolo-openvino", model_path=path, openvino_precision=precision)
+            DetectorSpec(
+                backend="yolo-openvino",
+                model_path=traffic_exports["openvino"],
+                openvino_precision=precision,
+            )
         )
         for precision in ("f32", "fastest")
     )
-    for image in parity_images:
-        confident = [d for d in exact.detect(image) if d.score > 0.6]
+    found = []
+    for frame in sorted(need(DATA / "signals-roboflow" / "images").glob("*.jpg"))[:10]:
+        image = read(frame)
         others = fastest.detect(image)
-        found = [any(iou(d.box, o.box) > 0.8 for o in others) for d in confident]
-        assert sum(found) >= 0.8 * len(found)
+        confident = [d for d in exact.detect(image) if d.score > 0.4]
+        found += [any(iou(d.box, o.box) > 0.8 for o in others) for d in confident]
+    assert len(found) >= 5, "the checkpoint should be confident about a few road users"
+    assert sum(found) >= 0.9 * len(found)
 
 
 @pytest.mark.parametrize("backend", ["yolo-openvino", "yolo-onnxruntime"])
