@@ -10,9 +10,10 @@ With --layout dual (the default) each camera also sends the same scene as a 640x
 is recorded as compressed packets (`LiveRecording`), decoded only for evidence; with --layout
 main the 1080p stream itself is analysed, every frame decoded.
 Analysis: per stream a `LiveStream` (analysis_fps 5) -> default detector (SSD-MobileNet-v2 on
-OpenVINO, 300 px) -> ByteTrack tracker, on its own thread; streams are spread over worker
-processes (--processes). The violation rules are not run: they are per-track geometry, no
-measurable cost next to these stages. Each N is measured for --seconds after a warm-up.
+OpenVINO, 300 px; or the `detector` section in --detector FILE) -> ByteTrack tracker, on its
+own thread; streams are spread over worker processes (--processes). The violation rules are
+not run: they are per-track geometry, no measurable cost next to these stages. Each N is
+measured for --seconds after a warm-up.
 - N, procs: concurrent streams and the worker processes analysing them;
 - fps min / med: analysed (detected and tracked) frames per second of the worst / median stream;
 - read min: frames per second the slowest stream's reader grabbed (the camera sends 25);
@@ -63,6 +64,7 @@ from multiprocessing.context import SpawnProcess
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from benchmarks.common import (
     argument_parser,
@@ -306,11 +308,10 @@ def _analyse(lane: _Lane, detector: Detector, stream: LiveStream) -> None:
         lane.records.append((done, done - (stream.clock.mono0 + frame.t), spent[0], cpu - spent[0]))
 
 
-def _worker(cameras: Sequence[Camera], openvino_threads: int, conn: Connection) -> None:
+def _worker(cameras: Sequence[Camera], spec: DetectorSpec, conn: Connection) -> None:
     """Analyse the cameras' streams; report ready once every stream delivered a frame, then
     measure the window the parent names and send a `WorkerResult`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us, also on Ctrl-C
-    spec = DetectorSpec(openvino_threads=openvino_threads or None)
     detectors = [make_detector(spec) for _ in cameras]
     warm = np.zeros((1080, 1920, 3), np.uint8)
     for detector in detectors:
@@ -538,7 +539,7 @@ class Setup:
     warmup_s: float
     seconds: float
     processes: int
-    openvino_threads: int
+    detector: DetectorSpec
     sub_clip: Path | None
     """The sub-stream clip with --layout dual; None with --layout main."""
     package: bool = False
@@ -578,7 +579,7 @@ def run_round(clip: Path, streams: int, setup: Setup) -> Round:
             publishers.append(_publish(clips, camera_urls))
         count = min(setup.processes or streams, streams)
         for share in range(count):
-            children.append(_spawn(_worker, (cameras[share::count], setup.openvino_threads)))
+            children.append(_spawn(_worker, (cameras[share::count], setup.detector)))
         workers = children[1:]
         for _, conn in workers:
             if not conn.poll(READY_TIMEOUT_S + 60):
@@ -655,6 +656,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         ),
     )
     parser.add_argument(
+        "--detector",
+        type=Path,
+        help="YAML of a `detector` section to run instead of the default SSD (e.g. a YOLO)",
+    )
+    parser.add_argument(
         "--quiet-wait",
         type=float,
         default=60.0,
@@ -685,9 +691,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = args.capture_options
         clip = camera_clip(default_cache_dir() / "bench")
         sub = sub_clip(clip) if args.layout == "dual" else None
-        setup = Setup(
-            args.warmup, args.seconds, args.processes, args.openvino_threads, sub, sub is not None
+        spec = (
+            DetectorSpec.model_validate(yaml.safe_load(args.detector.read_text()))
+            if args.detector
+            else DetectorSpec()
         )
+        if args.openvino_threads:
+            spec = spec.model_copy(update={"openvino_threads": args.openvino_threads})
+        setup = Setup(args.warmup, args.seconds, args.processes, spec, sub, sub is not None)
         rounds: list[Round] = []
         with progress_bar() as bar:
             for streams in tracked(bar, args.streams, "stream counts"):
@@ -697,6 +708,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 if not rounds[-1].sustained and not args.all:
                     break
         best = max((r.streams for r in rounds if r.sustained), default=0)
+        models = [spec, *spec.also]
+        model = " + ".join(
+            "SSD on OpenVINO" if m.backend.startswith("ssd") else f"{m.backend} {m.model_path}"
+            for m in models
+        )
         layout = (
             f"640x360 sub-stream {sub.name} (0.8 Mbit/s) analysed, 1080p main stream recorded"
             if sub is not None
@@ -711,10 +727,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             "capture options: "
             + os.environ.get("OPENCV_FFMPEG_CAPTURE_OPTIONS", "OpenCV default (rtsp_transport;tcp)")
             + "; OpenVINO inference threads per detector: "
-            + (str(args.openvino_threads) if args.openvino_threads else "detector default"),
+            + (str(spec.openvino_threads) if spec.openvino_threads else "detector default"),
         ]
         print_table(
-            "Concurrent 1080p25 cameras: SSD on OpenVINO + ByteTrack at 5 fps each",
+            f"Concurrent 1080p25 cameras: {model} + ByteTrack at 5 fps each",
             COLUMNS,
             [r.row() for r in rounds],
             label_columns=0,
