@@ -540,12 +540,12 @@ def test_openvino_fastest_precision_finds_the_same_objects(
         for precision in ("f32", "fastest")
     )
     found = []
-    for frame in sorted(need(DATA / "signals-roboflow" / "images").glob("*.jpg"))[:10]:
+    for frame in sorted(need(DATA / "signals-roboflow" / "images").glob("*.jpg"))[:30]:
         image = read(frame)
         others = fastest.detect(image)
-        confident = [d for d in exact.detect(image) if d.score > 0.4]
+        confident = [d for d in exact.detect(image) if d.score > 0.3]
         found += [any(iou(d.box, o.box) > 0.8 for o in others) for d in confident]
-    assert len(found) >= 5, "the checkpoint should be confident about a few road users"
+    assert len(found) >= 10, "the checkpoint should be confident about some road users"
     assert sum(found) >= 0.9 * len(found)
 
 
