@@ -1,0 +1,1 @@
+"""The `stopline` commands, one module per command group; `stopline.cli` assembles them."""

@@ -1,0 +1,101 @@
+"""What every command shares: the consoles, config loading, plain one-line failures, the store."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from pipeline.config import CameraConfig, ConfigError, StoplineConfig, load_config
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from pipeline.store import Store
+
+
+out = Console()
+err = Console(stderr=True)
+
+
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Deployment YAML file")]
+
+
+def read_config(path: Path) -> StoplineConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            err.print(f"{exc.source}: {problem}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def fail(message: str, code: int) -> NoReturn:
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def plain_errors() -> Iterator[None]:
+    """A source that cannot be read or a model that cannot be loaded is the user's to fix:
+    one line, exit 1, no traceback."""
+    try:
+        yield
+    except typer.Exit:
+        raise  # already reported (click's Exit is a RuntimeError)
+    except (OSError, RuntimeError, ValueError) as exc:
+        fail(f"stopline: {exc}", 1)
+
+
+@contextmanager
+def open_store(cfg: StoplineConfig) -> Iterator[Store]:
+    """The deployment's store for one command, closed however the command ends."""
+    from stopline.wiring import deployment_store
+
+    store = deployment_store(cfg, Path.cwd())
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def camera_of(cfg: StoplineConfig, config: Path, camera: str | None) -> CameraConfig:
+    """The one camera a command works on: --camera, or the only one."""
+    ids = [c.id for c in cfg.cameras]
+    if camera is None and len(ids) > 1:
+        fail(f"{config}: several cameras; choose one with --camera: {', '.join(ids)}", 2)
+    chosen = next((c for c in cfg.cameras if c.id == (camera or ids[0])), None)
+    if chosen is None:
+        fail(f"{config}: no camera {camera!r}; cameras: {', '.join(ids)}", 2)
+    return chosen
+
+
+def serve_app(
+    web: FastAPI, host: str, port: int, verbose: bool, pages: list[tuple[str, str]]
+) -> None:
+    """Print where each page is, then serve until Ctrl-C."""
+    import uvicorn
+
+    for name, path in pages:
+        out.print(f"{name}: http://{host}:{port}{path}", markup=False, highlight=False)
+    uvicorn.run(
+        web,
+        host=host,
+        port=port,
+        log_level="info" if verbose else "warning",
+        proxy_headers=False,
+    )
