@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from detectors.objects import nms
+from detectors.detection import nms
 from detectors.plate_formats import PLATE_CHARACTERS, CharRead
 from pipeline.config import PlateEngine
 

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from detectors.objects import import_ultralytics, letterbox
+from detectors.detection import letterbox
+from detectors.yolo import import_ultralytics
 
 if TYPE_CHECKING:
     import torch

@@ -31,7 +31,7 @@ def models_export(
 ) -> None:
     """Export a YOLO .pt for the yolo-openvino / yolo-onnxruntime backends (needs the
     `ultralytics` extra); prints the exported path to put in `detector.model_path`."""
-    from detectors.objects import export_model
+    from detectors.yolo import export_model
 
     if not model.is_file():
         fail(f"{model}: no such file", 2)

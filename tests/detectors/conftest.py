@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from detectors import objects
+from detectors import yolo
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAFFIC_CHECKPOINT = ROOT / "models" / "checkpoints" / "traffic-yolo11n.pt"
@@ -20,7 +20,7 @@ def traffic_exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
     pt.write_bytes(TRAFFIC_CHECKPOINT.read_bytes())
     try:
         return {
-            fmt: objects.export_model(pt, fmt, input_size_px=TRAFFIC_EXPORT_PX)
+            fmt: yolo.export_model(pt, fmt, input_size_px=TRAFFIC_EXPORT_PX)
             for fmt in ("onnx", "openvino")
         }
     except RuntimeError as error:  # the ultralytics extra is missing

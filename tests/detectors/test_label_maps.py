@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 import yaml
 
+from detectors.detection import Placement
 from detectors.label_maps import COCO, LabelMap, onnx_labels, openvino_labels
-from detectors.objects import DetectorSpec, Placement, decode_yolo, make_detector
+from detectors.objects import DetectorSpec, make_detector
+from detectors.yolo import decode_yolo
 from tests.detectors.test_objects import read, ultralytics_asset, yolo_output
 
 TRAFFIC_NAMES = {

@@ -22,19 +22,12 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from detectors import objects
+from detectors import objects, yolo
+from detectors.detection import Placement, batched_nms, letterbox, nms
 from detectors.label_maps import COCO
-from detectors.objects import (
-    Detection,
-    Detector,
-    DetectorSpec,
-    Placement,
-    batched_nms,
-    decode_yolo,
-    letterbox,
-    make_detector,
-    nms,
-)
+from detectors.objects import Detection, Detector, DetectorSpec, make_detector
+from detectors.ssd import ssd_model_files
+from detectors.yolo import decode_yolo
 from pipeline.geometry import iou
 from tests.shared_data import DATA, need
 
@@ -81,7 +74,7 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def ultralytics(cache_dir: Path) -> ModuleType:
     try:
-        return objects.import_ultralytics(cache_dir)
+        return yolo.import_ultralytics(cache_dir)
     except RuntimeError as error:
         pytest.fail(str(error))
 
@@ -222,7 +215,7 @@ def ssd(cache_dir: Path) -> dict[str, Detector]:
 
 
 def test_ssd_model_files_come_from_the_package() -> None:
-    graph, pbtxt = objects.ssd_model_files()
+    graph, pbtxt = ssd_model_files()
     assert graph.stat().st_size > 60_000_000 and "ssd_mobilenet_v2_coco" in pbtxt.name
 
 
@@ -405,9 +398,7 @@ def yolo_models(
                 f"{name}.yaml", folder / f"{name}.pt", parity_images, input_size_px=YOLO_SIZE_PX
             )
             exports = {
-                fmt: objects.export_model(
-                    pt, fmt, input_size_px=YOLO_SIZE_PX, end_to_end=end_to_end
-                )
+                fmt: yolo.export_model(pt, fmt, input_size_px=YOLO_SIZE_PX, end_to_end=end_to_end)
                 for fmt in ("onnx", "openvino")
             }
             built[name, end_to_end] = YoloModel(pt, exports["onnx"], exports["openvino"])
