@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from detectors.signals import PhaseState
+from detectors.phases import PhaseState
 from pipeline.config import (
     Anchor,
     Crosswalk,

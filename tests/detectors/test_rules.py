@@ -2,6 +2,7 @@
 
 import pytest
 
+from detectors.phases import PhaseState
 from detectors.rules import (
     JaywalkFinding,
     RedLightFinding,
@@ -11,7 +12,6 @@ from detectors.rules import (
     jaywalk,
     red_light,
 )
-from detectors.signals import PhaseState
 from pipeline.config import Crosswalk, EntryLine, JaywalkRule, RedLightRule, StopLine, Zone
 
 STOP = StopLine(id="s", approach="nb", points=[(0, 100), (200, 100)], direction="up")
