@@ -56,7 +56,7 @@ from pipeline.store.models import utcnow
 from pipeline.store.registry import add_user
 from review.cases import approve
 from stopline.demo.run import DEMO_CONFIG
-from stopline.wiring import make_billboards
+from stopline.deployment import make_billboards
 
 SCREENS = (("folder", 256, 128), ("folder", 1920, 1080), ("kiosk", 1920, 1080))
 CAMERA = review_cases.CAMERAS[0]

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from display.kiosk import create_kiosk
 from pipeline.config import StoplineConfig
 from pipeline.evidence import EvidenceStore
-from stopline.wiring import deployment_store, make_billboards
+from stopline.deployment import deployment_store, make_billboards
 
 
 def kiosk_app(config: StoplineConfig, base_dir: Path) -> FastAPI:

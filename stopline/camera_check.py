@@ -28,7 +28,7 @@ from pipeline.config import CameraConfig, StoplineConfig
 from pipeline.events import ViolationDetected
 from pipeline.evidence import EvidenceStore, load_or_create_key
 from pipeline.geometry import ground_point
-from stopline.wiring import CameraRun
+from stopline.camera_run import CameraRun
 
 START = datetime(2000, 1, 1, tzinfo=UTC)
 """Stream clock origin of a check: only stream times are shown."""

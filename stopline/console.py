@@ -16,7 +16,7 @@ from pipeline.config import StoplineConfig
 from pipeline.evidence import EvidenceStore
 from review.app import create_app
 from review.web import Console
-from stopline.wiring import deployment_store
+from stopline.deployment import deployment_store
 
 
 def make_console(config: StoplineConfig, base_dir: Path) -> Console:

@@ -9,42 +9,30 @@ import logging
 import signal
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property, partial
 from pathlib import Path
 from types import TracebackType
 
-import cv2
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
 
-from detectors.evidence import EVIDENCE_WINDOW_S, EvidenceRecorder
 from detectors.identify import IdentifyStage
-from detectors.objects import ZoomedDetector, make_detector
-from detectors.people import people_finder
-from detectors.plausible_boxes import PlausibleBoxes
-from detectors.recording import FileRecording, LiveRecording, open_recording
-from detectors.signals import ControllerFeed, phase_source
-from detectors.sources import Frame, ReconnectingReader, SourceStats, open_source
-from detectors.stage import DetectStage, StageStats
-from detectors.tracking import ByteTrackTracker, Tracker
+from detectors.signals import ControllerFeed
 from display.billboards import Billboards
-from display.fonts import find_fonts
 from display.outputs import make_output
 from display.player import ScreenPlayer, wake
-from display.render import Renderer
-from display.slide import Locale
 from display.stage import DisplayStage
 from notifier.gateways import make_gateway
 from notifier.sender import Sender
 from notifier.stage import NoticeStage
 from notifier.templates import NoticeTemplates
 from pipeline.bus import DEAD_LETTER_TOPIC, Consumer, make_bus
-from pipeline.config import CameraConfig, StoplineConfig
+from pipeline.config import StoplineConfig
 from pipeline.events import (
     CITATIONS_APPROVED,
     CITATIONS_DISMISSED,
@@ -57,114 +45,16 @@ from pipeline.events import (
 from pipeline.evidence import EvidenceStore, load_or_create_key
 from pipeline.outbox import relay, relay_once
 from pipeline.retention import run_retention
-from pipeline.store import Store, open_store
+from pipeline.store import Store
 from pipeline.store.models import Citation
-from pipeline.store.registry import put_camera
 from review.policy import AutoReviewer
+from stopline.camera_run import CameraRun, frame_count
+from stopline.deployment import deployment_store, make_billboards
 
 log = logging.getLogger(__name__)
 
 STAGES = ("detect", "identify", "review-policy", "relay", "notify", "display")
 """`relay` publishes the event outbox (decisions made in the console or by the policy)."""
-
-
-def resolve_sqlite(url: str, base_dir: Path) -> str:
-    """A relative SQLite path in the config is relative to the run's base folder."""
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith(prefix + "/"):
-        return prefix + str((base_dir / url[len(prefix) :]).resolve())
-    return url
-
-
-def deployment_store(config: StoplineConfig, base_dir: Path) -> Store:
-    """The configured store, migrated, with the configured cameras registered."""
-    store = open_store(resolve_sqlite(config.storage.database_url, base_dir))
-    with store.session() as session:
-        for cam in config.cameras:
-            put_camera(session, cam.id, cam.id, cam.location)
-    return store
-
-
-def make_tracker(camera: CameraConfig, config: StoplineConfig) -> Tracker:
-    """ByteTrack over the configured detector; one detector per camera, as each holds one
-    inference request.
-    """
-    detector = make_detector(config.detector)
-    if camera.zoom_windows_px:
-        detector = ZoomedDetector(detector, camera.zoom_windows_px, config.detector.nms_iou)
-    detector = PlausibleBoxes(detector, camera.max_box_share, camera.geometry.detection_zones)
-    return ByteTrackTracker(
-        detector,
-        frame_rate=camera.analysis_fps,
-        **config.tracking.model_dump(),
-    )
-
-
-class CameraRun:
-    """One camera's source, signal source and detect stage, stoppable from another thread."""
-
-    def __init__(
-        self,
-        config: StoplineConfig,
-        camera: CameraConfig,
-        evidence: EvidenceStore,
-        publish: Callable[[ViolationDetected], None],
-        base_dir: Path,
-        start: datetime | None = None,
-    ) -> None:
-        self.camera = camera
-        self.start = start or datetime.now(UTC)
-        self.source_stats = SourceStats()
-        self.frames = open_source(
-            camera.source,
-            camera.analysis_fps,
-            self.start,
-            self.source_stats,
-            base_dir,
-            camera.stream,
-        )
-        self.recording: LiveRecording | FileRecording | None = None
-        if camera.evidence_source is not None:
-            self.recording = open_recording(
-                camera.evidence_source,
-                self.frames,
-                EVIDENCE_WINDOW_S,
-                self.start,
-                base_dir,
-                SourceStats(),
-                camera.stream,
-            )
-        self.signals = phase_source(camera, self.start, config.rules.red_light.min_amber_s)
-        self.stage = DetectStage(
-            camera=camera,
-            rules=config.rules,
-            tracker=make_tracker(camera, config),
-            signals=self.signals,
-            recorder=EvidenceRecorder(evidence, camera.analysis_fps, footage=self.recording),
-            publish=publish,
-            stream_start=self.start,
-        )
-
-    def run(self, stop: threading.Event, advance: Callable[[], None] | None = None) -> StageStats:
-        """Process frames until the source ends or `stop` is set."""
-
-        def frames() -> Iterator[Frame]:
-            for frame in self.frames:
-                if stop.is_set():
-                    return
-                yield frame
-                if advance is not None:
-                    advance()
-
-        if isinstance(self.recording, LiveRecording):
-            self.recording.start()
-        return self.stage.process(frames())
-
-    def close(self) -> None:
-        """Unblock a live stream's readers; files end by themselves."""
-        for reader in (self.frames, self.recording):
-            if isinstance(reader, ReconnectingReader):
-                reader.close()
 
 
 @dataclass
@@ -300,7 +190,7 @@ class Pipeline:
             advance = None
             if progress is not None:
                 camera = run.camera
-                total = _frame_count(self.base_dir / camera.source, camera.analysis_fps)
+                total = frame_count(self.base_dir / camera.source, camera.analysis_fps)
                 task = progress.add_task(f"camera {camera.id}", total=total)
                 advance = partial(progress.advance, task)
             try:
@@ -452,19 +342,6 @@ class Pipeline:
         return Sender(self.store, gateway, self.config.notifier)
 
 
-def make_billboards(config: StoplineConfig, store: Store, evidence: EvidenceStore) -> Billboards:
-    """Fonts found and every screen checked once: a missing font or a layout that cannot hold
-    the longest slide stops the start, not the first approval. The people finder (detector
-    models) loads only when a picture first needs it."""
-    display = config.display
-    renderer = Renderer(find_fonts(display.font_path))
-    for screen in display.screens:
-        renderer.check(screen, display.message)
-    notifier = config.notifier
-    locale = Locale(notifier.timezone, notifier.fine_text, display.message)
-    return Billboards(store, evidence, display, locale, renderer, partial(people_finder, config))
-
-
 def stop_on_signals() -> threading.Event:
     """An event set by SIGINT or SIGTERM, so a service stops between frames or messages."""
     stop = threading.Event()
@@ -477,16 +354,3 @@ def _drain(consumers: list[Consumer], relay_step: Callable[[], int] = lambda: 0)
     """Relay and poll until a full round moves nothing: every stage has caught up."""
     while relay_step() + sum(c.poll(0.05) for c in consumers):
         pass
-
-
-def _frame_count(path: Path, analysis_fps: float) -> float | None:
-    if not path.is_file():
-        return None
-    cap = cv2.VideoCapture(str(path))
-    try:
-        frames, fps = cap.get(cv2.CAP_PROP_FRAME_COUNT), cap.get(cv2.CAP_PROP_FPS)
-    finally:
-        cap.release()
-    if frames <= 0 or fps <= 0:
-        return None
-    return frames / fps * min(analysis_fps, fps)

@@ -56,7 +56,7 @@ def plain_errors() -> Iterator[None]:
 @contextmanager
 def open_store(cfg: StoplineConfig) -> Iterator[Store]:
     """The deployment's store for one command, closed however the command ends."""
-    from stopline.wiring import deployment_store
+    from stopline.deployment import deployment_store
 
     store = deployment_store(cfg, Path.cwd())
     try:

@@ -36,7 +36,7 @@ def billboard_render(
     from display.render import png
     from display.slide import NotShowable
     from pipeline.evidence import EvidenceStore
-    from stopline.wiring import make_billboards
+    from stopline.deployment import make_billboards
 
     cfg = read_config(config)
     with plain_errors(), open_store(cfg) as store:

@@ -1,0 +1,117 @@
+"""One camera's detect stage wired to its source, recording, signal phases, tracker and evidence."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import cv2
+
+from detectors.evidence import EVIDENCE_WINDOW_S, EvidenceRecorder
+from detectors.objects import ZoomedDetector, make_detector
+from detectors.plausible_boxes import PlausibleBoxes
+from detectors.recording import FileRecording, LiveRecording, open_recording
+from detectors.signals import phase_source
+from detectors.sources import Frame, ReconnectingReader, SourceStats, open_source
+from detectors.stage import DetectStage, StageStats
+from detectors.tracking import ByteTrackTracker, Tracker
+from pipeline.config import CameraConfig, StoplineConfig
+from pipeline.events import ViolationDetected
+from pipeline.evidence import EvidenceStore
+
+
+def make_tracker(camera: CameraConfig, config: StoplineConfig) -> Tracker:
+    """ByteTrack over the configured detector; one detector per camera, as each holds one
+    inference request.
+    """
+    detector = make_detector(config.detector)
+    if camera.zoom_windows_px:
+        detector = ZoomedDetector(detector, camera.zoom_windows_px, config.detector.nms_iou)
+    detector = PlausibleBoxes(detector, camera.max_box_share, camera.geometry.detection_zones)
+    return ByteTrackTracker(
+        detector,
+        frame_rate=camera.analysis_fps,
+        **config.tracking.model_dump(),
+    )
+
+
+class CameraRun:
+    """One camera's source, signal source and detect stage, stoppable from another thread."""
+
+    def __init__(
+        self,
+        config: StoplineConfig,
+        camera: CameraConfig,
+        evidence: EvidenceStore,
+        publish: Callable[[ViolationDetected], None],
+        base_dir: Path,
+        start: datetime | None = None,
+    ) -> None:
+        self.camera = camera
+        self.start = start or datetime.now(UTC)
+        self.source_stats = SourceStats()
+        self.frames = open_source(
+            camera.source,
+            camera.analysis_fps,
+            self.start,
+            self.source_stats,
+            base_dir,
+            camera.stream,
+        )
+        self.recording: LiveRecording | FileRecording | None = None
+        if camera.evidence_source is not None:
+            self.recording = open_recording(
+                camera.evidence_source,
+                self.frames,
+                EVIDENCE_WINDOW_S,
+                self.start,
+                base_dir,
+                SourceStats(),
+                camera.stream,
+            )
+        self.signals = phase_source(camera, self.start, config.rules.red_light.min_amber_s)
+        self.stage = DetectStage(
+            camera=camera,
+            rules=config.rules,
+            tracker=make_tracker(camera, config),
+            signals=self.signals,
+            recorder=EvidenceRecorder(evidence, camera.analysis_fps, footage=self.recording),
+            publish=publish,
+            stream_start=self.start,
+        )
+
+    def run(self, stop: threading.Event, advance: Callable[[], None] | None = None) -> StageStats:
+        """Process frames until the source ends or `stop` is set."""
+
+        def frames() -> Iterator[Frame]:
+            for frame in self.frames:
+                if stop.is_set():
+                    return
+                yield frame
+                if advance is not None:
+                    advance()
+
+        if isinstance(self.recording, LiveRecording):
+            self.recording.start()
+        return self.stage.process(frames())
+
+    def close(self) -> None:
+        """Unblock a live stream's readers; files end by themselves."""
+        for reader in (self.frames, self.recording):
+            if isinstance(reader, ReconnectingReader):
+                reader.close()
+
+
+def frame_count(path: Path, analysis_fps: float) -> float | None:
+    if not path.is_file():
+        return None
+    cap = cv2.VideoCapture(str(path))
+    try:
+        frames, fps = cap.get(cv2.CAP_PROP_FRAME_COUNT), cap.get(cv2.CAP_PROP_FPS)
+    finally:
+        cap.release()
+    if frames <= 0 or fps <= 0:
+        return None
+    return frames / fps * min(analysis_fps, fps)

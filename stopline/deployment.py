@@ -1,0 +1,46 @@
+"""A deployment's shared resources, as every process opens them: its store and its billboards."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from detectors.people import people_finder
+from display.billboards import Billboards
+from display.fonts import find_fonts
+from display.render import Renderer
+from display.slide import Locale
+from pipeline.config import StoplineConfig
+from pipeline.evidence import EvidenceStore
+from pipeline.store import Store, open_store
+from pipeline.store.registry import put_camera
+
+
+def resolve_sqlite(url: str, base_dir: Path) -> str:
+    """A relative SQLite path in the config is relative to the run's base folder."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/"):
+        return prefix + str((base_dir / url[len(prefix) :]).resolve())
+    return url
+
+
+def deployment_store(config: StoplineConfig, base_dir: Path) -> Store:
+    """The configured store, migrated, with the configured cameras registered."""
+    store = open_store(resolve_sqlite(config.storage.database_url, base_dir))
+    with store.session() as session:
+        for cam in config.cameras:
+            put_camera(session, cam.id, cam.id, cam.location)
+    return store
+
+
+def make_billboards(config: StoplineConfig, store: Store, evidence: EvidenceStore) -> Billboards:
+    """Fonts found and every screen checked once: a missing font or a layout that cannot hold
+    the longest slide stops the start, not the first approval. The people finder (detector
+    models) loads only when a picture first needs it."""
+    display = config.display
+    renderer = Renderer(find_fonts(display.font_path))
+    for screen in display.screens:
+        renderer.check(screen, display.message)
+    notifier = config.notifier
+    locale = Locale(notifier.timezone, notifier.fine_text, display.message)
+    return Billboards(store, evidence, display, locale, renderer, partial(people_finder, config))
