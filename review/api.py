@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.store import IllegalTransition, Status
+from pipeline.store import IllegalTransition, Status, history
 from pipeline.store.models import Citation, Violation
 from review import cases
 from review.auth import Viewer
@@ -156,7 +156,7 @@ def citation_decisions(cons: Cons, who: Reader, citation_id: str) -> Response | 
             return JSONResponse({"detail": "no such citation"}, status_code=404)
         return [
             Transition.model_validate(t, from_attributes=True)
-            for t in cases.history(session, citation_id)
+            for t in history(session, citation_id)
         ]
 
 
