@@ -19,7 +19,8 @@ from pipeline.store.models import Citation, Violation
 from review import cases
 from review.auth import Viewer
 from review.cases import DecisionError, QueueFilter, RejectReason
-from review.pages import evidence_file, queue_filter
+from review.pages.common import queue_filter
+from review.pages.reviewing import evidence_file
 from review.web import DECIDERS, READERS, Console, checked, console, require
 
 router = APIRouter(prefix="/api/v1", tags=["citations"])

@@ -1,0 +1,177 @@
+"""The reviewer's pages: the queue, one case and the decisions on it, the evidence they show."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi.responses import FileResponse, RedirectResponse
+from sqlalchemy import select
+
+from pipeline.store import Status, audit
+from pipeline.store.models import Camera, Role
+from review import cases
+from review.auth import Viewer
+from review.cases import REJECT_LABELS, QueueFilter, RejectReason
+from review.pages.common import (
+    Cons,
+    Decider,
+    DeciderPost,
+    _attempt,
+    _case_url,
+    _decided,
+    _outcome,
+    queue_filter,
+)
+from review.web import DECIDERS, HOME, READERS, require
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def home(who: Annotated[Viewer, Depends(require(*Role))]) -> Response:
+    return RedirectResponse(HOME[who.role], status_code=303)
+
+
+@router.get("/queue")
+def queue_page(
+    request: Request,
+    cons: Cons,
+    who: Decider,
+    f: Annotated[QueueFilter, Depends(queue_filter)],
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    size = cons.config.review.page_size
+    with cons.session() as session:
+        rows, total = cases.queue(session, f, page, size, who)
+        counts = cases.queue_counts(session)
+        cameras = session.scalars(select(Camera.id).order_by(Camera.id)).all()
+        return cons.page(
+            request,
+            "queue.html",
+            who,
+            rows=rows,
+            total=total,
+            counts=counts,
+            cameras=cameras,
+            f=f,
+            page=page,
+            pages=max(1, -(-total // size)),
+        )
+
+
+@router.get("/cases/{citation_id}")
+def case_page(
+    request: Request,
+    cons: Cons,
+    citation_id: str,
+    who: Annotated[Viewer, Depends(require(*READERS))],
+    f: Annotated[QueueFilter, Depends(queue_filter)],
+    done: str | None = None,
+    error: str | None = None,
+) -> Response:
+    purpose = "review" if who.role in DECIDERS else "audit"
+    with cons.session() as session:
+        try:
+            case = cases.load_case(session, citation_id, who, purpose)
+        except LookupError:
+            return cons.page(request, "error.html", who, 404, message="No such citation.")
+        following = (
+            cases.next_in_queue(session, case.citation, f)
+            if case.citation.status == Status.PENDING_REVIEW
+            else None
+        )
+        preload = cases.preload_refs(session, following) if following else []
+        return cons.page(
+            request,
+            "case.html",
+            who,
+            case=case,
+            next_id=following,
+            preload=[f"/evidence/{sha}" for sha in preload],
+            f=f,
+            reasons=REJECT_LABELS,
+            can_decide=who.role in DECIDERS and case.citation.status == Status.PENDING_REVIEW,
+            is_supervisor=who.role is Role.SUPERVISOR,
+            done=done,
+            error=error,
+        )
+
+
+@router.post("/cases/{citation_id}/approve")
+def approve(
+    cons: Cons, citation_id: str, who: DeciderPost, f: Annotated[QueueFilter, Depends(queue_filter)]
+) -> Response:
+    outcome = _attempt(cons, lambda session: cases.approve(session, citation_id, who.name))
+    return _decided(cons, citation_id, f, outcome, "approved")
+
+
+@router.post("/cases/{citation_id}/reject")
+def reject(
+    cons: Cons,
+    citation_id: str,
+    who: DeciderPost,
+    reason: Annotated[RejectReason, Form()],
+    f: Annotated[QueueFilter, Depends(queue_filter)],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    outcome = _attempt(cons, lambda session: cases.reject(session, citation_id, who, reason, note))
+    return _decided(cons, citation_id, f, outcome, "rejected")
+
+
+@router.post("/cases/{citation_id}/plate")
+def correct_plate(
+    cons: Cons,
+    citation_id: str,
+    who: DeciderPost,
+    plate: Annotated[str, Form(min_length=1, max_length=32)],
+) -> Response:
+    outcome = _attempt(
+        cons, lambda session: cases.correct_plate(session, citation_id, who, plate, cons.plate_key)
+    )
+    return _outcome(_case_url(citation_id), outcome, "plate corrected")
+
+
+@router.post("/cases/{citation_id}/person")
+def correct_person(
+    cons: Cons,
+    citation_id: str,
+    who: DeciderPost,
+    person_id: Annotated[str, Form(min_length=1, max_length=64)],
+) -> Response:
+    outcome = _attempt(
+        cons, lambda session: cases.correct_person(session, citation_id, who, person_id)
+    )
+    return _outcome(_case_url(citation_id), outcome, "identity corrected")
+
+
+@router.get("/evidence/{sha256}")
+def evidence_file(
+    cons: Cons, sha256: str, who: Annotated[Viewer, Depends(require(*READERS))]
+) -> Response:
+    """A stored file by its hash; the evidence store refuses anything but 64 hex digits before
+    it makes a path, so no `..` or other path can reach the file system."""
+    try:
+        path = cons.evidence.path_of(sha256)
+    except ValueError:
+        return Response("not an evidence hash", status_code=400, media_type="text/plain")
+    if not path.is_file():
+        return Response("no such evidence", status_code=404, media_type="text/plain")
+    with cons.session() as session:
+        audit.append(session, who.name, "evidence.viewed", "evidence", sha256)
+    with path.open("rb") as file:
+        head = file.read(12)
+    response = FileResponse(path, media_type=_media_type(head))
+    # Content-addressed, so never stale; cached privately so the next case can be preloaded.
+    response.headers["Cache-Control"] = "private, max-age=600, immutable"
+    return response
+
+
+def _media_type(head: bytes) -> str:
+    if head.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if head[4:8] == b"ftyp":
+        return "video/mp4"
+    if head.startswith(b"\x89PNG"):
+        return "image/png"
+    return "application/octet-stream"

@@ -1,0 +1,125 @@
+"""Supervisors' pages: second reviews, reopening, appeals, and notices that need a person."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from sqlalchemy import select
+
+from pipeline.store import Status
+from pipeline.store.models import Citation, SmsOutbox
+from review import cases
+from review.auth import Viewer
+from review.pages.common import (
+    NEEDS_A_PERSON,
+    SUPERVISOR,
+    Cons,
+    Refused,
+    SupervisorPost,
+    _attempt,
+    _back,
+    _case_url,
+    _outcome,
+)
+from review.web import require
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/second-review")
+def second_review_page(
+    request: Request,
+    cons: Cons,
+    who: Annotated[Viewer, Depends(require(*SUPERVISOR))],
+    done: str | None = None,
+    error: str | None = None,
+) -> Response:
+    with cons.session() as session:
+        rows = session.execute(cases.second_review_query().limit(200)).all()
+        return cons.page(request, "second_review.html", who, rows=rows, done=done, error=error)
+
+
+@router.post("/cases/{citation_id}/second-review")
+def confirm_second_review(
+    cons: Cons,
+    citation_id: str,
+    who: SupervisorPost,
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    outcome = _attempt(
+        cons, lambda session: cases.confirm_second_review(session, citation_id, who, note)
+    )
+    return _outcome("/second-review", outcome, f"confirmed {citation_id[:8]}")
+
+
+@router.post("/cases/{citation_id}/reopen")
+def reopen(
+    cons: Cons,
+    citation_id: str,
+    who: SupervisorPost,
+    reason: Annotated[str, Form(min_length=1, max_length=2000)],
+) -> Response:
+    outcome = _attempt(cons, lambda session: cases.reopen(session, citation_id, who, reason))
+    return _outcome("/second-review", outcome, f"reopened {citation_id[:8]}")
+
+
+@router.get("/appeals")
+def appeals_page(
+    request: Request,
+    cons: Cons,
+    who: Annotated[Viewer, Depends(require(*SUPERVISOR))],
+    done: str | None = None,
+    error: str | None = None,
+) -> Response:
+    with cons.session() as session:
+        rows = session.scalars(
+            select(Citation)
+            .where(Citation.status == Status.APPEALED)
+            .order_by(Citation.updated_at)
+            .limit(200)
+        ).all()
+        return cons.page(request, "appeals.html", who, rows=rows, done=done, error=error)
+
+
+@router.post("/cases/{citation_id}/appeal")
+def record_appeal(
+    cons: Cons,
+    citation_id: str,
+    who: SupervisorPost,
+    reason: Annotated[str, Form(min_length=1, max_length=2000)],
+) -> Response:
+    outcome = _attempt(cons, lambda session: cases.record_appeal(session, citation_id, who, reason))
+    if isinstance(outcome, Refused):
+        return _back(_case_url(citation_id), error=outcome)
+    return _back("/appeals", message=f"appeal recorded for {citation_id[:8]}")
+
+
+@router.post("/cases/{citation_id}/appeal-decision")
+def decide_appeal(
+    cons: Cons,
+    citation_id: str,
+    who: SupervisorPost,
+    decision: Annotated[str, Form(pattern="^(uphold|dismiss)$")],
+    reason: Annotated[str, Form(min_length=1, max_length=2000)],
+) -> Response:
+    uphold = decision == "uphold"
+    outcome = _attempt(
+        cons, lambda session: cases.decide_appeal(session, citation_id, who, uphold, reason)
+    )
+    return _outcome("/appeals", outcome, f"appeal {decision}d: {citation_id[:8]}")
+
+
+@router.get("/notices")
+def notices_page(
+    request: Request, cons: Cons, who: Annotated[Viewer, Depends(require(*SUPERVISOR))]
+) -> Response:
+    """SMS notices that need a person: never sendable, given up, or reported undelivered."""
+    with cons.session() as session:
+        rows = session.scalars(
+            select(SmsOutbox)
+            .where(SmsOutbox.status.in_(NEEDS_A_PERSON))
+            .order_by(SmsOutbox.created_at)
+            .limit(500)
+        ).all()
+        return cons.page(request, "notices.html", who, rows=rows)
