@@ -32,8 +32,9 @@ from benchmarks.common import (
     tracked,
 )
 from pipeline.config import load_config
+from stopline.demo.frames import render
 from stopline.demo.run import DEMO_CONFIG
-from stopline.demo.scene import EXPECTED, HEIGHT, WIDTH, render
+from stopline.demo.scene import EXPECTED, HEIGHT, WIDTH
 from stopline.wiring import Pipeline
 
 COLUMNS = (

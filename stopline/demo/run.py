@@ -34,6 +34,7 @@ from pipeline.store.audit import append, verify_chain
 from pipeline.store.models import Citation, SmsOutbox, SmsStatus, Violation
 from pipeline.store.registry import add_user, get_user, put_person, put_vehicle
 from review.passwords import hash_password
+from stopline.demo.frames import render
 from stopline.demo.scene import (
     COMPLIANT,
     DURATION_S,
@@ -44,7 +45,6 @@ from stopline.demo.scene import (
     ROAD_USERS,
     WIDTH,
     Offence,
-    render,
 )
 from stopline.wiring import Pipeline
 

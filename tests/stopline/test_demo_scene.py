@@ -5,7 +5,7 @@ import numpy as np
 from detectors.plates import MIN_PLATE_HEIGHT_PX, registry_plate
 from detectors.signals import FixedPlan
 from pipeline.config import load_config
-from stopline.demo import scene
+from stopline.demo import frames, scene
 from stopline.demo.run import DEMO_CONFIG
 
 
@@ -43,8 +43,8 @@ def test_only_the_red_light_runner_carries_a_plate_the_region_accepts() -> None:
     assert plated.expected == "red_light" and plated.is_vehicle
     assert plated.plate == scene.RED_LIGHT_PLATE
     assert registry_plate(scene.RED_LIGHT_PLATE, cfg.identification.plates.region) == "KHX4729"
-    plain, _ = scene._cutout(plated.photo)
-    drawn, alpha = scene._plated(plated.photo, scene.RED_LIGHT_PLATE)
+    plain, _ = frames._cutout(plated.photo)
+    drawn, alpha = frames._plated(plated.photo, scene.RED_LIGHT_PLATE)
     changed = np.argwhere((plain != drawn).any(axis=2))
     (top, left), (bottom, right) = changed.min(axis=0), changed.max(axis=0)
     width, height = scene.PLATE_SIZE_PX

@@ -6,8 +6,8 @@ import yaml
 
 from pipeline.config import load_config
 from pipeline.events import VIOLATIONS
+from stopline.demo.frames import render
 from stopline.demo.run import DEMO_CONFIG
-from stopline.demo.scene import render
 from stopline.wiring import Pipeline
 from tests.cli import stopline
 

@@ -9,8 +9,8 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from pipeline.config import load_config
+from stopline.demo.frames import render
 from stopline.demo.run import DEMO_CONFIG
-from stopline.demo.scene import render
 from tests.cli import COMMAND, stopline
 
 DEADLINE_S = 120
