@@ -1,0 +1,3 @@
+from benchmarks.streams.cli import main
+
+main()
