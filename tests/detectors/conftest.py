@@ -1,10 +1,12 @@
 """Fixtures shared by the detector tests."""
 
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from detectors import yolo
+from detectors.objects import Detector, DetectorSpec, make_detector
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAFFIC_CHECKPOINT = ROOT / "models" / "checkpoints" / "traffic-yolo11n.pt"
@@ -25,3 +27,24 @@ def traffic_exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
         }
     except RuntimeError as error:  # the ultralytics extra is missing
         pytest.fail(str(error))
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(scope="session")
+def ultralytics(cache_dir: Path) -> ModuleType:
+    try:
+        return yolo.import_ultralytics(cache_dir)
+    except RuntimeError as error:
+        pytest.fail(str(error))
+
+
+@pytest.fixture(scope="session")
+def ssd(cache_dir: Path) -> dict[str, Detector]:
+    return {
+        backend: make_detector(DetectorSpec(backend=backend), cache_dir=cache_dir)
+        for backend in ("ssd-openvino", "ssd-opencv")
+    }

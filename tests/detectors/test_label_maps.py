@@ -15,7 +15,8 @@ from detectors.detection import Placement
 from detectors.label_maps import COCO, LabelMap, onnx_labels, openvino_labels
 from detectors.objects import DetectorSpec, make_detector
 from detectors.yolo import decode_yolo
-from tests.detectors.test_objects import read, ultralytics_asset, yolo_output
+from tests.detectors.photos import read, ultralytics_asset
+from tests.detectors.test_yolo import yolo_output
 
 TRAFFIC_NAMES = {
     0: "car",

@@ -17,7 +17,7 @@ from detectors.images import read_image
 from detectors.people import Box, PeopleFinder, people_finder
 from pipeline.config import parse_config
 from pipeline.geometry import iou
-from tests.detectors.test_objects import ultralytics_asset
+from tests.detectors.photos import ultralytics_asset
 from tests.shared_data import DATA, need
 
 DEMO = Path(__file__).resolve().parents[2] / "configs" / "demo.yaml"

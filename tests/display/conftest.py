@@ -28,7 +28,7 @@ from pipeline.store.models import Citation
 from pipeline.store.registry import add_person, add_user, put_camera, record_violation
 from stopline.demo.run import DEMO_CONFIG
 from tests.clock import WallClock
-from tests.detectors.test_objects import ultralytics_asset
+from tests.detectors.photos import ultralytics_asset
 from tests.shared_data import DATA, need
 from tests.stage_helpers import violation_event
 

@@ -9,7 +9,7 @@ from detectors.models.untrained import build_untrained_yolo
 from detectors.objects import make_detector
 from pipeline.config import DetectorSpec
 from tests.cli import stopline
-from tests.detectors.test_objects import ultralytics_asset
+from tests.detectors.photos import ultralytics_asset
 
 
 @pytest.fixture(scope="module")
