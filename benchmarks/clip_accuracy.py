@@ -90,8 +90,12 @@ class ClipResult:
 
     @property
     def precision(self) -> float:
-        judged = len(self.matched) + self.false_positives
-        return len(self.matched) / judged if judged else 1.0
+        return _precision(len(self.matched), self.false_positives)
+
+
+def _precision(tp: int, fp: int) -> float:
+    """TP / (TP + FP): events on unjudgeable road users count as neither; 1 with none."""
+    return tp / (tp + fp) if tp + fp else 1.0
 
 
 def _row(results: Sequence[ClipResult], name: str) -> list[str]:
@@ -112,7 +116,7 @@ def _row(results: Sequence[ClipResult], name: str) -> list[str]:
         str(sum(len(r.innocent) for r in results)),
         str(offences - tp),
         str(sum(len(r.suppressed) for r in results)),
-        num(tp / (tp + fp) if tp + fp else 1.0, 2),
+        num(_precision(tp, fp), 2),
         num(tp / offences, 2) if offences else "n/a",
     ]
 

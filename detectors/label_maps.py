@@ -56,9 +56,6 @@ class LabelMap:
         """The ids of `classes`, for filtering a model's output."""
         return np.array([i for i, name in self.ids.items() if name in classes], dtype=np.intp)
 
-    def describe(self) -> str:
-        return ", ".join(f"{i}={name}" for i, name in sorted(self.ids.items()))
-
 
 COCO = LabelMap(
     80,

@@ -52,14 +52,23 @@ class LampColours:
 DEFAULT_COLOURS = LampColours()
 
 
-def classify_lamp(roi_bgr: np.ndarray, colours: LampColours = DEFAULT_COLOURS) -> PhaseName:
-    """The colour of the lit lamp in an ROI, or unknown when none clearly dominates."""
+def _lit_pixels(
+    roi_bgr: np.ndarray, colours: LampColours
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(hue, value, mask) of the ROI's lit pixels; None when too few are lit to be a lamp."""
     if roi_bgr.size == 0:
-        return "unknown"
+        return None
     hue, sat, val = cv2.split(cv2.cvtColor(roi_bgr, cv2.COLOR_BGR2HSV))
     lit = (sat >= colours.min_saturation) & (val >= colours.min_value)
-    if np.count_nonzero(lit) < colours.min_lit_px:
+    return (hue, val, lit) if np.count_nonzero(lit) >= colours.min_lit_px else None
+
+
+def classify_lamp(roi_bgr: np.ndarray, colours: LampColours = DEFAULT_COLOURS) -> PhaseName:
+    """The colour of the lit lamp in an ROI, or unknown when none clearly dominates."""
+    pixels = _lit_pixels(roi_bgr, colours)
+    if pixels is None:
         return "unknown"
+    hue, val, lit = pixels
     h = hue[lit]
     weight = val[lit].astype(np.float64)  # brighter pixels are nearer the lamp
     bands: dict[PhaseName, np.ndarray] = {
@@ -98,30 +107,22 @@ def read_lamps(image_bgr: np.ndarray, lamps: Sequence[Lamp]) -> PhaseName:
 
 @dataclass(frozen=True)
 class Blob:
-    """The lit pixels of one frame's head crop: where (frame pixels), how big, what hue says."""
+    """The lit pixels of one frame's head crop: where (crop pixels), how big, what hue says."""
 
     centre: tuple[float, float]
     area_px: int
     hue_says: PhaseName
 
 
-def lit_blob(
-    image_bgr: np.ndarray, roi: tuple[int, int, int, int], colours: LampColours = DEFAULT_COLOURS
-) -> Blob | None:
-    patch = crop(image_bgr, roi)
-    if patch.size == 0:
+def lit_blob(patch_bgr: np.ndarray, colours: LampColours = DEFAULT_COLOURS) -> Blob | None:
+    pixels = _lit_pixels(patch_bgr, colours)
+    if pixels is None:
         return None
-    _, sat, val = cv2.split(cv2.cvtColor(patch, cv2.COLOR_BGR2HSV))
-    lit = (sat >= colours.min_saturation) & (val >= colours.min_value)
-    if np.count_nonzero(lit) < colours.min_lit_px:
-        return None
+    _, val, lit = pixels
     ys, xs = np.nonzero(lit)
     weight = val[lit].astype(np.float64)
-    centre = (
-        roi[0] + float(np.average(xs, weights=weight)),
-        roi[1] + float(np.average(ys, weights=weight)),
-    )
-    return Blob(centre, int(lit.sum()), classify_lamp(patch, colours))
+    centre = (float(np.average(xs, weights=weight)), float(np.average(ys, weights=weight)))
+    return Blob(centre, int(lit.sum()), classify_lamp(patch_bgr, colours))
 
 
 @dataclass
@@ -165,9 +166,14 @@ def _group(blobs: list[tuple[int, Blob]], join_px: float) -> list[list[tuple[int
     return groups
 
 
+def _hue_votes(group: list[tuple[int, Blob]]) -> dict[str, int]:
+    return {c: sum(b.hue_says == c for _, b in group) for c in (*ORDER, "unknown")}
+
+
 def _names(groups: list[list[tuple[int, Blob]]]) -> list[LampColour]:
     """Colours for lamp groups sorted along the head: hue where it is unambiguous, else order."""
-    votes = [max(ORDER, key=lambda c: sum(b.hue_says == c for _, b in group)) for group in groups]
+    counts = [_hue_votes(group) for group in groups]
+    votes = [max(ORDER, key=count.__getitem__) for count in counts]
     if len(set(votes)) == len(votes) and votes == sorted(votes, key=ORDER.index):
         return votes
     if len(groups) == len(ORDER):
@@ -178,17 +184,15 @@ def _names(groups: list[list[tuple[int, Blob]]]) -> list[LampColour]:
 
 
 def calibrate(
-    crops_bgr: Sequence[np.ndarray], head: SignalHead, colours: LampColours = DEFAULT_COLOURS
+    images: Sequence[np.ndarray], head: SignalHead, colours: LampColours = DEFAULT_COLOURS
 ) -> HeadCalibration:
-    """Lamps of `head` from footage of it: `crops_bgr` are its `roi_px` cut from each frame
+    """Lamps of `head` from footage of it: `images` are its `roi_px` cut from each frame
     (`crop`), so an hour of 1080p costs kilobytes. Each colour must be lit in a few frames."""
-    images = crops_bgr
     result = HeadCalibration(head, len(images))
     x, y, w, h = head.roi_px
     origin = (max(x, 0), max(y, 0))
     vertical = h >= w
-    whole = (0, 0, w, h)
-    blobs = [(i, b) for i, image in enumerate(images) if (b := lit_blob(image, whole, colours))]
+    blobs = [(i, b) for i, image in enumerate(images) if (b := lit_blob(image, colours))]
     join_px = max(3.0, 0.2 * max(w, h))
     groups = [g for g in _group(blobs, join_px) if len(g) >= MIN_LAMP_FRAMES]
     groups = sorted(groups, key=len, reverse=True)[: len(ORDER)]
@@ -220,14 +224,13 @@ def calibrate(
                 f"{off_value:.0f} (brightness), too close to tell apart"
             )
             continue
-        votes = {c: sum(b.hue_says == c for _, b in group) for c in (*ORDER, "unknown")}
         lamp = Lamp(
             colour=colour,
             centre_px=(centre[0] + origin[0], centre[1] + origin[1]),
             radius_px=radius,
             lit_value=max(1, min(255, int(lit_value))),
         )
-        result.fits.append(LampFit(lamp, len(group), votes, on_value, off_value))
+        result.fits.append(LampFit(lamp, len(group), _hue_votes(group), on_value, off_value))
     missing = [c for c in ORDER if c not in names]
     if missing:
         result.warnings.append(
