@@ -35,8 +35,9 @@ from benchmarks.common import (
     run_benchmark,
     tracked,
 )
-from detectors.objects import Detector, DetectorSpec, default_cache_dir, make_detector
+from detectors.objects import Detector, DetectorSpec, make_detector
 from detectors.yolo import export_model
+from pipeline.model_cache import default_cache_dir
 
 VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "video"
 COLUMNS = ("model", "size", "backend", "mean ms", "p95 ms", "vs predict", "boxes/frame")

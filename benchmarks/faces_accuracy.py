@@ -8,7 +8,7 @@ that passes the quality gate). Every other photo is a probe: the second photo of
 deepface people and `obama2.jpg` are of enrolled people; `biden.jpg`, the six people of `t1.jpg`
 and the people in photos packages ship (scikit-image astronaut, matplotlib grace_hopper,
 ultralytics zidane and bus when installed) are not, so the only right answer for them is
-"unidentified". Each usable face is matched with `detectors.faces.match` at the configured
+"unidentified". Each usable face is matched with `identify.faces.match` at the configured
 `identification.faces.match_threshold` (--threshold to try another).
 
 Columns of the first table, per set:
@@ -40,8 +40,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import argument_parser, num, print_table, run_benchmark
-from detectors.faces import Face, FaceEngine, load_photo, match, sole_face
-from detectors.gallery import ExactGallery
+from identify.faces import Face, FaceEngine, load_photo, match, sole_face
+from identify.gallery import ExactGallery
 from pipeline.config import FacesConfig
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -36,10 +36,11 @@ from benchmarks.common import (
     run_benchmark,
     tracked,
 )
-from detectors.images import read_image
-from detectors.plate_formats import regions_for
-from detectors.plates import PlateReader
+from identify.plate_formats import regions_for
+from identify.plates import PlateReader
 from pipeline.config import PlateEngine, PlatesConfig
+from pipeline.images import read_image
+from stopline.deployment import plate_reader
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 COLUMNS = ("set", "images", "exact %", "ms / image", "no plate", "wrong length", "confusion")
@@ -147,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     def body() -> None:
-        reader = PlateReader(PlatesConfig(engine=args.engine))
+        reader = plate_reader(PlatesConfig(engine=args.engine))
         tallies = []
         with progress_bar() as progress:
             for name in args.sets.split(","):

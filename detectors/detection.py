@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import cv2
@@ -18,6 +17,7 @@ import numpy as np
 
 from detectors.label_maps import LabelMap
 from pipeline.config import ClassName, DetectorSpec
+from pipeline.geometry import nms
 
 if TYPE_CHECKING:
     import openvino as ov
@@ -62,12 +62,6 @@ class Detector(ABC):
         """Detections above the score threshold, highest score first."""
 
 
-def default_cache_dir() -> Path:
-    """Where converted models and Ultralytics' settings live: `$XDG_CACHE_HOME/stopline`."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "stopline"
-
-
 @dataclass(frozen=True)
 class Placement:
     """Where a letterboxed frame sits in the model input: subtract the pad, divide by the gain."""
@@ -96,28 +90,6 @@ def letterbox(image_bgr: np.ndarray, size: int) -> tuple[np.ndarray, Placement]:
         image_bgr, top, bottom, left, right, cv2.BORDER_CONSTANT, value=_LETTERBOX_FILL
     )
     return padded, Placement(left, top, new_w / width, new_h / height)
-
-
-def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
-    """Greedy NMS over xyxy boxes: indices kept, highest score first.
-
-    torchvision's semantics (drop when IoU > threshold; a NaN IoU from a degenerate box drops
-    nothing), because Ultralytics `predict` uses torchvision and parity checks compare with it.
-    """
-    order = np.argsort(-scores, kind="stable")
-    x1, y1, x2, y2 = boxes.T
-    areas = (x2 - x1) * (y2 - y1)
-    keep = []
-    with np.errstate(divide="ignore", invalid="ignore"):
-        while order.size:
-            best, rest = order[0], order[1:]
-            keep.append(best)
-            width = np.minimum(x2[best], x2[rest]) - np.maximum(x1[best], x1[rest])
-            height = np.minimum(y2[best], y2[rest]) - np.maximum(y1[best], y1[rest])
-            inter = width.clip(min=0) * height.clip(min=0)
-            iou = inter / (areas[best] + areas[rest] - inter)
-            order = rest[~(iou > iou_threshold)]
-    return np.asarray(keep, dtype=np.intp)
 
 
 def batched_nms(

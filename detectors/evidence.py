@@ -25,17 +25,15 @@ import av
 import cv2
 import numpy as np
 
-from detectors.images import clamp_box, crop, jpeg
 from detectors.rules import TrackPoint
 from detectors.sources import Frame
 from pipeline.evidence import EvidenceStore, StoredFile
+from pipeline.images import TRACK_CROP_QUALITY, clamp_box, crop, jpeg
 
 BAR_PX = 40
 TRACK_CROPS = 8
 """Offender crops kept for identification: plates and faces are voted over several frames."""
 CLIP_X264 = {"preset": "ultrafast", "crf": "23"}
-TRACK_CROP_QUALITY = 95
-"""Higher than the key frames': plate characters are a few pixels wide."""
 BEFORE_S = AFTER_S = 6.0
 EVIDENCE_WINDOW_S = BEFORE_S + AFTER_S
 MAX_INTERPOLATION_GAP_S = 1.0

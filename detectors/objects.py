@@ -17,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from detectors.detection import Detection, Detector, batched_nms, default_cache_dir
+from detectors.detection import Detection, Detector, batched_nms
 from detectors.ssd import SsdOpenCv, SsdOpenVino
 from detectors.yolo import UltralyticsPredict, YoloOnnxRuntime, YoloOpenVino
 from pipeline.config import ClassName, DetectorSpec
+from pipeline.model_cache import default_cache_dir
 
 __all__ = [
     "ClassName",
@@ -29,7 +30,6 @@ __all__ = [
     "Detector",
     "DetectorSpec",
     "ZoomedDetector",
-    "default_cache_dir",
     "make_detector",
 ]
 

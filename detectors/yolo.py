@@ -20,13 +20,13 @@ from detectors.detection import (
     Placement,
     batched_nms,
     compile_openvino,
-    default_cache_dir,
     letterbox,
     opt_out_of_openvino_telemetry,
     to_detections,
 )
 from detectors.label_maps import COCO, LabelMap, onnx_labels, openvino_labels
 from pipeline.config import DetectorSpec
+from pipeline.model_cache import default_cache_dir
 
 YOLO_INPUT_PX = 640
 """Ultralytics' default, used when neither the config nor a dynamic-shape model gives a size."""

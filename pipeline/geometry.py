@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 Box = tuple[float, float, float, float]
 """x1, y1, x2, y2."""
 XY = tuple[float, float]
@@ -22,6 +24,28 @@ def iou(a: Box, b: Box) -> float:
     shared = intersection(a, b)
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - shared
     return shared / union if union > 0 else 0.0
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """Greedy NMS over xyxy boxes: indices kept, highest score first.
+
+    torchvision's semantics (drop when IoU > threshold; a NaN IoU from a degenerate box drops
+    nothing), because Ultralytics `predict` uses torchvision and parity checks compare with it.
+    """
+    order = np.argsort(-scores, kind="stable")
+    x1, y1, x2, y2 = boxes.T
+    areas = (x2 - x1) * (y2 - y1)
+    keep = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        while order.size:
+            best, rest = order[0], order[1:]
+            keep.append(best)
+            width = np.minimum(x2[best], x2[rest]) - np.maximum(x1[best], x1[rest])
+            height = np.minimum(y2[best], y2[rest]) - np.maximum(y1[best], y1[rest])
+            inter = width.clip(min=0) * height.clip(min=0)
+            iou = inter / (areas[best] + areas[rest] - inter)
+            order = rest[~(iou > iou_threshold)]
+    return np.asarray(keep, dtype=np.intp)
 
 
 def ground_point(box: Box) -> XY:

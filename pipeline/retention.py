@@ -8,7 +8,7 @@ is when the case stopped needing the data, and a rejected case can be reopened u
 - **rejected** citations lose their evidence after `rejected_evidence_days`; **closed** ones
   (`paid`, `dismissed`: no transition leaves either) after `closed_evidence_days`. Evidence is
   every file the violation's event lists, the crops identification kept (its `evidence` list
-  and the `crop_sha256` of its `plate` and `face` records, see `detectors.identify`), and the
+  and the `crop_sha256` of its `plate` and `face` records, see `identify.stage`), and the
   signed manifest, whose hash the audit row keeps;
 - the **face crops** (`crop:face`) of people who were **not cited** go after
   `uncited_face_hours`, while the rest of the case stays for its days. Not cited: the case was

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from detectors.plates import registry_plate
+from identify.plates import registry_plate
 from pipeline.config import StoplineConfig
 from pipeline.evidence import EvidenceStore
 from review.app import create_app

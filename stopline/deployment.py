@@ -1,16 +1,21 @@
-"""A deployment's shared resources, as every process opens them: its store and its billboards."""
+"""A deployment's shared resources, as every process opens them: its store, its billboards,
+and the detectors that identification borrows from `detectors`."""
 
 from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
 
-from detectors.people import people_finder
+from detectors.objects import make_detector
 from display.billboards import Billboards
 from display.fonts import find_fonts
 from display.render import Renderer
 from display.slide import Locale
-from pipeline.config import StoplineConfig
+from identify.engines import make_spotter
+from identify.faces import FaceEngine
+from identify.people import PeopleFinder
+from identify.plates import PlateReader
+from pipeline.config import DetectorSpec, PlatesConfig, StoplineConfig
 from pipeline.evidence import EvidenceStore
 from pipeline.store import Store, open_store
 from pipeline.store.registry import put_camera
@@ -44,3 +49,20 @@ def make_billboards(config: StoplineConfig, store: Store, evidence: EvidenceStor
     notifier = config.notifier
     locale = Locale(notifier.timezone, notifier.fine_text, display.message)
     return Billboards(store, evidence, display, locale, renderer, partial(people_finder, config))
+
+
+def plate_reader(config: PlatesConfig) -> PlateReader:
+    """Plates are looked for on the largest vehicles the default detector finds (the SSD, which
+    every install has), whatever detector the cameras run."""
+    return PlateReader(config, partial(make_detector, DetectorSpec()))
+
+
+def people_finder(config: StoplineConfig) -> PeopleFinder:
+    """The deployment's detector, asked for persons only: a deployment that does not track
+    pedestrians (`detector.classes` without person) still has bystanders to blur."""
+    spec = config.detector.model_copy(update={"classes": ("person",)})
+    return PeopleFinder(
+        make_detector(spec),
+        FaceEngine(config.identification.faces),
+        make_spotter(config.identification.plates.engine),
+    )

@@ -21,12 +21,12 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
 
-from detectors.identify import IdentifyStage
 from detectors.signals import ControllerFeed
 from display.billboards import Billboards
 from display.outputs import make_output
 from display.player import ScreenPlayer, wake
 from display.stage import DisplayStage
+from identify.stage import IdentifyStage
 from notifier.gateways import make_gateway
 from notifier.sender import Sender
 from notifier.stage import NoticeStage
@@ -49,7 +49,7 @@ from pipeline.store import Store
 from pipeline.store.models import Citation
 from review.policy import AutoReviewer
 from stopline.camera_run import CameraRun, frame_count
-from stopline.deployment import deployment_store, make_billboards
+from stopline.deployment import deployment_store, make_billboards, plate_reader
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +112,9 @@ class Pipeline:
         attempts = self.config.bus.max_attempts
         subscribe = partial(self.bus.subscribe, max_attempts=attempts)
         if stage == "identify":
-            identify = IdentifyStage(
-                self.store, self.bus, self.config.identification, self.evidence
-            )
+            settings = self.config.identification
+            plates = partial(plate_reader, settings.plates)
+            identify = IdentifyStage(self.store, self.bus, settings, self.evidence, plates=plates)
             return [subscribe(VIOLATIONS, IdentifyStage.group, identify.handle)]
         if stage == "review-policy":
             reviewer = AutoReviewer(self.store, self.config.review)

@@ -1,6 +1,7 @@
 """Shared builders for stage tests: a recorded camera and a realistic ViolationDetected."""
 
 from datetime import UTC, datetime
+from typing import NoReturn
 
 from pipeline.events import EvidenceRef, SignalSnapshot, ViolationDetected
 from pipeline.store import Store
@@ -31,3 +32,8 @@ def with_camera(store: Store) -> Store:
     with store.session() as session:
         put_camera(session, CAMERA, CAMERA, "Test Ave")
     return store
+
+
+def never_loaded() -> NoReturn:
+    """A model factory for a case that must not need the model."""
+    raise AssertionError("a model was loaded that this case does not need")

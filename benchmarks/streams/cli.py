@@ -60,7 +60,8 @@ from benchmarks.common import (
 from benchmarks.streams.cameras import camera_clip, sub_clip
 from benchmarks.streams.rounds import Round, Setup, run_round, wait_for_quiet
 from benchmarks.streams.settings import ANALYSIS_FPS, CAMERA_FPS, COLUMNS, GOP_S
-from detectors.objects import DetectorSpec, default_cache_dir
+from detectors.objects import DetectorSpec
+from pipeline.model_cache import default_cache_dir
 
 
 def _counts(text: str) -> list[int]:

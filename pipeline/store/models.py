@@ -189,7 +189,7 @@ class Citation(Base):
     person_id: Mapped[str | None] = mapped_column(ForeignKey("persons.id"))
     face_score: Mapped[float | None]
     identification: Mapped[dict[str, Any] | None]
-    """How plate and person were found: votes, near matches, crops; see detectors.identify."""
+    """How plate and person were found: votes, near matches, crops; see identify.stage."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(NAME_LEN))

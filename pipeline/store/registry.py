@@ -1,7 +1,7 @@
 """Reference data: cameras, violations as recorded, people, their faces and vehicles, users.
 
 Plain lookups and inserts; callers decide what is audited, since they know who acted and why.
-Values are stored as given: plates are normalised by `detectors.plates`, passwords hashed by
+Values are stored as given: plates are normalised by `identify.plates`, passwords hashed by
 the review console.
 """
 

@@ -24,8 +24,8 @@ def faces_enroll(
     """Enrol a registered person from photos of them alone: one embedding per photo, stored with
     the photo's SHA-256 (never the photo). Works with face identification off: enrolling is an
     administrator's act; matching is the deployment's decision."""
-    from detectors.faces import FaceEngine, load_photo, sole_face
-    from detectors.gallery import VECTOR_DTYPE
+    from identify.faces import FaceEngine, load_photo, sole_face
+    from identify.gallery import VECTOR_DTYPE
     from pipeline.store.registry import add_face_embedding, face_gallery, get_person
 
     cfg = read_config(config)
@@ -82,8 +82,8 @@ def faces_identify(
     face is unidentified. Faces the quality gate rejects are listed with the reason."""
     import json
 
-    from detectors.faces import FaceEngine, load_photo, match
-    from detectors.gallery import gallery_from_store
+    from identify.faces import FaceEngine, load_photo, match
+    from identify.gallery import gallery_from_store
 
     cfg = read_config(config)
     faces_config = cfg.identification.faces

@@ -37,13 +37,13 @@ def plates_read(
     """Read the plates in each image, most confident first."""
     import json
 
-    from detectors.images import read_image
-    from detectors.plates import PlateReader
     from pipeline.config import PlatesConfig
+    from pipeline.images import read_image
+    from stopline.deployment import plate_reader
 
     settings = read_config(config).identification.plates if config else PlatesConfig()
     with plain_errors():
-        reader = PlateReader(settings)
+        reader = plate_reader(settings)
         for path in images:
             reads = reader.read(read_image(path), region.value if region else None)
             if json_lines:

@@ -25,7 +25,7 @@ def registry_import(
 ) -> None:
     """Import or update persons and vehicles; each file is checked whole before any row is
     stored, and each import is an audit row."""
-    from detectors.plates import registry_plate
+    from identify.plates import registry_plate
     from stopline.registry_import import RegistryFileError, import_registry_csv
 
     cfg = read_config(config)

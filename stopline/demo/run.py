@@ -25,8 +25,8 @@ import yaml
 from rich.console import Console
 from sqlalchemy import select
 
-from detectors.plates import registry_plate
 from display.slide import SHOWABLE
+from identify.plates import registry_plate
 from pipeline.config import StoplineConfig
 from pipeline.evidence import EvidenceStore
 from pipeline.store import Role, open_store

@@ -7,7 +7,8 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from detectors.detection import batched_nms, letterbox, nms
+from detectors.detection import batched_nms, letterbox
+from pipeline.geometry import nms
 
 
 @pytest.mark.parametrize("shape", [(1080, 810), (720, 1280), (333, 517), (320, 320), (7, 900)])

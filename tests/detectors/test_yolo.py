@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from detectors import yolo
-from detectors.detection import Placement, nms
+from detectors.detection import Placement
 from detectors.objects import Detection, Detector, DetectorSpec, make_detector
 from detectors.yolo import decode_yolo
-from pipeline.geometry import iou
+from pipeline.geometry import iou, nms
 from tests.detectors.photos import read, ultralytics_asset
 from tests.detectors.test_detection import random_boxes
 from tests.shared_data import DATA, need

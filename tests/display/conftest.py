@@ -15,11 +15,11 @@ import pytest
 import yaml
 from PIL import Image
 
-from detectors.people import PeopleFinder, people_finder
 from display.billboards import Billboards
 from display.fonts import find_fonts
 from display.render import Renderer
 from display.slide import Locale
+from identify.people import PeopleFinder
 from pipeline.config import StoplineConfig, parse_config
 from pipeline.events import EvidenceRef
 from pipeline.evidence import EvidenceStore
@@ -27,6 +27,7 @@ from pipeline.store import Role, Status, Store, create_citation, transition
 from pipeline.store.models import Citation
 from pipeline.store.registry import add_person, add_user, put_camera, record_violation
 from stopline.demo.run import DEMO_CONFIG
+from stopline.deployment import people_finder
 from tests.clock import WallClock
 from tests.detectors.photos import ultralytics_asset
 from tests.shared_data import DATA, need

@@ -17,9 +17,9 @@ import yaml
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from detectors.people import PeopleFinder
 from display.billboards import Billboards
 from display.kiosk import HEADERS, create_kiosk
+from identify.people import PeopleFinder
 from pipeline.store import Status, open_store, transition
 from tests.cli import COMMAND
 from tests.clock import START

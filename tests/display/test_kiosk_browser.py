@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, Response, expect
 
-from detectors.people import PeopleFinder
 from display.billboards import Billboards
 from display.kiosk import create_kiosk
+from identify.people import PeopleFinder
 from pipeline.store import open_store
 from tests.display.conftest import PICTURE_BOX, Crossing, open_crossing, photo, screens
 from tests.fixtures.browser import ARTIFACTS, serving

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from detectors.people import PeopleFinder
 from display.outputs import FolderOutput, HttpOutput, Rgb565Output, make_output
 from display.player import RETRY_S, ScreenPlayer
 from display.render import rgb565
+from identify.people import PeopleFinder
 from pipeline.store import Status, Store, open_store
 from pipeline.store.citations import transition
 from tests.display.conftest import PICTURE_BOX, Crossing, open_crossing, photo, screens

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageChops
 
-from detectors.people import PeopleFinder
 from display import playlist
 from display.layout import LayoutError, layout, layout_for, load_layout
 from display.picture import People, classify
 from display.render import DoesNotFit, Renderer
 from display.slide import Slide
+from identify.people import PeopleFinder
 from pipeline.config import PrivacyPolicy, ScreenConfig
 from pipeline.store import Store, open_store
 from pipeline.store.models import Citation
@@ -41,7 +41,7 @@ PIXEL_TOLERANCE = 0.005
 """Share of pixels allowed to differ by more than 48 levels."""
 
 ZIDANE = classify(
-    # Zidane and, on the left, Ancelotti: the boxes detectors.people reports on PICTURE_BOX (f32).
+    # Zidane and, on the left, Ancelotti: the boxes identify.people reports on PICTURE_BOX (f32).
     faces=[(374, 61, 519, 246), (17, 224, 116, 380)],
     persons=[(174, 32, 594, 668), (0, 137, 372, 670)],
     plates=[],

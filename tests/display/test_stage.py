@@ -11,10 +11,10 @@ import yaml
 from PIL import Image
 from sqlalchemy import func, select
 
-from detectors.people import PeopleFinder
 from display import playlist
 from display.slide import SHOWABLE, NotShowable
 from display.stage import DisplayStage
+from identify.people import PeopleFinder
 from pipeline.events import CitationApproved, CitationDismissed
 from pipeline.store import Status, Store, open_store
 from pipeline.store.citations import TRANSITIONS, transition

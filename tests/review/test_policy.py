@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from detectors.identify import IdentifyStage
+from identify.stage import IdentifyStage
 from pipeline.bus import MemoryBus
 from pipeline.config import IdentificationConfig, ReviewConfig
 from pipeline.events import CITATIONS_APPROVED, VIOLATIONS_IDENTIFIED, CitationApproved, Event
@@ -11,12 +11,14 @@ from pipeline.store import Status, Store, transition
 from pipeline.store.models import AuditEntry, Citation
 from pipeline.store.registry import add_user
 from review.policy import AutoReviewer
-from tests.stage_helpers import violation_event, with_camera
+from tests.stage_helpers import never_loaded, violation_event, with_camera
 
 
 def run_chain(store: Store, review: ReviewConfig) -> tuple[MemoryBus, list[Event]]:
     bus = MemoryBus()
-    IdentifyStage(with_camera(store), bus, IdentificationConfig()).handle(violation_event())
+    IdentifyStage(with_camera(store), bus, IdentificationConfig(), plates=never_loaded).handle(
+        violation_event()
+    )
     reviewer = AutoReviewer(store, review)
     reviewer.ensure_user()
     consumer = bus.subscribe(VIOLATIONS_IDENTIFIED, reviewer.group, reviewer.handle)
@@ -56,7 +58,9 @@ def test_demo_reviewer_approves_and_the_audit_says_so(store: Store) -> None:
 
 def test_policy_never_overrides_a_human_rejection(store: Store) -> None:
     bus = MemoryBus()
-    IdentifyStage(with_camera(store), bus, IdentificationConfig()).handle(violation_event())
+    IdentifyStage(with_camera(store), bus, IdentificationConfig(), plates=never_loaded).handle(
+        violation_event()
+    )
     reviewer = AutoReviewer(store, ReviewConfig(auto_approve=True))
     reviewer.ensure_user()
     with store.session() as session:

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from detectors.evidence import TRACK_CROPS
-from detectors.plates import registry_plate
+from identify.plates import registry_plate
 from pipeline.config import load_config
 from pipeline.events import ViolationDetected
 from stopline.console import console_app

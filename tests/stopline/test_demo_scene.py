@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from detectors.plates import MIN_PLATE_HEIGHT_PX, registry_plate
 from detectors.signals import FixedPlan
+from identify.plates import MIN_PLATE_HEIGHT_PX, registry_plate
 from pipeline.config import load_config
 from stopline.demo import frames, scene
 from stopline.demo.run import DEMO_CONFIG

@@ -17,17 +17,37 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
 
-from detectors.objects import Detector, make_detector
-from detectors.plate_formats import CharRead, Region, best_fit, normalise, regions_for
-from detectors.plate_ocr import ClpDetector, ClpRecogniser, TextLine, make_spotter
-from pipeline.config import DetectorSpec, PlatesConfig
-from pipeline.geometry import iou
+from identify.engines import make_spotter
+from identify.ocr import TextLine
+from identify.plate_clp import ClpDetector, ClpRecogniser
+from identify.plate_formats import CharRead, Region, best_fit, normalise, regions_for
+from pipeline.config import PlatesConfig
+from pipeline.geometry import Box, iou
+
+
+class Found(Protocol):
+    """A labelled box, as `detectors` reports one."""
+
+    @property
+    def class_name(self) -> str: ...
+
+    @property
+    def box(self) -> Box: ...
+
+
+class ObjectDetector(Protocol):
+    """What identification asks of the object detector that the application hands it (the
+    deployment's SSD or YOLO), so that this stage never imports `detectors`."""
+
+    def detect(self, image_bgr: np.ndarray) -> Sequence[Found]: ...
+
 
 PLATE_ASPECT = (1.2, 12.0)
 """Width / height of a plate line: two-row plates (~1.3) up to stretched EU plates (~5.5) with
@@ -194,12 +214,14 @@ def plate_shaped(quad: np.ndarray) -> bool:
 class PlateReader:
     """Reads plates in photos, vehicle crops and tracks; one instance serves one thread."""
 
-    def __init__(self, config: PlatesConfig) -> None:
+    def __init__(self, config: PlatesConfig, vehicles: Callable[[], ObjectDetector]) -> None:
+        """`vehicles` builds the vehicle detector on first use."""
         self.config = config
+        self._make_vehicles = vehicles
         self._spotter = make_spotter(config.engine)  # identification.plates.engine
         self._clp_detector: ClpDetector | None = None
         self._clp_recogniser: ClpRecogniser | None = None
-        self._vehicles: Detector | None = None
+        self._vehicles: ObjectDetector | None = None
 
     def _clp(self) -> tuple[ClpDetector, ClpRecogniser]:
         """Loaded on first use: deployments outside China never pay for them."""
@@ -245,12 +267,13 @@ class PlateReader:
     def _vehicle_boxes(self, image_bgr: np.ndarray) -> list[tuple[int, int, int, int]]:
         """The largest vehicles in the image (x1, y1, x2, y2), wide enough to show a plate."""
         if self._vehicles is None:
-            self._vehicles = make_detector(DetectorSpec())
+            self._vehicles = self._make_vehicles()
         height, width = image_bgr.shape[:2]
         boxes = [
-            (max(int(d.x1), 0), max(int(d.y1), 0), min(int(d.x2), width), min(int(d.y2), height))
+            (max(int(x1), 0), max(int(y1), 0), min(int(x2), width), min(int(y2), height))
             for d in self._vehicles.detect(image_bgr)
             if d.class_name in PLATE_CARRIERS
+            for x1, y1, x2, y2 in [d.box]
         ]
         boxes = [b for b in boxes if b[2] - b[0] >= _MIN_VEHICLE_WIDTH_PX and b[3] > b[1]]
         return sorted(boxes, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))[:_MAX_VEHICLES]

@@ -28,7 +28,7 @@ CN_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙�
 PLATE_CHARACTERS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ" + CN_PROVINCES
 CharRead = tuple[dict[str, float], ...]
 """A read as, per character, the probability of each of its likeliest `PLATE_CHARACTERS`,
-best first (`plate_ocr.CharRecogniser`)."""
+best first (`identify.ocr_rapid.CharRecogniser`)."""
 _SEPARATORS = re.compile(r"[\s·•・.\-_:|]+")
 
 # Which letter a digit is mistaken for, and back (OCR confusions on plate fonts).

@@ -24,9 +24,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from detectors.gallery import Gallery, gallery_from_store
-from detectors.images import decode_image, read_file
+from identify.gallery import Gallery, gallery_from_store
 from pipeline.config import FacesConfig
+from pipeline.images import decode_image, read_file
 
 __all__ = [
     "Face",

@@ -2,14 +2,14 @@
 and names the keeper or walker only when plate or face say so clearly."""
 
 import uuid
+from functools import partial
 from pathlib import Path
-from typing import NoReturn
 
 import cv2
 import numpy as np
 from sqlalchemy import func, select
 
-from detectors.identify import IdentifyStage
+from identify.stage import IdentifyStage
 from pipeline.bus import MemoryBus
 from pipeline.config import IdentificationConfig
 from pipeline.events import (
@@ -23,13 +23,16 @@ from pipeline.evidence import EvidenceStore
 from pipeline.store import Status, Store
 from pipeline.store.models import AuditEntry, Citation
 from pipeline.store.registry import add_face_embedding, add_person, add_vehicle
+from stopline.deployment import plate_reader
 from tests.shared_data import DATA, need
-from tests.stage_helpers import violation_event, with_camera
+from tests.stage_helpers import never_loaded, violation_event, with_camera
+
+READER = partial(plate_reader, IdentificationConfig().plates)
 
 
 def test_redelivered_violation_makes_one_citation_and_one_event_id(store: Store) -> None:
     bus = MemoryBus()
-    stage = IdentifyStage(with_camera(store), bus, IdentificationConfig())
+    stage = IdentifyStage(with_camera(store), bus, IdentificationConfig(), plates=READER)
     event = violation_event()
     stage.handle(event)
     stage.handle(event)  # at-least-once: the same event again after a crash
@@ -105,7 +108,7 @@ def test_plate_voted_over_the_track_names_the_registered_keeper(
         keeper = add_person(session, "Kim Keeper", phone="+15555550100", person_id="kim")
         add_vehicle(session, PLATE_TEXT, keeper.id)
     bus = MemoryBus()
-    stage = IdentifyStage(store, bus, IdentificationConfig(), evidence)
+    stage = IdentifyStage(store, bus, IdentificationConfig(), evidence, plates=READER)
     event = _event(_stored_crops(evidence, crops), "car", "v-plate")
     stage.handle(event)
 
@@ -135,7 +138,7 @@ def test_a_plate_one_character_off_is_shown_to_the_reviewer_and_not_taken(
         add_person(session, "Other Keeper", person_id="other")
         add_vehicle(session, near, "other")
     bus = MemoryBus()
-    IdentifyStage(store, bus, IdentificationConfig(), evidence).handle(
+    IdentifyStage(store, bus, IdentificationConfig(), evidence, plates=READER).handle(
         _event(_stored_crops(evidence, crops), "car", "v-near")
     )
     (published,) = _identified(bus)
@@ -147,16 +150,17 @@ def test_a_plate_one_character_off_is_shown_to_the_reviewer_and_not_taken(
         assert record["plate"]["near_matches"] == [near]
 
 
-def _refuse() -> NoReturn:
-    raise AssertionError("a model was loaded that this case does not need")
-
-
 def test_faces_stay_off_unless_configured(store: Store, tmp_path: Path) -> None:
     evidence = EvidenceStore(tmp_path / "evidence")
     crops = [cv2.imread(str(need(DATA / "faces" / "obama2.jpg")))]
     bus = MemoryBus()
     stage = IdentifyStage(
-        with_camera(store), bus, IdentificationConfig(), evidence, plates=_refuse, faces=_refuse
+        with_camera(store),
+        bus,
+        IdentificationConfig(),
+        evidence,
+        plates=never_loaded,
+        faces=never_loaded,
     )
     stage.handle(_event(_stored_crops(evidence, crops), "person", "v-walker"))
     (published,) = _identified(bus)
@@ -164,7 +168,7 @@ def test_faces_stay_off_unless_configured(store: Store, tmp_path: Path) -> None:
 
 
 def test_a_walker_is_named_only_above_the_match_threshold(store: Store, tmp_path: Path) -> None:
-    from detectors.faces import FaceEngine
+    from identify.faces import FaceEngine
 
     evidence = EvidenceStore(tmp_path / "evidence")
     config = IdentificationConfig.model_validate({"faces": {"enabled": True}})
@@ -181,7 +185,7 @@ def test_a_walker_is_named_only_above_the_match_threshold(store: Store, tmp_path
             source_sha256="e" * 64,
         )
     bus = MemoryBus()
-    stage = IdentifyStage(store, bus, config, evidence, plates=_refuse, faces=lambda: engine)
+    stage = IdentifyStage(store, bus, config, evidence, plates=never_loaded, faces=lambda: engine)
     for name, violation_id in (("obama2.jpg", "v-obama"), ("biden.jpg", "v-biden")):
         crops = [cv2.imread(str(need(DATA / "faces" / name)))]
         stage.handle(_event(_stored_crops(evidence, crops), "person", violation_id))
@@ -212,7 +216,9 @@ def test_a_redelivered_violation_is_not_identified_again(store: Store, tmp_path:
     crops = _car_track(need(DATA / "plates-openalpr" / PLATE_PHOTO))
     event = _event(_stored_crops(evidence, crops), "car", "v-again")
     bus = MemoryBus()
-    IdentifyStage(with_camera(store), bus, IdentificationConfig(), evidence).handle(event)
-    IdentifyStage(store, bus, IdentificationConfig(), evidence, plates=_refuse).handle(event)
+    IdentifyStage(with_camera(store), bus, IdentificationConfig(), evidence, plates=READER).handle(
+        event
+    )
+    IdentifyStage(store, bus, IdentificationConfig(), evidence, plates=never_loaded).handle(event)
     first, again = (e.model_dump(exclude={"created_at"}) for e in _identified(bus))
     assert first == again and first["plate_text"] == PLATE_TEXT

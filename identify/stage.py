@@ -21,10 +21,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from detectors.evidence import TRACK_CROP_QUALITY
-from detectors.faces import FaceEngine, Gallery, gallery_from_store
-from detectors.images import crop, decode_image, jpeg
-from detectors.plates import PlateReader, PlateVote, near_matches
+from identify.faces import FaceEngine, Gallery, gallery_from_store
+from identify.plates import PlateReader, PlateVote, near_matches
 from pipeline.bus import Bus
 from pipeline.config import IdentificationConfig
 from pipeline.events import (
@@ -36,6 +34,7 @@ from pipeline.events import (
     derived_id,
 )
 from pipeline.evidence import EvidenceStore
+from pipeline.images import TRACK_CROP_QUALITY, crop, decode_image, jpeg
 from pipeline.store import Store, audit, create_citation
 from pipeline.store.models import Citation
 from pipeline.store.registry import (
@@ -72,16 +71,17 @@ class IdentifyStage:
         config: IdentificationConfig,
         evidence: EvidenceStore | None = None,
         *,
-        plates: Callable[[], PlateReader] | None = None,
+        plates: Callable[[], PlateReader],
         faces: Callable[[], FaceEngine] | None = None,
     ) -> None:
         """`plates` and `faces` build the models on first use, so a deployment with either
-        switched off, or a stage that only re-publishes, never loads them."""
+        switched off, or a stage that only re-publishes, never loads them. The application
+        hands in `plates`, as the plate reader borrows a vehicle detector from `detectors`."""
         self.store = store
         self.bus = bus
         self.config = config
         self.evidence = evidence
-        self._make_plates = plates or (lambda: PlateReader(config.plates))
+        self._make_plates = plates
         self._make_faces = faces or (lambda: FaceEngine(config.faces))
         self._plates: PlateReader | None = None
         self._faces: FaceEngine | None = None

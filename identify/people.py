@@ -14,11 +14,9 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from detectors.faces import FaceEngine
-from detectors.objects import Detector, make_detector
-from detectors.plate_ocr import Spotter, make_spotter
-from detectors.plates import plate_shaped, quad_box
-from pipeline.config import StoplineConfig
+from identify.faces import FaceEngine
+from identify.ocr import Spotter
+from identify.plates import ObjectDetector, plate_shaped, quad_box
 
 Box = tuple[int, int, int, int]
 """x1, y1, x2, y2 in pixels of the image given to `PeopleFinder.find`."""
@@ -31,7 +29,7 @@ MIN_SIDE_PX = 300
 class PeopleFinder:
     """Satisfies `display.picture.PeopleFinder`, which `display/` defines without importing us."""
 
-    def __init__(self, detector: Detector, faces: FaceEngine, spotter: Spotter) -> None:
+    def __init__(self, detector: ObjectDetector, faces: FaceEngine, spotter: Spotter) -> None:
         self.detector = detector
         self.faces = faces
         self.spotter = spotter
@@ -69,14 +67,3 @@ def _pixels(box: Sequence[float], width: int, height: int) -> Box | None:
     x1, y1 = max(0, math.floor(box[0])), max(0, math.floor(box[1]))
     x2, y2 = min(width, math.ceil(box[2])), min(height, math.ceil(box[3]))
     return (x1, y1, x2, y2) if x2 > x1 and y2 > y1 else None
-
-
-def people_finder(config: StoplineConfig) -> PeopleFinder:
-    """The deployment's detector, asked for persons only: a deployment that does not track
-    pedestrians (`detector.classes` without person) still has bystanders to blur."""
-    spec = config.detector.model_copy(update={"classes": ("person",)})
-    return PeopleFinder(
-        make_detector(spec),
-        FaceEngine(config.identification.faces),
-        make_spotter(config.identification.plates.engine),
-    )

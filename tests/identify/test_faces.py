@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from detectors.faces import (
+from identify.faces import (
     FaceEngine,
     FacesDisabled,
     identify,
@@ -17,7 +17,7 @@ from detectors.faces import (
     match,
     sole_face,
 )
-from detectors.gallery import AnnGallery, ExactGallery, make_gallery
+from identify.gallery import AnnGallery, ExactGallery, make_gallery
 from pipeline.config import FacesConfig
 from tests.shared_data import DATA, need
 
