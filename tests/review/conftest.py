@@ -11,6 +11,7 @@ import pytest
 import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from benchmarks import review_cases
 from pipeline.bus.memory import MemoryBus
@@ -19,7 +20,7 @@ from pipeline.events import Event
 from pipeline.evidence import EvidenceStore
 from pipeline.outbox import relay_once
 from pipeline.store import Role, Store
-from pipeline.store.models import Citation
+from pipeline.store.models import AuditEntry, Citation
 from pipeline.store.registry import add_user
 from review.app import create_app
 from review.passwords import hash_password
@@ -100,6 +101,14 @@ def citation_of(site: Site, citation_id: str) -> Citation:
         assert citation is not None
         session.expunge(citation)
         return citation
+
+
+def audit_rows(site: Site, action: str) -> list[AuditEntry]:
+    with site.store.session() as session:
+        rows = session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
+        for row in rows:
+            session.expunge(row)
+        return list(rows)
 
 
 def login(client: TestClient, name: str, password: str = PASSWORD) -> str:
