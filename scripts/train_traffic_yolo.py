@@ -12,7 +12,15 @@ across sessions of work and to be stopped at any moment:
 
 signals-roboflow is the test set: it is never read here.
 
-    .venv/bin/python scripts/train_traffic_yolo.py --epochs 60 --imgsz 416        # start or resume
+The shipped model is made in two steps (see models/traffic-yolo/MODEL_CARD.md): from scratch on
+the labels as exported, then, since those leave most road users unlabelled, fine-tuned from that
+checkpoint on the labels completed by `scripts/complete_traffic_labels.py`:
+
+    .venv/bin/python scripts/train_traffic_yolo.py --epochs 40 --imgsz 416        # start or resume
+    .venv/bin/python scripts/complete_traffic_labels.py
+    .venv/bin/python scripts/train_traffic_yolo.py --data runs/traffic-labels --epochs 12 \
+        --init models/checkpoints/traffic-yolo11n.pt --work runs/traffic-yolo-completed \
+        --checkpoint models/checkpoints/traffic-yolo11n-completed.pt            # start or resume
     .venv/bin/python scripts/train_traffic_yolo.py --device 0 --batch 64 --workers 12  # on a GPU
 """
 
@@ -83,6 +91,9 @@ def main() -> None:
         "--checkpoint", type=Path, default=ROOT / "models" / "checkpoints" / "traffic-yolo11n.pt"
     )
     parser.add_argument("--model", default="yolo11n.yaml")
+    parser.add_argument(
+        "--init", type=Path, help="start from these weights (fine-tune) instead of --model"
+    )
     parser.add_argument("--imgsz", type=int, default=416)
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--batch", type=int, default=16)
@@ -119,8 +130,9 @@ def main() -> None:
         model.add_callback("on_fit_epoch_end", keep)
         model.train(resume=True, device=args.device, workers=args.workers, plots=False)
     else:
-        model = YOLO(args.model)
+        model = YOLO(str(args.init) if args.init else args.model)
         model.add_callback("on_fit_epoch_end", keep)
+        fine_tune = {"warmup_epochs": 1, "close_mosaic": 3} if args.init else {}
         model.train(
             data=str(dataset),
             epochs=args.epochs,
@@ -131,11 +143,12 @@ def main() -> None:
             project=str(args.work),
             name="run",
             exist_ok=True,
-            pretrained=False,
+            pretrained=bool(args.init),
             plots=False,
             seed=0,
             deterministic=False,
             patience=0,
+            **fine_tune,
         )
 
 
