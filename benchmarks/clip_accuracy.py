@@ -33,7 +33,7 @@ import yaml
 
 from benchmarks.common import argument_parser, num, print_table, run_benchmark
 from detectors.rules import TrackPoint
-from pipeline.config import DetectorSpec, load_config
+from pipeline.config import StoplineConfig, load_config
 from pipeline.events import ViolationDetected
 from pipeline.geometry import ground_point
 from stopline.wiring import Pipeline
@@ -143,12 +143,15 @@ def matches(seen: Seen, label: Label, slack_s: float, radius_px: float) -> bool:
 
 
 def evaluate(
-    name: str, slack_s: float, radius_px: float, detector: DetectorSpec | None = None
+    name: str, slack_s: float, radius_px: float, override: dict[str, Any] | None = None
 ) -> ClipResult:
-    """`detector` replaces the clip config's (to judge a model checkpoint on every clip)."""
+    """`override` replaces whole sections of the clip config (to judge a model checkpoint or a
+    tracker setting on every clip)."""
     config = load_config(ROOT / "configs" / f"clip-{name}.yaml")
-    if detector is not None:
-        config = config.model_copy(update={"detector": detector})
+    if override:
+        config = StoplineConfig.model_validate(
+            {**config.model_dump(exclude_unset=True), **override}
+        )
     labels = load_labels(name)
     with tempfile.TemporaryDirectory(prefix=f"clip-{name}-") as folder:
         # Paths in the config are relative to the repository; evidence goes to the temp folder.
@@ -197,16 +200,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=Path,
         help="YAML of a `detector` section to use on every clip instead of each clip's own",
     )
+    parser.add_argument(
+        "--override",
+        type=Path,
+        help="YAML of whole config sections (e.g. `detector`, `tracking`) to use on every clip",
+    )
     args = parser.parse_args(argv)
-    detector = None
+    override: dict[str, Any] = {}
+    if args.override:
+        override.update(yaml.safe_load(args.override.read_text()))
     if args.detector:
-        detector = DetectorSpec.model_validate(yaml.safe_load(args.detector.read_text()))
+        override["detector"] = yaml.safe_load(args.detector.read_text())
 
     def body() -> None:
         results = [
-            evaluate(n, args.slack_s, args.radius_px, detector) for n in args.clips.split(",")
+            evaluate(n, args.slack_s, args.radius_px, override) for n in args.clips.split(",")
         ]
-        what = args.detector.name if args.detector else "each clip's detector"
+        chosen = [f.name for f in (args.detector, args.override) if f]
+        what = " + ".join(chosen) if chosen else "each clip's detector"
         print_table(
             f"detect stage on real clips ({what} + ByteTrack)",
             COLUMNS,

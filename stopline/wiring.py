@@ -50,6 +50,7 @@ from pipeline.store.models import Citation
 from review.policy import AutoReviewer
 from stopline.camera_run import CameraRun, frame_count
 from stopline.deployment import deployment_store, make_billboards, plate_reader
+from stopline.loops import Loops
 
 log = logging.getLogger(__name__)
 
@@ -248,16 +249,13 @@ class Pipeline:
         consumers_stop = threading.Event()
         loops = [c.run for c in consumers]
         loops += [self._purge, partial(relay, self.store, self.bus), *self._side_work(None)]
-        threads = [threading.Thread(target=f, args=(consumers_stop,), daemon=True) for f in loops]
-        for thread in threads:
-            thread.start()
+        threads = Loops(loops, consumers_stop, also_stop=stop).start()
         try:
             with Progress(console=progress, disable=progress is None, transient=True) as bar:
                 runs = self.detect_all(stop, bar)
         finally:
             consumers_stop.set()
-            for thread in threads:
-                thread.join()
+            threads.join()
         try:
             _drain(consumers, self._relay_and_send)
         finally:
@@ -301,12 +299,8 @@ class Pipeline:
         # A stage's consumers and its side loops (the sender, the screen players) run together.
         consumers = self._consumers(stage)
         loops = [c.run for c in consumers] + self._side_work(stage)
-        threads = [threading.Thread(target=f, args=(stop,), daemon=True) for f in loops]
-        for thread in threads:
-            thread.start()
         try:
-            for thread in threads:
-                thread.join()
+            Loops(loops, stop).start().join()
         finally:
             for consumer in consumers:
                 consumer.close()

@@ -37,10 +37,11 @@ class Bus(ABC):
     """Publishes events to topics and hands out consumers bound to a consumer group."""
 
     @abstractmethod
-    def publish_raw(self, topic: str, key: str, value: bytes) -> None:
+    def publish_raw(self, topic: str, key: str, value: bytes | None) -> None:
         """Append bytes to `topic`; returns once the message is durable on this backend.
 
-        Exists so the dead-letter path and tests can write messages that are not events.
+        Exists so the dead-letter path and tests can write messages that are not events (None:
+        a record with no value, which Kafka allows and a consumer must dead-letter).
         """
 
     def publish(self, topic: str, key: str, event: Event) -> None:
@@ -104,7 +105,7 @@ class Consumer(ABC):
         while not stop.is_set():
             self.poll(poll_timeout_s)
 
-    def _process(self, key: str | None, value: bytes) -> None:
+    def _process(self, key: str | None, value: bytes | None) -> None:
         """Bring one message to a state where its offset may be committed.
 
         Returns after the handler succeeded or the message was dead-lettered; raises only if
@@ -137,7 +138,7 @@ class Consumer(ABC):
     def _dead_letter(
         self,
         key: str | None,
-        value: bytes,
+        value: bytes | None,
         exc: Exception,
         *,
         attempts: int,
@@ -151,7 +152,8 @@ class Consumer(ABC):
             source_topic=self.topic,
             consumer_group=self.group,
             key=key,
-            payload=value.decode("utf-8", errors="backslashreplace"),
+            # A Kafka record may carry no value at all (a tombstone, or a hostile producer).
+            payload="" if value is None else value.decode("utf-8", errors="backslashreplace"),
             error=error,
             attempts=attempts,
             original_event_id=event_id,

@@ -56,7 +56,7 @@ class KafkaBus(Bus):
         self._lock = threading.Lock()
         self._consumers: list[KafkaBusConsumer] = []
 
-    def publish_raw(self, topic: str, key: str, value: bytes) -> None:
+    def publish_raw(self, topic: str, key: str, value: bytes | None) -> None:
         self._ensure_topic(topic)
         future = self._producer.send(topic, key=key.encode(), value=value)
         future.get(timeout=_PUBLISH_TIMEOUT_S)

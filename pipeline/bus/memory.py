@@ -21,15 +21,15 @@ class MemoryBus(Bus):
     def __init__(self, *, retry_backoff_s: float = 0.1) -> None:
         self._retry_backoff_s = retry_backoff_s
         self._cond = threading.Condition()
-        self._logs: defaultdict[str, list[tuple[str, bytes]]] = defaultdict(list)
+        self._logs: defaultdict[str, list[tuple[str, bytes | None]]] = defaultdict(list)
         self._committed: dict[tuple[str, str], int] = {}
         self._open: dict[tuple[str, str], MemoryConsumer] = {}
         self._closed = False
 
-    def publish_raw(self, topic: str, key: str, value: bytes) -> None:
+    def publish_raw(self, topic: str, key: str, value: bytes | None) -> None:
         with self._cond:
             self._check_open()
-            self._logs[topic].append((key, bytes(value)))
+            self._logs[topic].append((key, None if value is None else bytes(value)))
             self._cond.notify_all()
 
     def subscribe(

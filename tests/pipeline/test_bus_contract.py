@@ -194,19 +194,24 @@ def test_unparsable_messages_are_dead_lettered_at_once(bus: Bus) -> None:
     bus.publish_raw(topic, "k1", b"not json")
     bus.publish_raw(topic, "k2", unknown_type)
     bus.publish_raw(topic, "k3", b"\xffnot utf-8")
+    bus.publish_raw(topic, "k4", None)  # once stopped a stage for good (issue 18)
+    future = _approved("cit-future").model_copy(update={"schema_version": 99})
+    bus.publish_raw(topic, "k5", future.to_json())
     good = _approved("cit-good")
-    bus.publish(topic, "k4", good)
+    bus.publish(topic, "k6", good)
     handled: list[Event] = []
     consumer = bus.subscribe(topic, group, handled.append)
 
     _poll_until(consumer, lambda: len(handled) == 1, "the valid event")
 
     assert handled == [good]
-    letters = {letter.key: letter for letter in _dead_letters(bus, topic, 3)}
-    assert set(letters) == {"k1", "k2", "k3"}
+    letters = {letter.key: letter for letter in _dead_letters(bus, topic, 5)}
+    assert set(letters) == {"k1", "k2", "k3", "k4", "k5"}
     assert letters["k1"].payload == "not json"
     assert letters["k2"].payload == unknown_type.decode()
     assert letters["k3"].payload == "\\xffnot utf-8"
+    assert letters["k4"].payload == ""
+    assert "schema_version 99" in letters["k5"].error
     for letter in letters.values():
         assert letter.attempts == 0
         assert letter.original_event_id is None
