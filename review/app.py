@@ -48,8 +48,9 @@ ANY_ROLE = tuple(Role)
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: a login link must not bounce a user to another site."""
-    return target if target and re.fullmatch(r"/[A-Za-z0-9/_\-?=&.%]*", target) else None
+    """Only a path on this site: a login link must not bounce a user to another site. A second
+    slash (`//evil.example`) would make it a scheme-relative URL to another host."""
+    return target if target and re.fullmatch(r"/(?!/)[A-Za-z0-9/_\-?=&.%]*", target) else None
 
 
 def create_app(cons: Console) -> FastAPI:

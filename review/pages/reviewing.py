@@ -162,8 +162,9 @@ def evidence_file(
     with path.open("rb") as file:
         head = file.read(12)
     response = FileResponse(path, media_type=_media_type(head))
-    # Content-addressed, so never stale; cached privately so the next case can be preloaded.
-    response.headers["Cache-Control"] = "private, max-age=600, immutable"
+    # Faces and plates of people not yet found guilty: never kept in a browser's or proxy's cache
+    # (a shared police PC), so every view is fetched, checked and audited again.
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

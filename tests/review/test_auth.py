@@ -23,3 +23,23 @@ def test_login_lands_each_role_on_its_page(site: Site, client: TestClient) -> No
     assert len(audit_rows(site, "login")) == 3
     assert len(audit_rows(site, "logout")) == 3
     assert client.get("/queue", follow_redirects=False).status_code == 303, "logged out"
+
+
+def test_login_goes_on_only_to_a_page_of_this_site(client: TestClient) -> None:
+    """`next` after login: a path here is followed, anything naming another host is not."""
+    for target, lands in (
+        ("/queue?status=pending_review", "/queue?status=pending_review"),
+        ("//evil.example/phish", "/queue"),
+        ("///evil.example", "/queue"),
+        ("https://evil.example/", "/queue"),
+        ("/\\evil.example", "/queue"),
+    ):
+        form = client.get("/login", params={"next": target})
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+        response = client.post(
+            "/login",
+            data={"name": "rita", "password": PASSWORD, "csrf_token": token, "next": target},
+            follow_redirects=False,
+        )
+        assert response.headers["location"] == lands, target
+        client.post("/logout", data={"csrf_token": csrf_of(client)})

@@ -46,7 +46,9 @@ def test_case_page_shows_the_evidence_and_audits_the_view(site: Site, client: Te
     video = client.get(f"/evidence/{clip.group(1)}")
     assert video.headers["content-type"] == "video/mp4"
     assert video.content == review_cases.CLIP.read_bytes()
-    assert client.get(f"/evidence/{images[0]}").headers["content-type"] == "image/jpeg"
+    image = client.get(f"/evidence/{images[0]}")
+    assert image.headers["content-type"] == "image/jpeg"
+    assert image.headers["cache-control"] == "no-store"
     assert f'data-next="/cases/{site.ids[1]}' in html, "the next case is known"
     assert 'rel="prefetch"' in html, "and its images are preloaded"
     views = audit_rows(site, "citation.viewed")
