@@ -95,8 +95,12 @@ def load_config(path: str | Path) -> StoplineConfig:
         raise ConfigError(
             str(path), [Problem("(file)", exc.strerror or str(exc), "a readable file")]
         ) from None
+    except UnicodeDecodeError as exc:
+        found = f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start}, not UTF-8"
+        raise ConfigError(str(path), [Problem("(file)", found, "UTF-8 text")]) from None
     try:
         data = yaml.safe_load(text)
+        _check_expanded_size(data)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "the file"
@@ -104,7 +108,44 @@ def load_config(path: str | Path) -> StoplineConfig:
         raise ConfigError(
             str(path), [Problem(where, f"invalid YAML ({problem})", "valid YAML")]
         ) from None
+    except (_TooLarge, RecursionError) as exc:
+        found = str(exc) if isinstance(exc, _TooLarge) else "nesting too deep to read"
+        raise ConfigError(str(path), [Problem("(file)", found, "a deployment's config")]) from None
     return parse_config(data, str(path))
+
+
+MAX_VALUES = 200_000
+"""Values a config may hold once its aliases are expanded: a real deployment has a few
+thousand; a few aliases of aliases (a 339-byte "billion laughs") would otherwise expand to
+hundreds of millions while being validated."""
+
+
+class _TooLarge(ValueError):
+    pass
+
+
+def _check_expanded_size(data: Any) -> None:
+    """Count values as validation will see them (each alias as often as it is used), without
+    expanding anything: a shared node is counted once and reused, so this is linear in the file."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        if not isinstance(node, dict | list):
+            return 1
+        key = id(node)
+        if key in sizes:
+            if sizes[key] < 0:
+                raise _TooLarge("an alias that contains itself")
+            return sizes[key]
+        sizes[key] = -1
+        children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        total = 1 + sum(size(child) for child in children)
+        if total > MAX_VALUES:
+            raise _TooLarge(f"more than {MAX_VALUES:,} values once its aliases are expanded")
+        sizes[key] = total
+        return total
+
+    size(data)
 
 
 def reference(

@@ -45,3 +45,27 @@ def test_config_doc_lists_every_key() -> None:
     doc = (ROOT / "docs" / "CONFIG.md").read_text()
     missing = [row for row in reference() if row not in doc]
     assert not missing, "docs/CONFIG.md is stale; regenerate with `stopline config reference`"
+
+
+def test_files_that_are_not_configs_fail_in_one_line(tmp_path: Path) -> None:
+    """Found by probing (issue 18): each of these gave a traceback or ran for over a minute."""
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes("deployment: Mün\xe9\n".encode("latin-1"))
+    laughs = tmp_path / "laughs.yaml"  # 9 levels of 9 aliases: 9**9 values if expanded
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for level in range(1, 10):
+        refs = ",".join([f"*a{level - 1}"] * 9)
+        lines.append(f"a{level}: &a{level} [{refs}]")
+    laughs.write_text("\n".join(lines) + "\n")
+    loop = tmp_path / "loop.yaml"
+    loop.write_text("cameras: &c [*c]\n")
+    for path, found in (
+        (latin1, "byte 0xfc at offset 13, not UTF-8"),
+        (laughs, "more than 200,000 values once its aliases are expanded"),
+        (loop, "an alias that contains itself"),
+    ):
+        with pytest.raises(ConfigError) as info:
+            load_config(path)
+        assert [str(p) for p in info.value.problems] == [
+            f"(file): found {found}; expected {info.value.problems[0].expected}"
+        ], path
