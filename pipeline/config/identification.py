@@ -17,7 +17,13 @@ class PlatesConfig(Model):
         "auto", description="Plate format rules to apply"
     )
     min_confidence: float = Field(
-        0.8, ge=0, le=1, description="Below this vote confidence (0-1) the plate is 'unreadable'"
+        0.8,
+        ge=0.5,
+        le=1,
+        description=(
+            "Below this vote confidence (0.5-1) the plate is 'unreadable'; lower would let a "
+            "reading that most frames disagree with name a keeper"
+        ),
     )
     cn_plate_model: bool = Field(
         True,
@@ -52,14 +58,14 @@ class FacesConfig(Model):
     )
     match_threshold: float = Field(
         0.44,
-        ge=-1,
+        ge=0.3,
         le=1,
         description=(
-            "SFace cosine similarity (-1..1) below which a face is 'unidentified', never the "
+            "SFace cosine similarity (0.3-1) below which a face is 'unidentified', never the "
             "nearest name. 0.44 is the middle of the gap between the highest different-person "
             "score (0.363) and the lowest same-person score (0.510) over all 253 pairs of the "
             "faces-deepface photos (benchmarks/faces_accuracy.py); SFace's published 0.363 "
-            "would have named that stranger"
+            "would have named that stranger, and anything lower names strangers by design"
         ),
     )
     min_face_px: int = Field(40, ge=8, description="Smallest face side length considered, pixels")
