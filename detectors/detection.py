@@ -92,6 +92,21 @@ def letterbox(image_bgr: np.ndarray, size: int) -> tuple[np.ndarray, Placement]:
     return padded, Placement(left, top, new_w / width, new_h / height)
 
 
+def stretch(image_bgr: np.ndarray, size: int) -> tuple[np.ndarray, Placement]:
+    """Squeeze the frame into a `size` square, as Roboflow-style exports squeeze training
+    frames: a model trained on such frames knows road users only in that squeezed shape."""
+    height, width = image_bgr.shape[:2]
+    squeezed = cv2.resize(image_bgr, (size, size), interpolation=cv2.INTER_LINEAR)
+    return squeezed, Placement(0, 0, size / width, size / height)
+
+
+def model_input(
+    image_bgr: np.ndarray, size: int, spec: DetectorSpec
+) -> tuple[np.ndarray, Placement]:
+    """The square a YOLO model sees, shaped as `spec.resize` says."""
+    return (stretch if spec.resize == "stretch" else letterbox)(image_bgr, size)
+
+
 def batched_nms(
     boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, iou_threshold: float
 ) -> np.ndarray:

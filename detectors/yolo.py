@@ -20,7 +20,7 @@ from detectors.detection import (
     Placement,
     batched_nms,
     compile_openvino,
-    letterbox,
+    model_input,
     opt_out_of_openvino_telemetry,
     to_detections,
 )
@@ -139,7 +139,7 @@ class YoloOpenVino(Detector):
         self.name = f"yolo-openvino:{spec.model_path.stem}@{self._size}"
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
-        padded, placement = letterbox(image_bgr, self._size)
+        padded, placement = model_input(image_bgr, self._size, self._spec)
         result = self._request.infer({0: padded[None]})
         return decode_yolo(
             result[self._output], placement, image_bgr.shape, self._spec, self.labels
@@ -165,7 +165,7 @@ class YoloOnnxRuntime(Detector):
         self.name = f"yolo-onnxruntime:{spec.model_path.stem}@{self._size}"
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
-        padded, placement = letterbox(image_bgr, self._size)
+        padded, placement = model_input(image_bgr, self._size, self._spec)
         blob = cv2.dnn.blobFromImage(padded, scalefactor=1 / 255, swapRB=True)
         (output, *_) = self._session.run(None, {self._input_name: blob})
         return decode_yolo(output, placement, image_bgr.shape, self._spec, self.labels)

@@ -59,6 +59,15 @@ class DetectorSpec(Model):
             "SSD, the export size for YOLO, 640 for .pt and dynamic-shape exports)"
         ),
     )
+    resize: Literal["letterbox", "stretch"] = Field(
+        "letterbox",
+        description=(
+            "yolo-openvino and yolo-onnxruntime: how a frame becomes the square input. "
+            "letterbox keeps its shape (as Ultralytics does); stretch squeezes it to the square, "
+            "for models trained on frames squeezed that way (the shipped traffic model: Roboflow "
+            "stretched its 16:9 training frames to 640x640)"
+        ),
+    )
     score_threshold: float = Field(
         0.4, gt=0, lt=1, description="Minimum class score (0-1) for a detection to be reported"
     )
@@ -117,6 +126,8 @@ class DetectorSpec(Model):
             raise ValueError(f"{self.backend} runs the packaged SSD model; leave model_path empty")
         if not packaged and self.model_path is None:
             raise ValueError(f"{self.backend} needs model_path (a YOLO model file)")
+        if self.resize == "stretch" and self.backend not in ("yolo-openvino", "yolo-onnxruntime"):
+            raise ValueError("resize: stretch is for yolo-openvino and yolo-onnxruntime only")
         if not packaged and self.input_size_px and self.input_size_px % YOLO_STRIDE:
             raise ValueError(f"YOLO input_size_px must be a multiple of {YOLO_STRIDE}")
         return self

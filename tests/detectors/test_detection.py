@@ -7,7 +7,8 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from detectors.detection import batched_nms, letterbox
+from detectors.detection import batched_nms, letterbox, model_input
+from pipeline.config import DetectorSpec
 from pipeline.geometry import nms
 
 
@@ -30,6 +31,22 @@ def test_letterbox_places_the_frame_as_ultralytics_does(
     ours = (box - offset) / ([placement.gain_x, placement.gain_y] * 2)
     ours = ours.clip(0, [shape[1], shape[0]] * 2)
     np.testing.assert_allclose(ours, expected_box, atol=1e-4)
+
+
+def test_stretch_squeezes_the_frame_and_maps_boxes_back_per_axis() -> None:
+    """`resize: stretch` for models trained on squeezed frames: each axis has its own gain."""
+    image = np.zeros((720, 1280, 3), np.uint8)
+    image[360:, 640:] = 255  # the bottom-right quarter
+    spec = DetectorSpec(backend="yolo-openvino", model_path="m.xml", resize="stretch")
+    square, placement = model_input(image, 416, spec)
+    assert square.shape == (416, 416, 3)
+    assert square[300, 300].tolist() == [255] * 3 and square[100, 300].tolist() == [0] * 3
+    assert (placement.pad_x, placement.pad_y) == (0, 0)
+    box = np.array([208.0, 208.0, 416.0, 416.0])  # the quarter in the model input
+    frame_box = box / ([placement.gain_x, placement.gain_y] * 2)
+    np.testing.assert_allclose(frame_box, [640, 360, 1280, 720])
+    letterboxed, _ = model_input(image, 416, spec.model_copy(update={"resize": "letterbox"}))
+    np.testing.assert_array_equal(letterboxed, letterbox(image, 416)[0])
 
 
 def random_boxes(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
