@@ -20,8 +20,18 @@ TRACK_CROP_QUALITY = 95
 
 
 def decode_image(data: bytes, source: str) -> np.ndarray:
-    """BGR pixels of encoded image bytes; `source` names them in the error."""
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    """BGR pixels of encoded image bytes; `source` names them in the error.
+
+    OpenCV refuses an empty buffer and a header claiming more than 2**30 pixels with a
+    `cv2.error` (an assertion, not a decode failure): both are the file's fault, not ours.
+    """
+    if not data:
+        raise ValueError(f"{source}: empty file, not an image")
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error as exc:
+        why = "too many pixels" if "MAX_IMAGE_PIXELS" in str(exc) else "OpenCV refused it"
+        raise ValueError(f"{source}: not an image OpenCV can decode ({why})") from None
     if image is None:
         raise ValueError(f"{source}: not an image OpenCV can decode")
     return image
