@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import getpass
 import hashlib
-from collections.abc import Callable
+import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -84,6 +85,21 @@ def _kind(path: Path, header: list[str]) -> str:
     )
 
 
+_EXTRA = "\0extra"
+"""Where DictReader puts the values of a row longer than the header."""
+
+
+def _records(
+    reader: csv.DictReader[str], errors: list[str], name: str
+) -> Iterator[dict[str, str | None]]:
+    """The reader's rows; a row the csv module cannot parse is an error and ends the file (it
+    fails on the row after the last it read: a quote opened there never closes)."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        errors.append(f"{name} line {reader.line_num + 1}: {exc} (a quote that is not closed?)")
+
+
 def _blank_to_none(record: dict[str, str | None]) -> dict[str, str | None]:
     return {k: (v if v is None or v.strip() else None) for k, v in record.items()}
 
@@ -101,13 +117,28 @@ def import_registry_csv(
     """Check and store one CSV export; `plate_key` normalises a plate as the reader does, or
     returns None for text that is no plate of any configured format."""
     data = path.read_bytes()
-    reader = csv.DictReader(data.decode("utf-8-sig").splitlines())
-    kind = _kind(path, list(reader.fieldnames or []))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RegistryFileError([f"{path}: byte {exc.start} is not UTF-8"]) from None
+    # strict: a quote left open is an error, not a field that swallows the rest of the file.
+    reader = csv.DictReader(io.StringIO(text, newline=""), restkey=_EXTRA, strict=True)
+    try:
+        kind = _kind(path, list(reader.fieldnames or []))
+    except csv.Error as exc:
+        raise RegistryFileError([f"{path.name} line {reader.line_num}: {exc}"]) from None
     rows: list[_Row] = []
     errors: list[str] = []
     seen: dict[tuple[str, str], int] = {}
-    for record in reader:
+    for record in _records(reader, errors, path.name):
         where = f"{path.name} line {reader.line_num}"
+        if _EXTRA in record:
+            extra = len(record.pop(_EXTRA) or [])
+            errors.append(f"{where}: {extra} value(s) more than the header's columns")
+            continue
+        if any("\n" in v or "\r" in v for v in record.values() if v):
+            errors.append(f"{where}: a quoted value runs over several lines (a quote not closed?)")
+            continue
         try:
             row = KINDS[kind].model_validate(_blank_to_none(record))
         except ValidationError as exc:

@@ -69,3 +69,26 @@ def test_a_vehicle_needs_a_known_keeper_and_a_header_must_be_known(site: Path) -
     assert code == 1 and "vehicles.csv line 2: keeper_person_id: no person 'nobody'" in stderr
     code, _, stderr = _import(site, cars="reg,owner\nM5XSX,p\n")
     assert code == 1 and "header reg, owner matches no registry" in stderr
+
+
+def test_rows_the_csv_module_would_misread_are_refused(site: Path) -> None:
+    """Found by probing (issue 18): an extra column was a traceback, an open quote swallowed the
+    phone of the row and the rows after it."""
+    extra = PERSONS + "p-bob,Bob,,+15555550101,en,surplus\n"
+    code, _, stderr = _import(site, persons=extra)
+    assert code == 1 and "Traceback" not in stderr
+    assert "persons.csv line 4: 1 value(s) more than the header's columns" in stderr
+    open_quote = PERSONS + 'p-bob,"Bob,,+15555550101,en\np-eve,Eve,,+15555550102,en\n'
+    code, _, stderr = _import(site, persons=open_quote)
+    assert code == 1 and "Traceback" not in stderr
+    assert "persons.csv line 4: unexpected end of data (a quote that is not closed?)" in stderr
+    two_line = PERSONS + 'p-bob,"Bob\nBuilder",,+15555550101,en\n'
+    code, _, stderr = _import(site, persons=two_line)
+    assert code == 1 and "persons.csv line 5: a quoted value runs over several lines" in stderr
+    (site / "latin.csv").write_bytes("id,name,phone\np-jo,Jos\xe9,+15555550103\n".encode("latin-1"))
+    result = stopline("registry", "import", "latin.csv", "--config", "site.yaml", cwd=site)
+    assert result.returncode == 1 and "latin.csv: byte 22 is not UTF-8" in result.stderr
+    store = open_store(f"sqlite:///{site / 'stopline.db'}")
+    with store.session() as session:
+        assert session.scalars(select(Person)).all() == [], "nothing of a refused file is kept"
+    store.close()
