@@ -13,10 +13,9 @@ from pipeline.events import Event, ViolationIdentified
 from pipeline.store import Role, Status, Store
 from pipeline.store.audit import append as audit
 from pipeline.store.models import Citation
-from pipeline.store.registry import ensure_user
+from pipeline.store.registry import AUTO_APPROVER, ensure_user
 from review.cases import approve
 
-AUTO_APPROVER = "auto-approve-policy"
 # Never matches a password hash, so this user can act but can never log in.
 NO_LOGIN = "!disabled"
 

@@ -7,6 +7,7 @@ the review console.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from sqlalchemy import func, or_, select
@@ -187,8 +188,27 @@ def vehicles_near(session: Session, plate: str) -> list[Vehicle]:
     return list(rows)
 
 
+AUTO_APPROVER = "auto-approve-policy"
+"""The actor of the optional auto-approve policy's decisions; no person may sign in as it."""
+_USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+
+
+def check_user_name(name: str) -> None:
+    """A person's login name can never read as a system actor in the audit log (`system:display`,
+    `cli:root`, the auto-approve policy): a decision must say who decided."""
+    if not _USER_NAME.fullmatch(name):
+        raise ValueError(
+            f"user name {name!r}: expected up to 64 letters, digits, '.', '_', '@' or '-', "
+            "starting with a letter or digit (':' marks system actors)"
+        )
+    if name == AUTO_APPROVER:
+        raise ValueError(f"user name {name!r} is the auto-approve policy's")
+
+
 def add_user(session: Session, name: str, password_hash: str, role: Role | str) -> User:
-    """Store a user with an already computed password hash; raises ValueError for a bad role."""
+    """Store a user with an already computed password hash; raises ValueError for a bad role
+    or name."""
+    check_user_name(name)
     user = User(name=name, password_hash=password_hash, role=Role(role))
     session.add(user)
     session.flush()
@@ -198,7 +218,8 @@ def add_user(session: Session, name: str, password_hash: str, role: Role | str) 
 def ensure_user(
     session: Session, name: str, password_hash: str, role: Role | str
 ) -> tuple[User, bool]:
-    """The user `name`, added with these settings if missing; True when this call added it."""
+    """The user `name`, added with these settings if missing; True when this call added it.
+    For the system's own users (the auto-approve policy): names are not checked."""
     return insert_once(
         session,
         lambda: get_user(session, name),
