@@ -38,7 +38,9 @@ def make_detector(spec: DetectorSpec, *, cache_dir: Path | None = None) -> Detec
     """Build the configured backend; `cache_dir` keeps converted models (default: user cache)."""
     if spec.also:
         parts = [spec.model_copy(update={"also": ()}), *spec.also]
-        return CombinedDetector([make_detector(part, cache_dir=cache_dir) for part in parts])
+        return CombinedDetector(
+            [make_detector(part, cache_dir=cache_dir) for part in parts], spec.nms_iou
+        )
     cache = cache_dir or spec.cache_dir or default_cache_dir()
     match spec.backend:
         case "ssd-openvino":
@@ -54,19 +56,22 @@ def make_detector(spec: DetectorSpec, *, cache_dir: Path | None = None) -> Detec
 
 
 class CombinedDetector(Detector):
-    """Several models on one frame, each for its own classes (`DetectorSpec.also`).
+    """Several models on one frame (`DetectorSpec.also`), their boxes merged.
 
-    No cross-model NMS: the parts are meant to report different classes, and a person on a
-    motorbike box is the road-user join's to resolve, not a duplicate.
+    Where two parts report the same class (the traffic YOLO and the SSD both finding cars:
+    each finds some the other misses), class-aware NMS keeps one box per object. Boxes of
+    different classes are never merged: a person on a motorbike box is the road-user join's
+    to resolve, not a duplicate.
     """
 
-    def __init__(self, parts: list[Detector]) -> None:
+    def __init__(self, parts: list[Detector], nms_iou: float) -> None:
         self.parts = parts
+        self.nms_iou = nms_iou
         self.name = " + ".join(part.name for part in parts)
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
         found = [d for part in self.parts for d in part.detect(image_bgr)]
-        return sorted(found, key=lambda d: -d.score)
+        return sorted(_merge(found, self.nms_iou), key=lambda d: -d.score)
 
 
 _WINDOW_EDGE_PX = 2
@@ -109,13 +114,18 @@ class ZoomedDetector(Detector):
                     found.append(
                         Detection(d.x1 + x, d.y1 + y, d.x2 + x, d.y2 + y, d.score, d.class_name)
                     )
-        if not found:
-            return []
-        names = sorted({d.class_name for d in found})
-        kept = batched_nms(
-            np.array([d.box for d in found]),
-            np.array([d.score for d in found]),
-            np.array([names.index(d.class_name) for d in found]),
-            self.nms_iou,
-        )
-        return [found[i] for i in kept]
+        return _merge(found, self.nms_iou)
+
+
+def _merge(found: list[Detection], nms_iou: float) -> list[Detection]:
+    """One detection per object where several passes or models saw it (class-aware NMS)."""
+    if not found:
+        return []
+    names = sorted({d.class_name for d in found})
+    kept = batched_nms(
+        np.array([d.box for d in found]),
+        np.array([d.score for d in found]),
+        np.array([names.index(d.class_name) for d in found]),
+        nms_iou,
+    )
+    return [found[i] for i in kept]
