@@ -2,9 +2,9 @@
 
 Frames: the 253 CCTV frames of ../shared/data/signals-roboflow (Vietnamese intersections, day
 and night; never trained on), labelled car and motobike (the bike and its rider in one box)
-among others. Models: the packaged SSD-MobileNet-v2 default, and each `--yolo` export given
-(e.g. a traffic-yolo checkpoint exported with Ultralytics). Every model runs with OpenVINO on
-one thread at f32, so ms/frame compares models, not machines.
+among others. Models: the packaged SSD-MobileNet-v2, the packaged traffic YOLO, and each
+`--yolo` export given (e.g. a traffic-yolo checkpoint exported with Ultralytics). Every model
+runs with OpenVINO on one thread at f32, so ms/frame compares models, not machines.
 - AP50: area under the precision-recall curve (all points), a detection matching a labelled
   box of its class at IoU >= 0.5, each label matched once; scores down to 0.05 count;
 - P / R: precision and recall at the model's own score threshold (`--score`);
@@ -115,7 +115,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not frames:
         raise SystemExit(f"no frames under {DATA / 'images'}")
     one_thread = {"openvino_threads": 1, "openvino_precision": "f32", "score_threshold": MIN_SCORE}
-    specs = [DetectorSpec(**one_thread)] + [
+    shipped = [DetectorSpec(**one_thread), DetectorSpec(backend="yolo-openvino", **one_thread)]
+    specs = shipped + [
         DetectorSpec(
             backend="yolo-onnxruntime" if path.suffix == ".onnx" else "yolo-openvino",
             model_path=path,

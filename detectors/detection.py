@@ -103,8 +103,8 @@ def stretch(image_bgr: np.ndarray, size: int) -> tuple[np.ndarray, Placement]:
 def model_input(
     image_bgr: np.ndarray, size: int, spec: DetectorSpec
 ) -> tuple[np.ndarray, Placement]:
-    """The square a YOLO model sees, shaped as `spec.resize` says."""
-    return (stretch if spec.resize == "stretch" else letterbox)(image_bgr, size)
+    """The square a YOLO model sees, shaped as `spec.resize_mode` says."""
+    return (stretch if spec.resize_mode == "stretch" else letterbox)(image_bgr, size)
 
 
 def batched_nms(

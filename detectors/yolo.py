@@ -98,6 +98,12 @@ def _static_side(dims: list[int | None], requested: int | None, model: Path) -> 
     return height
 
 
+TRAFFIC_MODEL = Path(__file__).parent / "weights" / "traffic-yolo11n" / "traffic-yolo11n.xml"
+"""The traffic YOLO that ships with stopline (car; motobike: the bike and its rider in one box),
+trained on CC BY 4.0 CCTV frames: see MODEL_CARD.md beside it. yolo-openvino with no
+`model_path` runs it."""
+
+
 def _openvino_model_file(path: Path) -> Path:
     """Ultralytics exports OpenVINO IR as a folder holding one .xml; accept the folder too."""
     if not path.is_dir():
@@ -115,9 +121,8 @@ class YoloOpenVino(Detector):
         import openvino as ov
         from openvino.preprocess import ColorFormat, PrePostProcessor
 
-        assert spec.model_path is not None  # the spec's validator guarantees it
         self._spec = spec
-        path = _openvino_model_file(spec.model_path)
+        path = _openvino_model_file(spec.model_path or TRAFFIC_MODEL)
         core = ov.Core()
         model = core.read_model(path)
         self.labels = openvino_labels(model)
@@ -136,7 +141,7 @@ class YoloOpenVino(Detector):
         compiled = compile_openvino(core, ppp.build(), spec)
         self._request = compiled.create_infer_request()
         self._output = compiled.output(0)
-        self.name = f"yolo-openvino:{spec.model_path.stem}@{self._size}"
+        self.name = f"yolo-openvino:{path.stem}@{self._size}"
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
         padded, placement = model_input(image_bgr, self._size, self._spec)

@@ -45,8 +45,9 @@ class DetectorSpec(Model):
         None,
         description=(
             "YOLO model file: .onnx, OpenVINO .xml (or the folder Ultralytics exports it to), "
-            "or .pt for the ultralytics backend; required for yolo-* and ultralytics, empty for "
-            "ssd-* (the packaged model)"
+            "or .pt for the ultralytics backend; empty for ssd-* (the packaged SSD) and for "
+            "yolo-openvino (the packaged traffic YOLO: car and motorcycle with its rider, see "
+            "detectors/weights/traffic-yolo11n/MODEL_CARD.md); required otherwise"
         ),
     )
     input_size_px: int | None = Field(
@@ -59,13 +60,14 @@ class DetectorSpec(Model):
             "SSD, the export size for YOLO, 640 for .pt and dynamic-shape exports)"
         ),
     )
-    resize: Literal["letterbox", "stretch"] = Field(
-        "letterbox",
+    resize: Literal["letterbox", "stretch"] | None = Field(
+        None,
         description=(
             "yolo-openvino and yolo-onnxruntime: how a frame becomes the square input. "
             "letterbox keeps its shape (as Ultralytics does); stretch squeezes it to the square, "
-            "for models trained on frames squeezed that way (the shipped traffic model: Roboflow "
-            "stretched its 16:9 training frames to 640x640)"
+            "for models trained on frames squeezed that way (Roboflow stretched the traffic "
+            "model's 16:9 training frames to 640x640); empty: stretch for the packaged traffic "
+            "model, letterbox for any other"
         ),
     )
     score_threshold: float = Field(
@@ -117,18 +119,29 @@ class DetectorSpec(Model):
         ),
     )
 
+    @property
+    def packaged(self) -> bool:
+        """Runs a model that ships with stopline (the SSD, or the traffic YOLO)."""
+        return self.model_path is None
+
+    @property
+    def resize_mode(self) -> Literal["letterbox", "stretch"]:
+        if self.resize is not None:
+            return self.resize
+        return "stretch" if self.backend == "yolo-openvino" and self.packaged else "letterbox"
+
     @model_validator(mode="after")
     def _model_matches_backend(self) -> DetectorSpec:
         if any(extra.also for extra in self.also):
             raise ValueError("a detector under `also` may not have `also` of its own")
-        packaged = self.backend.startswith("ssd-")
-        if packaged and self.model_path is not None:
+        ssd = self.backend.startswith("ssd-")
+        if ssd and self.model_path is not None:
             raise ValueError(f"{self.backend} runs the packaged SSD model; leave model_path empty")
-        if not packaged and self.model_path is None:
+        if self.backend in ("yolo-onnxruntime", "ultralytics") and self.model_path is None:
             raise ValueError(f"{self.backend} needs model_path (a YOLO model file)")
         if self.resize == "stretch" and self.backend not in ("yolo-openvino", "yolo-onnxruntime"):
             raise ValueError("resize: stretch is for yolo-openvino and yolo-onnxruntime only")
-        if not packaged and self.input_size_px and self.input_size_px % YOLO_STRIDE:
+        if not ssd and self.input_size_px and self.input_size_px % YOLO_STRIDE:
             raise ValueError(f"YOLO input_size_px must be a multiple of {YOLO_STRIDE}")
         return self
 

@@ -26,7 +26,9 @@ def test_spec_defaults_to_the_packaged_ssd_on_openvino() -> None:
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"backend": "yolo-openvino"}, "needs model_path"),
+        ({"backend": "yolo-onnxruntime"}, "needs model_path"),
+        ({"backend": "ultralytics"}, "needs model_path"),
+        ({"backend": "ssd-openvino", "resize": "stretch"}, "stretch is for yolo"),
         ({"backend": "ssd-opencv", "model_path": "x.onnx"}, "leave model_path empty"),
         ({"backend": "yolo-onnxruntime", "model_path": "x.onnx", "input_size_px": 300}, "32"),
         ({"score_treshold": 0.3}, "Extra inputs are not permitted"),
@@ -57,6 +59,35 @@ def test_detectors_under_also_each_add_their_own_classes(
     assert found == whole
     with pytest.raises(ValidationError, match="may not have `also` of its own"):
         DetectorSpec(also=(DetectorSpec(also=(DetectorSpec(),)),))
+
+
+def test_the_packaged_traffic_yolo_runs_with_no_model_path(cache_dir: Path) -> None:
+    """`yolo-openvino` alone is the traffic model shipped in the package, squeezing frames as
+    its training frames were; on a real y2 frame it finds the car crossing the zebra on red."""
+    spec = DetectorSpec(backend="yolo-openvino", score_threshold=0.5)
+    assert spec.packaged and spec.resize_mode == "stretch"
+    detector = make_detector(spec, cache_dir=cache_dir)
+    assert detector.name == "yolo-openvino:traffic-yolo11n@416"
+    assert set(detector.labels.ids.values()) == {"car", "motorcycle"}  # type: ignore[attr-defined]
+    capture = cv2.VideoCapture(str(need(DATA / "video" / "y2.mp4")))
+    capture.set(cv2.CAP_PROP_POS_MSEC, 6000)
+    ok, frame = capture.read()
+    capture.release()
+    assert ok
+    cars = [d for d in detector.detect(frame) if d.class_name == "car"]
+    # The silver car past the stop line, its wheels on the zebra (x ~290-370, y ~205-270).
+    assert any(d.x1 < 330 < d.x2 and d.y1 < 240 < d.y2 for d in cars), cars
+    letterboxed = DetectorSpec(backend="yolo-openvino", resize="letterbox")
+    assert letterboxed.resize_mode == "letterbox"
+    assert DetectorSpec(backend="yolo-openvino", model_path="m.xml").resize_mode == "letterbox"
+
+
+def test_boxes_of_a_class_two_models_report_are_merged() -> None:
+    """Two parts that both find cars (the traffic YOLO and the SSD) give one box per car."""
+    frame = np.zeros((200, 300, 3), np.uint8)
+    frame[50:70, 40:80] = 255
+    combined = objects.CombinedDetector([BrightBlobs(), BrightBlobs()], nms_iou=0.5)
+    assert [d.box for d in combined.detect(frame)] == [(40, 50, 80, 70)]
 
 
 class BrightBlobs(Detector):
