@@ -29,6 +29,7 @@ from typing import Self
 import cv2
 import numpy as np
 
+from detectors.video_files import missing_frames
 from pipeline.config import StreamOptions, is_live
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class SourceStats:
     late: int = 0
     """Live: due frames replaced by a newer one before the consumer took them (it is too slow)."""
     notes: list[str] = field(default_factory=list)
+    incomplete: str | None = None
+    """A video file that holds fewer frames than its header lists (`video_files`)."""
 
 
 class _Pacer:
@@ -106,6 +109,7 @@ def read_video(
             pacer.taken(t)
             stats.analysed += 1
             yield Frame(index, t, start + timedelta(seconds=t), image)
+        stats.incomplete = missing_frames(path)
     finally:
         cap.release()
 

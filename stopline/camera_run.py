@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -35,6 +36,9 @@ def make_tracker(camera: CameraConfig, config: StoplineConfig) -> Tracker:
         frame_rate=camera.analysis_fps,
         **config.tracking.model_dump(),
     )
+
+
+log = logging.getLogger(__name__)
 
 
 class CameraRun:
@@ -95,7 +99,10 @@ class CameraRun:
 
         if isinstance(self.recording, LiveRecording):
             self.recording.start()
-        return self.stage.process(frames())
+        stats = self.stage.process(frames())
+        if self.source_stats.incomplete:
+            log.warning("camera %s: %s", self.camera.id, self.source_stats.incomplete)
+        return stats
 
     def close(self) -> None:
         """Unblock a live stream's readers; files end by themselves."""

@@ -124,3 +124,6 @@ def detect(
     )
     for note in stage_stats.suppressed:
         err.print(f"  suppressed: {note}", markup=False, highlight=False, soft_wrap=True)
+    if source_stats.incomplete:
+        # What was there was analysed and its cases kept; the rest of the recording is missing.
+        fail(f"{source}: {source_stats.incomplete}", 1)

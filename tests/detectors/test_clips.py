@@ -52,6 +52,22 @@ def test_detect_command_prints_events_and_a_summary(tmp_path: Path) -> None:
     assert "1/1 manifest(s) verified" in verified.stdout
 
 
+def test_detect_on_a_file_cut_short_analyses_what_is_there_and_fails(tmp_path: Path) -> None:
+    whole = need(DATA / "video" / "y2.mp4").read_bytes()
+    (tmp_path / "cut.mp4").write_bytes(whole[: len(whole) // 2])
+    config = yaml.safe_load((ROOT / "configs" / "clip-y2.yaml").read_text())
+    config["storage"] = {
+        "database_url": "sqlite:///stopline.db",
+        "evidence_dir": "evidence",
+        "signing_key_path": "key.pem",
+    }
+    (tmp_path / "site.yaml").write_text(yaml.safe_dump(config))
+    result = stopline("detect", "cut.mp4", "--config", "site.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "frames analysed" in result.stderr and "Traceback" not in result.stderr
+    assert "cut.mp4: ends after" in result.stderr and "cut short" in result.stderr
+
+
 def test_camera_check_draws_what_the_stage_sees(tmp_path: Path) -> None:
     """`stopline camera check` on y2 as someone setting up the camera runs it."""
     clip = need(DATA / "video" / "y2.mp4")
