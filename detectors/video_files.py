@@ -1,4 +1,4 @@
-"""Whether a video file holds all the frames its header lists.
+"""What a video file says of itself: whether it holds all its frames, and when it was filmed.
 
 A file cut short (a copy interrupted, a disk that filled while recording) decodes without an
 error up to the cut and then simply ends, so a run over it would look complete. MP4 and MOV list
@@ -8,6 +8,7 @@ against that list shows a cut, cheaply, once the file has been read.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -27,3 +28,21 @@ def missing_frames(path: Path) -> str | None:
     if found < listed:
         return f"ends after {found} of the {listed} frames its header lists: cut short"
     return None
+
+
+def recorded_at(path: Path) -> datetime:
+    """When a file's footage began: the container's `creation_time` (cameras and recorders
+    write it), else the file's modification time. Either is the same on every read of the same
+    file, which is what makes a replay produce the same capture times and ids."""
+    import av
+
+    if path.is_file():
+        try:
+            with av.open(str(path)) as container:
+                stamp = container.metadata.get("creation_time")
+            if stamp:
+                found = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+                return found if found.tzinfo else found.replace(tzinfo=UTC)
+        except (av.FFmpegError, ValueError):
+            pass  # not a container with metadata (or an unparsable stamp): the file's own time
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)

@@ -15,10 +15,11 @@ from detectors.objects import ZoomedDetector, make_detector
 from detectors.plausible_boxes import PlausibleBoxes
 from detectors.recording import FileRecording, LiveRecording, open_recording
 from detectors.signals import phase_source
-from detectors.sources import Frame, ReconnectingReader, SourceStats, open_source
+from detectors.sources import Frame, ReconnectingReader, SourceStats, local_path, open_source
 from detectors.stage import DetectStage, StageStats
 from detectors.tracking import ByteTrackTracker, Tracker
-from pipeline.config import CameraConfig, StoplineConfig
+from detectors.video_files import recorded_at
+from pipeline.config import CameraConfig, StoplineConfig, is_live
 from pipeline.events import ViolationDetected
 from pipeline.evidence import EvidenceStore
 
@@ -54,7 +55,7 @@ class CameraRun:
         start: datetime | None = None,
     ) -> None:
         self.camera = camera
-        self.start = start or datetime.now(UTC)
+        self.start = start or capture_start(camera, base_dir)
         self.source_stats = SourceStats()
         self.frames = open_source(
             camera.source,
@@ -109,6 +110,18 @@ class CameraRun:
         for reader in (self.frames, self.recording):
             if isinstance(reader, ReconnectingReader):
                 reader.close()
+
+
+def capture_start(camera: CameraConfig, base_dir: Path) -> datetime:
+    """When the source's first frame was filmed: now for a live stream; for footage, the
+    configured `recorded_at` or the file's own time, so that processing the same footage again
+    (a restart after a crash) gives the same capture times and violation ids: no new case."""
+    if camera.recorded_at is not None:
+        return camera.recorded_at
+    path = local_path(camera.source, base_dir)
+    if is_live(camera.source) or not path.exists():  # a missing file fails when it is opened
+        return datetime.now(UTC)
+    return recorded_at(path)
 
 
 def frame_count(path: Path, analysis_fps: float) -> float | None:

@@ -6,7 +6,7 @@ import random
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 
 from pipeline.config.base import Identifier, Model, Point
 from pipeline.config.signals import SignalHead, SignalSource
@@ -156,6 +156,15 @@ class CameraConfig(Model):
             "a recording too), when `source` is its sub-stream: analysis runs on `source`, "
             "evidence is decoded from this one, kept compressed until a violation needs it. "
             "Geometry stays in `source` pixels"
+        ),
+    )
+    recorded_at: AwareDatetime | None = Field(
+        None,
+        description=(
+            "A video file or image folder source: when its first frame was filmed, with its "
+            "time zone (2026-11-21T08:00:00+08:00). Empty: the file's own creation_time, else "
+            "its modification time. Capture times and violation ids come from it, so a replay "
+            "of the same footage makes no new case"
         ),
     )
     analysis_fps: float = Field(10.0, gt=0, le=60, description="Frames per second to analyse")

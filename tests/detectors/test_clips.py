@@ -3,6 +3,7 @@ tests/detectors/clips: nobody a person judged compliant is cited, and the precis
 Recall is measured, not asserted: docs/PERFORMANCE.md reports it with its reasons."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
@@ -50,6 +51,40 @@ def test_detect_command_prints_events_and_a_summary(tmp_path: Path) -> None:
     verified = stopline("evidence", "verify", "evidence", cwd=tmp_path)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "1/1 manifest(s) verified" in verified.stdout
+
+
+def test_a_replay_of_the_same_footage_gives_the_same_violation(tmp_path: Path) -> None:
+    """Capture times come from the file (its creation_time: y2 was filmed 2014-12-01 14:51:10
+    UTC), not from when it was processed, so running it again (a restart after a crash) gives
+    the same violation id and the store makes no new case (issue 18)."""
+    clip = need(DATA / "video" / "y2.mp4")
+    config = yaml.safe_load((ROOT / "configs" / "clip-y2.yaml").read_text())
+    config["storage"] = {
+        "database_url": "sqlite:///stopline.db",
+        "evidence_dir": "evidence",
+        "signing_key_path": "key.pem",
+    }
+    (tmp_path / "site.yaml").write_text(yaml.safe_dump(config))
+    runs = []
+    for _ in range(2):
+        result = stopline("detect", str(clip), "--config", "site.yaml", "--json", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        runs.append([json.loads(line) for line in result.stdout.splitlines()])
+    first, again = runs
+    assert [e["violation_id"] for e in first] == [e["violation_id"] for e in again]
+    assert [e["occurred_at"] for e in first] == [e["occurred_at"] for e in again]
+    (event,) = first
+    filmed = datetime(2014, 12, 1, 14, 51, 10, tzinfo=UTC)
+    occurred = datetime.fromisoformat(event["occurred_at"])
+    assert (occurred - filmed).total_seconds() == pytest.approx(event["stream_s"], abs=0.01)
+    config["cameras"][0]["recorded_at"] = "2026-11-21T08:00:00+08:00"
+    (tmp_path / "site.yaml").write_text(yaml.safe_dump(config))
+    result = stopline("detect", str(clip), "--config", "site.yaml", "--json", cwd=tmp_path)
+    (moved,) = [json.loads(line) for line in result.stdout.splitlines()]
+    local_start = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)  # 08:00 at +08:00
+    moved_s = (datetime.fromisoformat(moved["occurred_at"]) - local_start).total_seconds()
+    assert moved_s == pytest.approx(moved["stream_s"], abs=0.01)
+    assert moved["violation_id"] != event["violation_id"]
 
 
 def test_detect_on_a_file_cut_short_analyses_what_is_there_and_fails(tmp_path: Path) -> None:
