@@ -7,6 +7,7 @@ showing a case the moment its status changes, before any event about it arrives.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -26,6 +27,9 @@ MARKS_DISPLAYED = frozenset({Status.APPROVED})
 """Only a citation still waiting for its notice is marked `displayed`: `notified` (the fine's
 clock) and `delivery_failed` (a person must act) say more, and must not be overwritten. The
 billboard items and the audit log record every posting either way."""
+
+
+log = logging.getLogger(__name__)
 
 
 def post(
@@ -72,7 +76,17 @@ def post(
 
 
 def take_down(session: Session, citation_id: str, reason: str, now: datetime) -> list[str]:
-    """Remove the citation from every screen; the screens it was on."""
+    """Remove the citation from every screen; the screens it was on.
+
+    The store is the truth, not the event that asks: a citation the store still shows as
+    approved stays up (a forged or stray `citations.dismissed` takes nothing down).
+    """
+    citation = session.get(Citation, citation_id)
+    if citation is not None and citation.status in SHOWABLE:
+        log.warning(
+            "take-down of %s ignored: the store says %s (%s)", citation_id, citation.status, reason
+        )
+        return []
     items = session.scalars(
         select(BillboardItem).where(
             BillboardItem.citation_id == citation_id, BillboardItem.removed_at.is_(None)

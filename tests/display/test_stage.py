@@ -102,6 +102,11 @@ def test_a_dismissed_citation_disappears_from_the_playlist(crossing: Crossing) -
     with pytest.raises(NotShowable):
         billboards.frame("led", appealed)
 
+    # A dismissal the store has not made (a forged or stray event) takes nothing down.
+    display.handle(
+        CitationDismissed(citation_id=kept, camera_id=CAMERA, supervisor="x", reason="forged")
+    )
+    assert billboards.playlist("led") == [kept]
     with crossing.store.session() as session:
         transition(session, appealed, Status.DISMISSED, "sam", "the light was green")
     woken.clear()
