@@ -5,6 +5,7 @@ Recall is measured, not asserted: docs/PERFORMANCE.md reports it with its reason
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import cv2
 import pytest
@@ -28,17 +29,23 @@ def test_no_compliant_road_user_is_cited(name: str) -> None:
     assert result.precision >= 0.98
 
 
-def test_detect_command_prints_events_and_a_summary(tmp_path: Path) -> None:
-    """`stopline detect` on y2 as a user runs it: the red-light car is cited and its evidence
-    verifies; evidence is kept in a folder of the test's."""
-    clip = need(DATA / "video" / "y2.mp4")
-    config = yaml.safe_load((ROOT / "configs" / "clip-y2.yaml").read_text())
+def y2_site(folder: Path) -> dict[str, Any]:
+    """clip-y2.yaml as `site.yaml` in `folder`, its store and evidence kept there."""
+    config: dict[str, Any] = yaml.safe_load((ROOT / "configs" / "clip-y2.yaml").read_text())
     config["storage"] = {
         "database_url": "sqlite:///stopline.db",
         "evidence_dir": "evidence",
         "signing_key_path": "key.pem",
     }
-    (tmp_path / "site.yaml").write_text(yaml.safe_dump(config))
+    (folder / "site.yaml").write_text(yaml.safe_dump(config))
+    return config
+
+
+def test_detect_command_prints_events_and_a_summary(tmp_path: Path) -> None:
+    """`stopline detect` on y2 as a user runs it: the red-light car is cited and its evidence
+    verifies; evidence is kept in a folder of the test's."""
+    clip = need(DATA / "video" / "y2.mp4")
+    y2_site(tmp_path)
     result = stopline("detect", str(clip), "--config", "site.yaml", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     events = [
@@ -58,13 +65,7 @@ def test_a_replay_of_the_same_footage_gives_the_same_violation(tmp_path: Path) -
     UTC), not from when it was processed, so running it again (a restart after a crash) gives
     the same violation id and the store makes no new case (issue 18)."""
     clip = need(DATA / "video" / "y2.mp4")
-    config = yaml.safe_load((ROOT / "configs" / "clip-y2.yaml").read_text())
-    config["storage"] = {
-        "database_url": "sqlite:///stopline.db",
-        "evidence_dir": "evidence",
-        "signing_key_path": "key.pem",
-    }
-    (tmp_path / "site.yaml").write_text(yaml.safe_dump(config))
+    config = y2_site(tmp_path)
     runs = []
     for _ in range(2):
         result = stopline("detect", str(clip), "--config", "site.yaml", "--json", cwd=tmp_path)
@@ -90,13 +91,7 @@ def test_a_replay_of_the_same_footage_gives_the_same_violation(tmp_path: Path) -
 def test_detect_on_a_file_cut_short_analyses_what_is_there_and_fails(tmp_path: Path) -> None:
     whole = need(DATA / "video" / "y2.mp4").read_bytes()
     (tmp_path / "cut.mp4").write_bytes(whole[: len(whole) // 2])
-    config = yaml.safe_load((ROOT / "configs" / "clip-y2.yaml").read_text())
-    config["storage"] = {
-        "database_url": "sqlite:///stopline.db",
-        "evidence_dir": "evidence",
-        "signing_key_path": "key.pem",
-    }
-    (tmp_path / "site.yaml").write_text(yaml.safe_dump(config))
+    y2_site(tmp_path)
     result = stopline("detect", "cut.mp4", "--config", "site.yaml", cwd=tmp_path)
     assert result.returncode == 1
     assert "frames analysed" in result.stderr and "Traceback" not in result.stderr
