@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import tempfile
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -149,39 +150,67 @@ class EvidenceStore:
         atomic_write(self.manifest_path(violation_id), data)
         return sha256_hex(data)
 
-    def verify_manifest(self, path: Path, trusted_key: str | None = None) -> VerifyReport:
-        """Check signature, then every listed file's presence and hash."""
+    def verify_manifest(
+        self, path: Path, trusted: Collection[str] | None = None, recorded: str | None = None
+    ) -> VerifyReport:
+        """Check the manifest's bytes against the hash the store recorded (`recorded`), its
+        signature (by one of the `trusted` public keys, when given), then every listed file's
+        presence and hash. Every problem is a line of the report, never an exception."""
         report = VerifyReport(path)
         try:
-            document = json.loads(path.read_bytes())
+            raw = path.read_bytes()
+        except OSError as exc:
+            report.problems.append(f"{path}: missing ({exc.strerror or exc})")
+            return report
+        if recorded is not None and sha256_hex(raw) != recorded:
+            report.problems.append(f"{path}: not the manifest the store recorded ({recorded[:12]})")
+        try:
+            document = json.loads(raw)
             body, sig = document["manifest"], document["signature"]
             public = Ed25519PublicKey.from_public_bytes(base64.b64decode(sig["public_key"]))
             public.verify(base64.b64decode(sig["value"]), canonical_json(body).encode())
+            entries = [(str(e["sha256"]), str(e["role"])) for e in body["files"]]
         except InvalidSignature:
             report.problems.append(f"{path}: signature does not match the manifest")
             return report
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            report.problems.append(f"{path}: unreadable manifest ({exc})")
+        except (ValueError, KeyError, TypeError) as exc:
+            report.problems.append(f"{path}: unreadable manifest ({type(exc).__name__}: {exc})")
             return report
-        if trusted_key is not None and sig["public_key"] != trusted_key:
-            report.problems.append(f"{path}: signed by an untrusted key")
-        for entry in body["files"]:
-            digest = entry["sha256"]
+        if trusted is not None and sig["public_key"] not in trusted:
+            report.problems.append(f"{path}: signed by a key this deployment does not trust")
+        for digest, role in entries:
             try:
                 data = self.path_of(digest).read_bytes()
             except (OSError, ValueError):
-                report.problems.append(f"{path}: file {digest} ({entry['role']}) is missing")
+                report.problems.append(f"{path}: file {digest} ({role}) is missing")
                 continue
             report.files_checked += 1
             if sha256_hex(data) != digest:
-                report.problems.append(f"{path}: file {digest} ({entry['role']}) was altered")
+                report.problems.append(f"{path}: file {digest} ({role}) was altered")
         return report
 
     def verify(
-        self, target: Path | None = None, trusted_key: str | None = None
+        self, target: Path | None = None, trusted: Collection[str] | None = None
     ) -> list[VerifyReport]:
         """Verify one manifest file, or every manifest under the store."""
         if target is not None and target.is_file():
-            return [self.verify_manifest(target, trusted_key)]
+            return [self.verify_manifest(target, trusted)]
         manifests = sorted((self.root / "manifests").glob("*.json"))
-        return [self.verify_manifest(m, trusted_key) for m in manifests]
+        return [self.verify_manifest(m, trusted) for m in manifests]
+
+    def verify_against(
+        self, recorded: Mapping[str, str], trusted: Collection[str]
+    ) -> list[VerifyReport]:
+        """Every case the store holds (violation id -> recorded manifest hash) against its
+        manifest, and every manifest on disk that the store does not hold: a deleted manifest,
+        a swapped one, or one added from elsewhere all show."""
+        reports = [
+            self.verify_manifest(self.manifest_path(vid), trusted, digest)
+            for vid, digest in sorted(recorded.items())
+        ]
+        for path in sorted((self.root / "manifests").glob("*.json")):
+            if path.stem not in recorded:
+                report = self.verify_manifest(path, trusted)
+                report.problems.append(f"{path}: no case in the store has this manifest")
+                reports.append(report)
+        return reports

@@ -24,6 +24,14 @@ class StorageConfig(Model):
         Path("stopline-data/keys/evidence-ed25519.pem"),
         description="Ed25519 private key (PEM) that signs evidence manifests; made if missing",
     )
+    trusted_public_keys: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Ed25519 public keys (base64, raw 32 bytes) whose manifest signatures "
+            "`stopline evidence verify --config` accepts besides the signing key's own: the keys "
+            "of earlier rotations, whose cases are still kept"
+        ),
+    )
 
 
 class BusConfig(Model):
