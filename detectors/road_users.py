@@ -53,12 +53,27 @@ def _union(a: Box, b: Box) -> Box:
     return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
+def _size(box: Box) -> tuple[float, float]:
+    return max(box[2] - box[0], 1e-6), max(box[3] - box[1], 1e-6)
+
+
 def _minus(a: Box, b: Box) -> Box:
-    return a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3]
+    """Where box `a`'s sides lie from box `b`'s, in `b`'s widths and heights: a road user
+    placed from one part keeps its shape as it nears or leaves the camera (in pixels, a rider
+    joined far away was placed far below his own wheels when near)."""
+    w, h = _size(b)
+    return (a[0] - b[0]) / w, (a[1] - b[1]) / h, (a[2] - b[2]) / w, (a[3] - b[3]) / h
 
 
 def shift(box: Box, offset: Box) -> Box:
-    return box[0] + offset[0], box[1] + offset[1], box[2] + offset[2], box[3] + offset[3]
+    """The box whose sides lie `offset` (from `_minus`) from this one's."""
+    w, h = _size(box)
+    return (
+        box[0] + offset[0] * w,
+        box[1] + offset[1] * h,
+        box[2] + offset[2] * w,
+        box[3] + offset[3] * h,
+    )
 
 
 @dataclass(frozen=True)
@@ -75,7 +90,7 @@ class Join:
 class _User:
     object_class: str
     offsets: dict[int, Box] = field(default_factory=dict)
-    """Member track id -> what to add to its box to get the road user's box."""
+    """Member track id -> where the road user's box lies from its box (`_minus`)."""
     riders: set[int] = field(default_factory=set)
 
 

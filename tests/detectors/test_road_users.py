@@ -2,7 +2,7 @@
 
 import pytest
 
-from detectors.road_users import JOIN_FRAMES, RoadUsers, ridden_by
+from detectors.road_users import JOIN_FRAMES, RoadUsers, ridden_by, shift
 from detectors.tracking import TrackedObject
 
 PERSON = (100.0, 100.0, 140.0, 200.0)
@@ -45,11 +45,25 @@ def test_a_rider_and_bike_become_one_road_user_of_the_bike_class() -> None:
     assert [(o.track_id, o.object_class) for o in seen] == [(2, "motorcycle")]
     assert seen[0].box == (95.0, 80.0, 150.0, 190.0), "rider and bike in one box"
     assert [(j.into, j.merged) for j in joins] == [(2, 1)]
-    assert joins[0].merged_offset == (-5.0, 0.0, 10.0, 10.0), "wheels 10 px below the feet"
+    assert shift(rider(-20).box, joins[0].merged_offset) == seen[0].box, "the rider's offset"
     # The bike goes unseen: the rider alone places the road user, wheels on the road.
     seen, _ = users.update([rider(-30)], t=t + 0.1)
     assert [(o.track_id, o.object_class) for o in seen] == [(2, "motorcycle")]
     assert seen[0].box == (95.0, 70.0, 150.0, 180.0)
+
+
+def test_a_rider_seen_alone_nearer_the_camera_is_placed_at_his_own_scale() -> None:
+    """Joined far away, then seen alone twice as large (nearer): the road user is twice as
+    large too, its wheels below his feet by twice as much, not by the far-away pixels (a
+    rider's history was once placed 90 px below his wheels, past the frame's edge)."""
+    users = RoadUsers()
+    for i in range(JOIN_FRAMES):
+        seen, _ = users.update([rider(), bike()], t=i * 0.1)
+    ((_, y1, _, y2),) = [o.box for o in seen]  # (95, 100, 150, 210): rider and bike
+    near = TrackedObject(1, "person", (100.0, 300.0, 180.0, 500.0), 0.8)  # 2x the rider
+    seen, _ = users.update([near], t=JOIN_FRAMES * 0.1)
+    assert seen[0].box == pytest.approx((90.0, 300.0, 200.0, 520.0))
+    assert seen[0].box[3] - seen[0].box[1] == pytest.approx(2 * (y2 - y1))
 
 
 def test_a_walker_passing_a_bike_is_not_joined() -> None:
