@@ -141,7 +141,7 @@ class YoloOpenVino(Detector):
         compiled = compile_openvino(core, ppp.build(), spec)
         self._request = compiled.create_infer_request()
         self._output = compiled.output(0)
-        self.name = f"yolo-openvino:{path.stem}@{self._size}"
+        self.name = f"yolo-openvino:{(spec.model_path or path).stem}@{self._size}"
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
         padded, placement = model_input(image_bgr, self._size, self._spec)

@@ -190,7 +190,9 @@ def vehicles_near(session: Session, plate: str) -> list[Vehicle]:
 
 AUTO_APPROVER = "auto-approve-policy"
 """The actor of the optional auto-approve policy's decisions; no person may sign in as it."""
-_USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+_USER_NAME = re.compile(r"[^\W_](?:[^:\x00-\x1f\x7f]{0,62}[^\s:])?")
+"""1-64 characters of any script, starting with a letter or digit, ending with no space, and
+no ':' or control character anywhere."""
 
 
 def check_user_name(name: str) -> None:
@@ -198,8 +200,8 @@ def check_user_name(name: str) -> None:
     `cli:root`, the auto-approve policy): a decision must say who decided."""
     if not _USER_NAME.fullmatch(name):
         raise ValueError(
-            f"user name {name!r}: expected up to 64 letters, digits, '.', '_', '@' or '-', "
-            "starting with a letter or digit (':' marks system actors)"
+            f"user name {name!r}: expected up to 64 characters, starting with a letter or digit, "
+            "no control characters and no ':' (which marks system actors)"
         )
     if name == AUTO_APPROVER:
         raise ValueError(f"user name {name!r} is the auto-approve policy's")

@@ -126,6 +126,9 @@ def test_a_taken_down_citation_is_gone_at_once_though_its_frame_was_rendered(
     kept = posted(crossing, billboards, 0)
     gone = posted(crossing, billboards, 5)
     assert frame_size(client, "big", gone) == (1920, 1080)  # rendered and cached by now
+    with crossing.store.session() as session:  # dismissed on appeal, then the event arrives
+        transition(session, gone, Status.APPEALED, "system:test")
+        transition(session, gone, Status.DISMISSED, "sam", "appeal upheld")
     assert billboards.take_down(gone, "dismissed") == ["led", "big"]
     assert items(client, "big") == [kept] and items(client, "led") == [kept]
     for screen in ("big", "led"):

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, Response, expect
 from display.billboards import Billboards
 from display.kiosk import create_kiosk
 from identify.people import PeopleFinder
-from pipeline.store import open_store
+from pipeline.store import Status, open_store, transition
 from tests.display.conftest import PICTURE_BOX, Crossing, open_crossing, photo, screens
 from tests.fixtures.browser import ARTIFACTS, serving
 
@@ -96,6 +96,9 @@ def test_the_kiosk_page_cycles_the_playlist_and_follows_it_at_once(
     assert time.monotonic() - posted < 3
 
     taken_down = time.monotonic()
+    with crossing.store.session() as session:  # dismissed on appeal, then the event arrives
+        transition(session, fresh, Status.APPEALED, "system:test")
+        transition(session, fresh, Status.DISMISSED, "sam", "appeal upheld")
     assert billboards.take_down(fresh, "dismissed") == [SCREEN]
     expect(frame).not_to_have_attribute("data-citation", fresh, timeout=2500)
     assert time.monotonic() - taken_down < DWELL_S - 0.5, "waited out its dwell"

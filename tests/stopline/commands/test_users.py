@@ -51,10 +51,11 @@ def test_a_user_is_stored_with_an_argon2id_hash_and_audited(site: Path) -> None:
         ("sam", "chief", PASSWORD, "'chief' is not one of"),
         ("rita", "admin", PASSWORD, "user 'rita' exists"),
         # Names that would read as the system in the audit log (issue 18).
-        ("system:display", "reviewer", PASSWORD, "':' marks system actors"),
-        ("cli:root", "admin", PASSWORD, "':' marks system actors"),
+        ("system:display", "reviewer", PASSWORD, "(which marks system actors)"),
+        ("cli:root", "admin", PASSWORD, "(which marks system actors)"),
         ("auto-approve-policy", "reviewer", PASSWORD, "is the auto-approve policy's"),
         (" rita", "reviewer", PASSWORD, "starting with a letter or digit"),
+        ("rita\tx", "reviewer", PASSWORD, "no control characters"),
     ],
 )
 def test_refusals_are_one_line_and_store_nothing(
