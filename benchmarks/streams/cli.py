@@ -151,7 +151,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         best = max((r.streams for r in rounds if r.sustained), default=0)
         models = [spec, *spec.also]
         model = " + ".join(
-            "SSD on OpenVINO" if m.backend.startswith("ssd") else f"{m.backend} {m.model_path}"
+            "SSD on OpenVINO"
+            if m.backend.startswith("ssd")
+            else f"{m.backend} {m.model_path or 'traffic-yolo11n (packaged)'}"
             for m in models
         )
         layout = (
