@@ -38,7 +38,7 @@ def evidence_verify(
     from sqlalchemy import select
 
     from pipeline.evidence import EvidenceStore
-    from pipeline.store.models import Violation
+    from pipeline.store.models import Citation, Violation
 
     if path is None and config is None:
         fail("stopline: give an evidence PATH, or --config for the deployment's", 2)
@@ -50,7 +50,13 @@ def evidence_verify(
         trusted = deployment_keys(cfg) | (trusted or set())
         root = path or cfg.storage.evidence_dir
         with plain_errors(), open_store(cfg) as store, store.session() as session:
-            recorded = dict(session.execute(select(Violation.id, Violation.manifest_sha256)).all())
+            # A case whose evidence retention purged (audited) has no manifest by design.
+            kept = (
+                select(Violation.id, Violation.manifest_sha256)
+                .outerjoin(Citation, Citation.violation_id == Violation.id)
+                .where(Citation.evidence_purged_at.is_(None))
+            )
+            recorded = dict(session.execute(kept).all())
         reports = EvidenceStore(root).verify_against(recorded, trusted)
     else:
         assert path is not None

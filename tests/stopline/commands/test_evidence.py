@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import yaml
@@ -34,11 +35,8 @@ def test_evidence_verify_passes_then_catches_tampering(demo_out: Path, tmp_path:
     assert "Traceback" not in bad.stderr
 
 
-def test_evidence_verify_with_the_config_checks_every_case_of_the_store(
-    demo_out: Path, tmp_path: Path
-) -> None:
-    """Found by probing (issue 18): a deleted manifest gave "1/1 verified", and a manifest
-    re-signed by a stranger's key verified unless --public-key was given."""
+def _site_copy(demo_out: Path, tmp_path: Path) -> Path:
+    """The demo's output copied, with a console.yaml pointing at the copy."""
     site = tmp_path / "site"
     shutil.copytree(demo_out, site)
     config = yaml.safe_load((demo_out / "console.yaml").read_text())
@@ -46,6 +44,15 @@ def test_evidence_verify_with_the_config_checks_every_case_of_the_store(
         key: value.replace(str(demo_out), str(site)) for key, value in config["storage"].items()
     }
     (site / "console.yaml").write_text(yaml.safe_dump(config))
+    return site
+
+
+def test_evidence_verify_with_the_config_checks_every_case_of_the_store(
+    demo_out: Path, tmp_path: Path
+) -> None:
+    """Found by probing (issue 18): a deleted manifest gave "1/1 verified", and a manifest
+    re-signed by a stranger's key verified unless --public-key was given."""
+    site = _site_copy(demo_out, tmp_path)
     ok = stopline("evidence", "verify", "--config", "console.yaml", cwd=site)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("2/2 manifest(s) verified")
@@ -66,3 +73,19 @@ def test_evidence_verify_with_the_config_checks_every_case_of_the_store(
     assert "not the manifest the store recorded" in bad.stderr
     assert "signed by a key this deployment does not trust" in bad.stderr
     assert "0/2 manifest(s) verified" in bad.stdout
+
+
+def test_a_case_whose_evidence_retention_purged_needs_no_manifest(
+    demo_out: Path, tmp_path: Path
+) -> None:
+    site = _site_copy(demo_out, tmp_path)
+    first = sorted((site / "evidence" / "manifests").glob("*.json"))[0]
+    with sqlite3.connect(site / "stopline.db") as db:  # as `stopline retention run` leaves it
+        db.execute(
+            "UPDATE citations SET evidence_purged_at = CURRENT_TIMESTAMP WHERE violation_id = ?",
+            (first.stem,),
+        )
+    first.unlink()
+    result = stopline("evidence", "verify", "--config", "console.yaml", cwd=site)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("1/1 manifest(s) verified")
