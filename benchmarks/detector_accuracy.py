@@ -32,6 +32,7 @@ from benchmarks.common import (
     run_benchmark,
     tracked,
 )
+from detectors.label_maps import read_yolo_labels
 from detectors.objects import Detection, DetectorSpec, make_detector
 from pipeline.geometry import iou
 
@@ -69,13 +70,9 @@ class ClassScore:
 
 def truth_boxes(label: Path, width: int, height: int) -> dict[str, list[tuple[float, ...]]]:
     boxes: dict[str, list[tuple[float, ...]]] = {name: [] for name in LABELS.values()}
-    for line in label.read_text().split("\n"):
-        if not line.strip():
-            continue
-        class_id, cx, cy, w, h = (float(v) for v in line.split())
-        if int(class_id) in LABELS:
-            x1, y1 = (cx - w / 2) * width, (cy - h / 2) * height
-            boxes[LABELS[int(class_id)]].append((x1, y1, x1 + w * width, y1 + h * height))
+    for class_id, box in read_yolo_labels(label, width, height):
+        if class_id in LABELS:
+            boxes[LABELS[class_id]].append(box)
     return boxes
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pipeline.config import ClassName
+from pipeline.geometry import Box
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -98,3 +100,17 @@ def openvino_labels(model: ov.Model) -> LabelMap:
         return COCO
     names = model.get_rt_info(["model_info", "labels"]).astype(str).split()
     return LabelMap.from_names(dict(enumerate(names)))
+
+
+def read_yolo_labels(path: Path, width: float, height: float) -> list[tuple[int, Box]]:
+    """A YOLO label file (`class cx cy w h`, normalised) as (class id, pixel box) pairs; a
+    missing file is a frame with no labels. Training data and the test set are in this form."""
+    labels: list[tuple[int, Box]] = []
+    if path.is_file():
+        for line in path.read_text().split("\n"):
+            parts = line.split()
+            if len(parts) >= 5:
+                cx, cy, w, h = (float(v) for v in parts[1:5])
+                x1, y1 = (cx - w / 2) * width, (cy - h / 2) * height
+                labels.append((int(float(parts[0])), (x1, y1, x1 + w * width, y1 + h * height)))
+    return labels

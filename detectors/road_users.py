@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from detectors.tracking import TrackedObject
-from pipeline.geometry import Box, intersection
+from pipeline.geometry import Box, enclosing, intersection
 
 ZERO: Box = (0.0, 0.0, 0.0, 0.0)
 TWO_WHEELERS = frozenset({"motorcycle", "bicycle"})
@@ -47,10 +47,6 @@ def ridden_by(person: Box, wheels: Box) -> bool:
     centred = wx1 <= (px1 + px2) / 2 <= wx2
     head_on_top = py1 < wy1 + HEAD_IN_BOX_SHARE * height
     return overlap >= RIDING_OVERLAP * area and feet_on_it and centred and head_on_top
-
-
-def _union(a: Box, b: Box) -> Box:
-    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
 def _size(box: Box) -> tuple[float, float]:
@@ -140,7 +136,7 @@ class RoadUsers:
         return self._join(person, bike, t) if count >= JOIN_FRAMES else []
 
     def _join(self, person: TrackedObject, bike: TrackedObject, t: float) -> list[Join]:
-        union = _union(person.box, bike.box)
+        union = enclosing(person.box, bike.box)
         bike_user = self._member_of.get(bike.track_id)
         person_user = self._member_of.get(person.track_id)
         if bike_user is None and person_user is None:
@@ -181,7 +177,7 @@ class RoadUsers:
             riders = [m for m in members if m.track_id in user.riders]
             bikes = [m for m in members if m.track_id not in user.riders]
             if riders and bikes and ridden_by(riders[0].box, bikes[0].box):
-                box = _union(riders[0].box, bikes[0].box)
+                box = enclosing(riders[0].box, bikes[0].box)
                 for m in (riders[0], bikes[0]):
                     user.offsets[m.track_id] = _minus(box, m.box)
             else:

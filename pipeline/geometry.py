@@ -19,6 +19,11 @@ def intersection(a: Box, b: Box) -> float:
     return w * h
 
 
+def enclosing(a: Box, b: Box) -> Box:
+    """The smallest box holding both (a rider and the bike under them)."""
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
 def iou(a: Box, b: Box) -> float:
     """Intersection over union of two xyxy boxes; 0 when both are empty."""
     shared = intersection(a, b)

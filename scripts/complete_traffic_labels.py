@@ -34,8 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from detectors.detection import Detection  # noqa: E402
+from detectors.label_maps import read_yolo_labels  # noqa: E402
 from detectors.road_users import ridden_by  # noqa: E402
-from pipeline.geometry import Box, intersection  # noqa: E402
+from pipeline.geometry import Box, enclosing, intersection  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "traffic-yolo" / "train"
 CAR, MOTOBIKE = 0, 2
@@ -79,25 +80,9 @@ def _windows(width: int, height: int, n: int) -> list[tuple[int, int, int, int]]
     ]
 
 
-def read_labels(path: Path) -> list[tuple[int, Box]]:
-    """YOLO label lines as (class, pixel box in the 640x640 frame)."""
-    labels = []
-    if path.is_file():
-        for line in path.read_text().split("\n"):
-            parts = line.split()
-            if len(parts) >= 5:
-                c, x, y, w, h = int(parts[0]), *(float(v) * 640 for v in parts[1:5])
-                labels.append((c, (x - w / 2, y - h / 2, x + w / 2, y + h / 2)))
-    return labels
-
-
 def _covered(box: Box, by: list[Box], share: float) -> bool:
     area = max((box[2] - box[0]) * (box[3] - box[1]), 1e-6)
     return any(intersection(box, other) >= share * area for other in by)
-
-
-def _union(a: Box, b: Box) -> Box:
-    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
 def complete(
@@ -119,7 +104,7 @@ def complete(
             unsure.append(person.box)
             continue
         ridden.add(bike)
-        added.append((MOTOBIKE, _union(person.box, wheels[bike].box)))
+        added.append((MOTOBIKE, enclosing(person.box, wheels[bike].box)))
     for i, wheel in enumerate(wheels):
         if i in ridden or _covered(wheel.box, road_users, 0.5):
             continue
@@ -141,7 +126,7 @@ def _one(args: tuple[Path, Path, float]) -> tuple[int, int, int]:
     image_path, out, sure = args
     image = cv2.imread(str(image_path))
     label_path = image_path.parent.parent / "labels" / f"{image_path.stem}.txt"
-    labels = read_labels(label_path)
+    labels = read_yolo_labels(label_path, 640, 640)
     sx, sy = WIDE[0] / image.shape[1], WIDE[1] / image.shape[0]
     found = [
         Detection(d.x1 / sx, d.y1 / sy, d.x2 / sx, d.y2 / sy, d.score, d.class_name)
