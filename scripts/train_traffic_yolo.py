@@ -12,9 +12,9 @@ across sessions of work and to be stopped at any moment:
 
 signals-roboflow is the test set: it is never read here.
 
-The shipped model is made in two steps (see detectors/weights/traffic-yolo11n/MODEL_CARD.md): from scratch on
-the labels as exported, then, since those leave most road users unlabelled, fine-tuned from that
-checkpoint on the labels completed by `scripts/complete_traffic_labels.py`:
+The shipped model is made in two steps (detectors/weights/traffic-yolo11n/MODEL_CARD.md): from
+scratch on the labels as exported, then, since those leave most road users unlabelled, fine-tuned
+from that checkpoint on the labels completed by `scripts/complete_traffic_labels.py`:
 
     .venv/bin/python scripts/train_traffic_yolo.py --epochs 40 --imgsz 416        # start or resume
     .venv/bin/python scripts/complete_traffic_labels.py
