@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from detectors.tracking import TrackedObject
-from pipeline.geometry import Box, enclosing, intersection
+from pipeline.geometry import Box, enclosing, intersection, iou
 
 ZERO: Box = (0.0, 0.0, 0.0, 0.0)
 TWO_WHEELERS = frozenset({"motorcycle", "bicycle"})
@@ -26,6 +26,13 @@ holds bike and rider starts at the helmet, a walker behind a bike has the head l
 JOIN_FRAMES = 3
 """Frames, seen together and riding, before a person and a two-wheeler are one road user; as
 many seen together not riding part them again (a walker passing a parked bike)."""
+CONTINUE_S = 1.0
+"""How long a lost track may be continued by a new track of a kindred class where it was heading."""
+CONTINUE_IOU = 0.3
+"""Overlap a new track needs with where the lost one was heading, to continue it."""
+KINDRED = (frozenset({"person", "motorcycle", "bicycle"}), frozenset({"car", "bus", "truck"}))
+"""Classes one road user can flip between as the detector sees it (a rider alone, the bike and
+rider; a van as a car, a bus or a truck)."""
 
 
 def ridden_by(person: Box, wheels: Box) -> bool:
@@ -104,11 +111,16 @@ class RoadUsers:
         self._pairs: dict[tuple[int, int], int] = {}
         """(person, two-wheeler) -> consecutive frames seen riding (> 0) or apart (< 0)."""
         self._last_seen: dict[int, float] = {}
+        self._recent: dict[int, list[tuple[float, TrackedObject]]] = {}
+        """Track id -> its last two sightings, to predict where a lost track went."""
 
     def update(self, seen: list[TrackedObject], t: float) -> tuple[list[TrackedObject], list[Join]]:
         """This frame's road users, and the joins made in it (apply those to histories first)."""
+        fresh = [o for o in seen if o.track_id not in self._last_seen]
         for obj in seen:
             self._last_seen[obj.track_id] = t
+            self._recent[obj.track_id] = [*self._recent.get(obj.track_id, [])[-1:], (t, obj)]
+        self._continue_lost(fresh, seen, t)
         wheels = [o for o in seen if o.object_class in TWO_WHEELERS]
         joins: list[Join] = []
         for person in (o for o in seen if o.object_class == "person"):
@@ -159,6 +171,56 @@ class RoadUsers:
         user.riders.add(person.track_id)
         return [joined]
 
+    def _continue_lost(
+        self, fresh: list[TrackedObject], seen: list[TrackedObject], t: float
+    ) -> None:
+        """A new track where a lost one of a kindred class was heading continues its road user.
+
+        The tracker keeps an id only within a class group, and dense traffic hides a rider for a
+        frame or two, after which the detector may find them as a bike: without this, the road
+        user who crossed the stop line is not the one who crosses the entry line.
+        """
+        present = {self._member_of.get(o.track_id, o.track_id) for o in seen}
+        taken: set[int] = set()
+        for new in fresh:
+            kin = next((k for k in KINDRED if new.object_class in k), frozenset())
+            best, best_iou = None, CONTINUE_IOU
+            for track_id, sightings in self._recent.items():
+                user_id = self._member_of.get(track_id, track_id)
+                last_t, last = sightings[-1]
+                if (
+                    last_t >= t
+                    or t - last_t > CONTINUE_S
+                    or user_id in present
+                    or user_id in taken
+                    or last.object_class not in kin
+                ):
+                    continue
+                overlap = iou(_predicted(sightings, t), new.box)
+                if overlap > best_iou:
+                    best, best_iou = (track_id, last), overlap
+            if best is not None:
+                taken.add(self._adopt(new, *best))
+
+    def _adopt(self, new: TrackedObject, lost_id: int, lost: TrackedObject) -> int:
+        user_id = self._member_of.get(lost_id, lost_id)
+        user = self._users.get(user_id)
+        if user is None:
+            user = self._users[user_id] = _User(lost.object_class, {lost_id: ZERO})
+            self._member_of[lost_id] = user_id
+            if lost.object_class == "person":
+                user.riders.add(lost_id)
+        if new.object_class == "person":
+            user.riders.add(new.track_id)
+            rider_offsets = [user.offsets[r] for r in user.riders if r in user.offsets]
+            user.offsets[new.track_id] = rider_offsets[0] if rider_offsets else ZERO
+        else:
+            user.offsets[new.track_id] = ZERO
+            if user.object_class == "person":
+                user.object_class = new.object_class
+        self._member_of[new.track_id] = user_id
+        return user_id
+
     def _bike_seen(self, user_id: int, t: float) -> bool:
         user = self._users[user_id]
         return any(self._last_seen.get(m) == t for m in user.offsets if m not in user.riders)
@@ -193,6 +255,7 @@ class RoadUsers:
         gone = {k for k, t in self._last_seen.items() if t < cutoff_s}
         for track_id in gone:
             del self._last_seen[track_id]
+            self._recent.pop(track_id, None)
             user_id = self._member_of.pop(track_id, None)
             if user_id is None:
                 continue
@@ -202,3 +265,13 @@ class RoadUsers:
             if not user.offsets:
                 del self._users[user_id]
         self._pairs = {k: v for k, v in self._pairs.items() if not gone.intersection(k)}
+
+
+def _predicted(sightings: list[tuple[float, TrackedObject]], t: float) -> Box:
+    """Where a track's box would be at `t`, moving on as between its last two sightings."""
+    last_t, last = sightings[-1]
+    if len(sightings) < 2:
+        return last.box
+    prev_t, prev = sightings[0]
+    rate = (t - last_t) / max(last_t - prev_t, 1e-6)
+    return tuple(b + (b - a) * rate for a, b in zip(prev.box, last.box, strict=True))  # type: ignore[return-value]

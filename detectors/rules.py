@@ -168,20 +168,30 @@ def last_still_s(
     return found
 
 
+def _extended(line: Sequence[XY]) -> tuple[XY, XY]:
+    """The line run on by its own length at both ends.
+
+    The ground point crossed the painted segment; the box edge ahead of it may pass the line's
+    run beside an end (a rider overtaking a queue at its kerb end), and that is still when the
+    road user reached the line.
+    """
+    (ax, ay), (bx, by) = line
+    return (2 * ax - bx, 2 * ay - by), (2 * bx - ax, 2 * by - ay)
+
+
 def committed_at(
     track: Sequence[TrackPoint], stop_line: StopLine, crossed_s: float, still_s: float | None
 ) -> float | None:
     """When a road user whose ground point crossed the stop line at `crossed_s` decided to go.
 
-    Moving through, that is when its front reached the line (the box edge ahead, which on an
-    oblique camera is early: the lenient side); waiting at the line, when it moved off; the
-    later of the two when both were seen. None when neither was seen (first seen already over
-    the line): then nobody can say what the signal showed when it went. `still_s`: when it
-    last stood still before the crossing (`last_still_s`).
+    Moving through, that is when its front reached the line or the line's run past an end (the
+    box edge ahead, which on an oblique camera is early: the lenient side); waiting at the
+    line, when it moved off; the later of the two when both were seen. None when neither was
+    seen (first seen already over the line): then nobody can say what the signal showed when
+    it went. `still_s`: when it last stood still before the crossing (`last_still_s`).
     """
-    front = first_crossing(
-        track, stop_line.points, stop_line.direction, anchor="leading_edge", before_s=crossed_s
-    )
+    line, direction = _extended(stop_line.points), stop_line.direction
+    front = first_crossing(track, line, direction, anchor="leading_edge", before_s=crossed_s)
     seen = [t for t in (front, still_s) if t is not None]
     return max(seen) if seen else None
 

@@ -113,3 +113,45 @@ def test_forgotten_tracks_leave_no_state() -> None:
     seen, _ = users.update([rider()], t=11.0)
     assert [(o.track_id, o.object_class) for o in seen] == [(1, "person")]
     assert users._users == {} and users._pairs == {} and users._member_of == {}
+
+
+def up(track_id: int, object_class: str, y: float, x: float = 100.0) -> TrackedObject:
+    return TrackedObject(track_id, object_class, (x, y, x + 40.0, y + 80.0), 0.5)
+
+
+def test_a_lost_rider_found_again_as_a_bike_keeps_his_id_and_becomes_a_vehicle() -> None:
+    """Seen in Hanoi: a rider tracked as a person is hidden for two frames on the zebra, then
+    found as a bike (another class group, another tracker id) where he was heading."""
+    users = RoadUsers()
+    for i in range(4):
+        seen, _ = users.update([up(1, "person", 300 - 20 * i)], t=i * 0.2)
+    # Lost at t 0.8 and 1.0; at 1.2 the bike is 2 frames on at the same pace (y 300-20*6).
+    seen, _ = users.update([up(9, "motorcycle", 180)], t=1.2)
+    assert [(o.track_id, o.object_class) for o in seen] == [(1, "motorcycle")]
+    assert seen[0].box == (100.0, 180.0, 140.0, 260.0), "placed by the bike's own box"
+    seen, _ = users.update([up(9, "motorcycle", 160)], t=1.4)
+    assert [o.track_id for o in seen] == [1]
+
+
+@pytest.mark.parametrize(
+    ("new", "t", "why"),
+    [
+        (up(9, "motorcycle", 300), 1.2, "where he was, not where he was heading"),
+        (up(9, "car", 180), 1.2, "a car is not what a rider is seen as"),
+        (up(9, "motorcycle", 180), 2.5, "lost too long ago"),
+    ],
+)
+def test_a_new_track_continues_no_one_it_cannot_be(new: TrackedObject, t: float, why: str) -> None:
+    users = RoadUsers()
+    for i in range(4):
+        users.update([up(1, "person", 300 - 20 * i)], t=i * 0.2)
+    seen, _ = users.update([new], t=t)
+    assert [o.track_id for o in seen] == [9], why
+
+
+def test_a_road_user_still_in_view_is_not_continued_by_another() -> None:
+    users = RoadUsers()
+    for i in range(4):
+        users.update([up(1, "person", 300 - 20 * i)], t=i * 0.2)
+    seen, _ = users.update([up(1, "person", 220), up(9, "motorcycle", 220, x=104)], t=0.8)
+    assert sorted(o.track_id for o in seen) == [1, 9]

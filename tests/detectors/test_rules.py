@@ -168,6 +168,23 @@ def test_a_road_user_first_seen_over_the_line_is_not_judged() -> None:
     assert red_light(track, STOP, ENTRY, red_since(RED_AT), RULE) is None
 
 
+def test_a_rider_overtaking_a_queue_at_the_lines_end_is_judged_from_his_front() -> None:
+    """Seen in Hanoi: a rider comes up right of the stop line's end and cuts in over it. His
+    wheels cross the painted segment; his front passes the line's run beside its end."""
+    # Up and left; a 40x60 box: the front (top centre) reaches y 100 at x 260, right of the
+    # paint's end at x 200; the wheels (bottom centre) reach it at x 160, on the paint.
+    track = [
+        TrackPoint(RED_AT + 1.0 + 0.2 * i, (250 - 20 * i, 106 - 12 * i, 290 - 20 * i, 166 - 12 * i))
+        for i in range(14)
+    ]
+    crossed = first_crossing(track, STOP.points, "up")
+    assert crossed is not None, "the wheels cross the painted segment"
+    found = red_light(track, STOP, ENTRY, red_since(RED_AT), RULE)
+    assert isinstance(found, RedLightFinding)
+    assert found.committed_s == pytest.approx(RED_AT + 1.1, abs=1e-6), "front at the line's run"
+    assert found.committed_s < found.crossed_stop_s
+
+
 # ---------------------------------------------------------------- turn on red
 
 RIGHT_OK = StopLine(
