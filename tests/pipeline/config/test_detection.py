@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.config import load_config
+from pipeline.config import load_config, parse_config
 from tests.pipeline.config.helpers import DEMO, demo_data, problems
 
 
@@ -10,7 +10,7 @@ from tests.pipeline.config.helpers import DEMO, demo_data, problems
     ("section", "value", "expected"),
     [
         (("detector", "backend"), "yolo-tensorrt", "detector.backend: found 'yolo-tensorrt'"),
-        (("detector", "model_path"), "m.onnx", "detector: found "),
+        (("detector", "also", 0, "model_path"), "m.onnx", "detector.also[0]: found "),
         (("tracking", "lost_track_s"), -1, "tracking.lost_track_s: found -1"),
         (("tracking", "confirm_frame"), 2, "tracking.confirm_frame: found an unknown key"),
         (("cameras", 0, "stream", "read_timeout_s"), 0, "cameras[0].stream.read_timeout_s"),
@@ -29,9 +29,19 @@ def test_detection_sections_name_the_bad_key(
     assert len(lines) == 1 and lines[0].startswith(expected), lines
 
 
-def test_detection_defaults_are_the_packaged_ssd_and_bytetrack() -> None:
-    cfg = load_config(DEMO)
+def test_without_a_detector_section_the_packaged_ssd_runs_with_bytetrack() -> None:
+    data = demo_data()
+    del data["detector"], data["tracking"]
+    cfg = parse_config(data, "t.yaml")
     assert cfg.detector.backend == "ssd-openvino" and cfg.detector.model_path is None
+    assert not cfg.detector.also
     assert cfg.tracking.lost_track_s == 1.0 and cfg.tracking.confirm_frames == 2
     assert cfg.cameras[0].stream.read_timeout_s == 5.0
     assert cfg.cameras[0].signal.flicker.max_changes == 2
+
+
+def test_the_demo_runs_the_packaged_traffic_yolo_with_the_ssd_beside_it() -> None:
+    cfg = load_config(DEMO)
+    assert cfg.detector.backend == "yolo-openvino" and cfg.detector.packaged
+    assert [(a.backend, a.packaged) for a in cfg.detector.also] == [("ssd-openvino", True)]
+    assert cfg.tracking.activation_score == cfg.detector.score_threshold
