@@ -8,6 +8,7 @@ of pages that show personal data.
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import time
@@ -116,13 +117,14 @@ def create_app(cons: Console) -> FastAPI:
             raise BadCsrf
         ip = request.client.host if request.client else None
         with cons.session() as session:
-            outcome, user = attempt_login(session, name, password, cons.config.review, ip)
+            result = attempt_login(session, name, password, cons.config.review, ip)
+            user = result.user
             token = open_session(session, user, cons.config.review) if user else None
             role = Role(user.role) if user else None
-        if outcome is not LoginOutcome.OK or token is None or role is None:
+        if token is None or role is None:
             error = (
-                "This account is locked after too many wrong passwords. Try again later."
-                if outcome is LoginOutcome.LOCKED
+                f"Too many wrong passwords. Try again in {math.ceil(result.wait_s)} s."
+                if result.outcome is LoginOutcome.WAIT
                 else "Wrong name or password."
             )
             return login_form(request, next or None, error)

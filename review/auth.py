@@ -1,7 +1,7 @@
-"""Who is asking: logins, lockout, server-side sessions, roles and CSRF tokens.
+"""Who is asking: logins, throttling, server-side sessions, roles and CSRF tokens.
 
-Sessions live in the database, not in a signed cookie, so logout and an account lock end them
-at once; the cookie carries a random token whose hash is the row's key, so a read of the
+Sessions live in the database, not in a signed cookie, so logout and disabling an account end
+them at once; the cookie carries a random token whose hash is the row's key, so a read of the
 sessions table gives nobody a usable cookie. Every unsafe request must carry the session's CSRF
 token (a form field or the `X-CSRF-Token` header); the login form, which has no session yet,
 uses a double-submit cookie instead.
@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import delete, select
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.config import ReviewConfig
 from pipeline.store import audit
-from pipeline.store.models import ID_LEN, LoginSession, Role, User, utcnow
+from pipeline.store.models import ID_LEN, NAME_LEN, LoginSession, LoginThrottle, Role, User, utcnow
 from pipeline.store.registry import get_user
 from review.passwords import hash_password, needs_rehash, verify_password
 
@@ -48,7 +48,15 @@ class Viewer:
 class LoginOutcome(StrEnum):
     OK = "ok"
     WRONG = "wrong"
-    LOCKED = "locked"
+    WAIT = "wait"
+    """Too many wrong passwords from this address or for this name: try again later."""
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: LoginOutcome
+    user: User | None = None
+    wait_s: float = 0.0
 
 
 def token_hash(token: str) -> str:
@@ -59,58 +67,75 @@ def same_token(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
 
 
-def attempt_login(
-    session: Session, name: str, password: str, config: ReviewConfig, ip: str | None
-) -> tuple[LoginOutcome, User | None]:
-    """Check a password, counting failures towards the lockout; every attempt is audited.
+def _throttles(
+    session: Session, name: str, ip: str | None, config: ReviewConfig, now: datetime
+) -> list[tuple[LoginThrottle, int, float]]:
+    """This attempt's counters (address, then name) with their free failures and longest wait;
+    counters idle longer than `lockout_minutes` are dropped, so the table stays small."""
+    window = timedelta(minutes=config.lockout_minutes)
+    session.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at < now - window))
+    keys = [
+        ("address", ip or "unknown", config.max_failed_logins_per_address, window.total_seconds()),
+        (
+            "account",
+            name.casefold()[:NAME_LEN],
+            config.max_failed_logins,
+            config.account_wait_max_s,
+        ),
+    ]
+    rows = []
+    for kind, subject, free, longest in keys:
+        row = session.get(LoginThrottle, (kind, subject))
+        if row is None:
+            row = LoginThrottle(kind=kind, subject=subject, failures=0, last_failure_at=now)
+            session.add(row)
+        rows.append((row, free, longest))
+    return rows
 
-    An unknown name costs the same hashing time as a known one, so response times do not tell
-    which names exist.
+
+def attempt_login(
+    session: Session,
+    name: str,
+    password: str,
+    config: ReviewConfig,
+    ip: str | None,
+    now: datetime | None = None,
+) -> LoginResult:
+    """Check a password, throttling by client address and by name; every attempt is audited.
+
+    Wrong passwords slow the next try down (1 s, doubling) instead of locking the account, and
+    never end its open sessions, so nobody can lock an officer out by guessing at their name;
+    a name's wait stays short (`account_wait_max_s`), an address's grows to `lockout_minutes`.
+    Unknown names are counted and answered exactly as known ones and cost the same hashing
+    time, so neither the answers nor their timing tell which names exist.
     """
-    now = utcnow()
-    user = get_user(session, name)
+    now = now or utcnow()
     subject = name[:ID_LEN]
     where = {"ip": ip}
-    if user is None:
-        verify_password(_DUMMY_HASH, password)
-        audit.append(session, "anonymous", "login.failed", "user", subject, where)
-        return LoginOutcome.WRONG, None
-    if user.locked_until is not None and user.locked_until > now:
-        audit.append(session, name, "login.refused_locked", "user", subject, where)
-        return LoginOutcome.LOCKED, None
-    if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        audit.append(
-            session,
-            name,
-            "login.failed",
-            "user",
-            subject,
-            {**where, "failures": user.failed_logins},
-        )
-        if user.failed_logins >= config.max_failed_logins:
-            user.locked_until = now + timedelta(minutes=config.lockout_minutes)
-            user.failed_logins = 0
-            session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
-            audit.append(
-                session,
-                "system:review",
-                "user.locked",
-                "user",
-                subject,
-                {
-                    "until": user.locked_until.isoformat(),
-                    "after_failures": config.max_failed_logins,
-                },
-            )
-            return LoginOutcome.LOCKED, None
-        return LoginOutcome.WRONG, None
-    user.failed_logins = 0
-    user.locked_until = None
+    throttles = _throttles(session, name, ip, config, now)
+    waits = [(r.wait_until - now).total_seconds() for r, _, _ in throttles if r.wait_until]
+    if max(waits, default=0.0) > 0:
+        audit.append(session, "anonymous", "login.throttled", "user", subject, where)
+        return LoginResult(LoginOutcome.WAIT, wait_s=max(waits))
+    user = get_user(session, name)
+    usable = user is not None and user.disabled_at is None
+    if not verify_password(user.password_hash if usable else _DUMMY_HASH, password) or not usable:
+        for row, free, longest in throttles:
+            row.failures += 1
+            row.last_failure_at = now
+            over = row.failures - free
+            row.wait_until = now + timedelta(seconds=min(2.0**over, longest)) if over >= 0 else None
+        failures = {r.kind: r.failures for r, _, _ in throttles}
+        action = "login.refused_disabled" if user is not None and not usable else "login.failed"
+        audit.append(session, "anonymous", action, "user", subject, {**where, **failures})
+        return LoginResult(LoginOutcome.WRONG)
+    assert user is not None
+    for row, _, _ in throttles:
+        session.delete(row)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     audit.append(session, name, "login", "user", subject, where)
-    return LoginOutcome.OK, user
+    return LoginResult(LoginOutcome.OK, user)
 
 
 def open_session(session: Session, user: User, config: ReviewConfig) -> str:
@@ -137,7 +162,7 @@ def close_session(session: Session, viewer: Viewer) -> None:
 
 
 def find_viewer(session: Session, token: str | None, config: ReviewConfig) -> Viewer | None:
-    """The session's user, or None when the token is unknown, expired, idle or its user locked."""
+    """The session's user, or None when the token is unknown, expired, idle or its user disabled."""
     if not token:
         return None
     now = utcnow()
@@ -150,10 +175,45 @@ def find_viewer(session: Session, token: str | None, config: ReviewConfig) -> Vi
         return None
     login, user = row
     idle_since = now - timedelta(minutes=config.idle_minutes)
-    locked = user.locked_until is not None and user.locked_until > now
-    if login.expires_at <= now or login.last_seen_at <= idle_since or locked:
+    if login.expires_at <= now or login.last_seen_at <= idle_since or user.disabled_at:
         session.delete(login)
         return None
     if now - login.last_seen_at >= TOUCH_EVERY:
         login.last_seen_at = now
     return Viewer(user.id, user.name, Role(user.role), login.csrf_token, login.token_hash)
+
+
+def clear_wait(session: Session, name: str, actor: str) -> bool:
+    """Forget the wrong passwords counted for a name (an admin's unlock); False if no such user."""
+    if get_user(session, name) is None:
+        return False
+    session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.kind == "account", LoginThrottle.subject == name.casefold()[:NAME_LEN]
+        )
+    )
+    audit.append(session, actor, "user.unlocked", "user", name[:ID_LEN])
+    return True
+
+
+def set_disabled(session: Session, name: str, disabled: bool, actor: str) -> bool:
+    """Disable (ending its open sessions) or enable an account; False if no such user."""
+    user = get_user(session, name)
+    if user is None:
+        return False
+    user.disabled_at = utcnow() if disabled else None
+    if disabled:
+        session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    action = "user.disabled" if disabled else "user.enabled"
+    audit.append(session, actor, action, "user", name[:ID_LEN])
+    return True
+
+
+def account_waits(session: Session) -> dict[str, datetime]:
+    """Name (casefolded) -> until when its next login try must wait, for names that must."""
+    rows = session.scalars(
+        select(LoginThrottle).where(
+            LoginThrottle.kind == "account", LoginThrottle.wait_until > utcnow()
+        )
+    )
+    return {row.subject: row.wait_until for row in rows if row.wait_until is not None}

@@ -28,9 +28,35 @@ class ReviewConfig(Model):
     session_hours: float = Field(12.0, gt=0, description="A login lasts at most this long")
     idle_minutes: float = Field(30.0, gt=0, description="A login unused this long ends")
     max_failed_logins: int = Field(
-        10, ge=1, description="Wrong passwords in a row (count) that lock an account"
+        10,
+        ge=1,
+        description=(
+            "Wrong passwords (count) for one name, from anywhere, before each further try for "
+            "it must wait: 1 s, doubling with each failure, never longer than account_wait_max_s"
+        ),
     )
-    lockout_minutes: float = Field(15.0, gt=0, description="How long a locked account stays locked")
+    account_wait_max_s: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description=(
+            "Longest wait (seconds) before the next try for one name: short, so that guessing "
+            "at a name never locks its officer out"
+        ),
+    )
+    max_failed_logins_per_address: int = Field(
+        30,
+        ge=1,
+        description=(
+            "Wrong passwords (count, any names) from one client address before each further "
+            "try from it must wait: 1 s, doubling, never longer than lockout_minutes"
+        ),
+    )
+    lockout_minutes: float = Field(
+        15.0,
+        gt=0,
+        description=("Longest wait for a client address; failures older than this are forgotten"),
+    )
     page_size: int = Field(50, ge=1, le=500, description="Citations per page in the queue and API")
     metrics_token: str | None = Field(
         None,

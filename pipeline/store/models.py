@@ -226,9 +226,23 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(NAME_LEN), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+    """Set by an admin (`stopline users disable`): no login, and open sessions end."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginThrottle(Base):
+    """Wrong passwords counted for one client address or one login name (known or not, so the
+    answers do not tell which names exist), and until when the next try must wait."""
+
+    __tablename__ = "login_throttles"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    """`address` or `account`."""
+    subject: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime]
+    wait_until: Mapped[datetime | None]
 
 
 class LoginSession(Base):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from sqlalchemy import func, select
 
 from pipeline.store import audit, verify_chain
 from pipeline.store.models import AuditEntry, Role, User
-from review.auth import Viewer
+from review.auth import Viewer, account_waits, clear_wait, set_disabled
 from review.pages.common import AUDIT_READERS, Cons, _back
 from review.web import checked, require
 
@@ -74,7 +74,8 @@ def users_page(
 ) -> Response:
     with cons.session() as session:
         users = session.scalars(select(User).order_by(User.name)).all()
-        return cons.page(request, "users.html", who, users=users, done=done)
+        waits = account_waits(session)
+        return cons.page(request, "users.html", who, users=users, waits=waits, done=done)
 
 
 @router.post("/admin/users/{name}/unlock")
@@ -82,8 +83,17 @@ def unlock_user(
     cons: Cons, name: str, who: Annotated[Viewer, Depends(checked(Role.ADMIN))]
 ) -> Response:
     with cons.session() as session:
-        user = session.scalar(select(User).where(User.name == name))
-        if user is not None:
-            user.locked_until, user.failed_logins = None, 0
-            audit.append(session, who.name, "user.unlocked", "user", name[:64])
+        clear_wait(session, name, who.name)
     return _back("/admin/users", message=f"unlocked {name}")
+
+
+@router.post("/admin/users/{name}/disable")
+def disable_user(
+    cons: Cons,
+    name: str,
+    who: Annotated[Viewer, Depends(checked(Role.ADMIN))],
+    enable: Annotated[bool, Form()] = False,
+) -> Response:
+    with cons.session() as session:
+        set_disabled(session, name, not enable, who.name)
+    return _back("/admin/users", message=f"{'enabled' if enable else 'disabled'} {name}")

@@ -170,7 +170,7 @@ def test_migrate_is_idempotent_and_reaches_head(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == head == "0008"
+            assert MigrationContext.configure(connection).get_current_revision() == head == "0009"
     finally:
         engine.dispose()
 
@@ -408,10 +408,9 @@ def test_users(store: Store) -> None:
     with store.session() as session:
         user = get_user(session, "rita")
         assert user is not None
-        assert (user.role, user.password_hash, user.failed_logins, user.locked_until) == (
+        assert (user.role, user.password_hash, user.disabled_at) == (
             "reviewer",
             "$argon2id$...",
-            0,
             None,
         )
         assert get_user(session, "nobody") is None

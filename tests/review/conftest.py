@@ -11,6 +11,7 @@ import pytest
 import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select
 
 from benchmarks import review_cases
@@ -111,16 +112,21 @@ def audit_rows(site: Site, action: str) -> list[AuditEntry]:
         return list(rows)
 
 
-def login(client: TestClient, name: str, password: str = PASSWORD) -> str:
-    """Log in through the form; returns the session's CSRF token from the next page."""
+def post_login(client: TestClient, name: str, password: str, follow: bool = True) -> Response:
+    """Send the login form as a browser does, with the form's CSRF token."""
     form = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
     assert token, form.text
-    response = client.post(
+    return client.post(
         "/login",
         data={"name": name, "password": password, "csrf_token": token.group(1)},
-        follow_redirects=False,
+        follow_redirects=follow,
     )
+
+
+def login(client: TestClient, name: str, password: str = PASSWORD) -> str:
+    """Log in through the form; returns the session's CSRF token from the next page."""
+    response = post_login(client, name, password, follow=False)
     assert response.status_code == 303, response.text
     return csrf_of(client)
 

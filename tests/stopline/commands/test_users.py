@@ -1,13 +1,14 @@
 """`stopline users add`: console users with Argon2id hashes, passwords only from stdin."""
 
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from pipeline.store import open_store
-from pipeline.store.models import AuditEntry, User
+from pipeline.store.models import AuditEntry, LoginThrottle, User, utcnow
 from review.passwords import needs_rehash, verify_password
 from review.policy import NO_LOGIN
 from tests.cli import COMMAND
@@ -74,3 +75,42 @@ def test_refusals_are_one_line_and_store_nothing(
 def test_the_policy_actor_can_never_log_in() -> None:
     assert not verify_password(NO_LOGIN, PASSWORD)
     assert not verify_password(NO_LOGIN, NO_LOGIN)
+
+
+def _users(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, "users", *args, "--config", "site.yaml"],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_list_unlock_disable_and_enable_are_audited(site: Path) -> None:
+    assert _add(site, "rita", "reviewer", PASSWORD).returncode == 0
+    assert _add(site, "adam", "admin", PASSWORD).returncode == 0
+    store = open_store(f"sqlite:///{site / 'stopline.db'}")
+    until = utcnow() + timedelta(hours=1)
+    with store.session() as session:  # as after many wrong passwords for her name
+        row = LoginThrottle(kind="account", subject="rita", failures=30, last_failure_at=utcnow())
+        session.add(row)
+        row.wait_until = until
+    listed = _users(site, "list").stdout.splitlines()
+    rita = f"rita\treviewer\tactive\twait until {until.isoformat()}"
+    assert listed == ["adam\tadmin\tactive", rita]
+    assert _users(site, "unlock", "rita").stdout.strip() == "user rita unlocked"
+    assert _users(site, "disable", "rita").stdout.strip() == "user rita disabled"
+    assert _users(site, "list").stdout.splitlines()[1] == "rita\treviewer\tdisabled"
+    assert _users(site, "enable", "rita").returncode == 0
+    missing = _users(site, "disable", "nobody")
+    assert missing.returncode == 1 and "no user 'nobody'" in missing.stderr
+    with store.session() as session:
+        actions = session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.action.like("user.%"))
+            .order_by(AuditEntry.id)
+        ).all()
+        assert actions == ["user.unlocked", "user.disabled", "user.enabled"]
+        assert session.scalar(select(User.disabled_at).where(User.name == "rita")) is None
+    store.close()
