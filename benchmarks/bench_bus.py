@@ -47,6 +47,7 @@ DEFAULT_EVENTS: dict[Backend, int] = {"memory": 20_000, "kafka": 5_000}
 _WARMUP_EVENTS = 20
 _DELIVERY_TIMEOUT_S = 120.0
 _POLL_TIMEOUT_S = 0.05
+_IDLE_S = 10.0
 COLUMNS = (
     *("backend", "mode", "events", "wall s", "events/s", "publish/s"),
     *("p50 ms", "p95 ms", "p99 ms", "max ms"),
@@ -186,7 +187,15 @@ def _one_at_a_time(
     )
 
 
-def bench_backend(backend: Backend, n_events: int, bar: Progress) -> list[Result]:
+def _idle_cpu_share(seconds: float) -> float:
+    """Share of one core this process used over `seconds` while its consumer had nothing."""
+    cpu, wall = time.process_time(), time.monotonic()
+    time.sleep(seconds)
+    return (time.process_time() - cpu) / (time.monotonic() - wall)
+
+
+def bench_backend(backend: Backend, n_events: int, bar: Progress) -> tuple[list[Result], float]:
+    """The two loads' results, and the idle consumer's CPU share after them."""
     with ExitStack() as stack:
         bootstrap = stack.enter_context(kafka_broker()) if backend == "kafka" else None
         bus = make_bus(backend, bootstrap, client_id="stopline-bench")
@@ -198,10 +207,11 @@ def bench_backend(backend: Backend, n_events: int, bar: Progress) -> list[Result
         for event in warmup:
             probe.publish(bus, topic, event)
         probe.wait()
-        return [
+        results = [
             measure(backend, bus, topic, probe, [violation_event(i) for i in range(n_events)], bar)
             for measure in (_burst, _one_at_a_time)
         ]
+        return results, _idle_cpu_share(_IDLE_S)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -220,11 +230,19 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     def body() -> None:
         results: list[Result] = []
+        idle: dict[str, float] = {}
         with progress_bar() as bar:
             for backend in backends:
-                results += bench_backend(backend, args.events or DEFAULT_EVENTS[backend], bar)
+                done, idle[backend] = bench_backend(
+                    backend, args.events or DEFAULT_EVENTS[backend], bar
+                )
+                results += done
         event_bytes = len(violation_event(0).to_json())
         notes = [f"event: ViolationDetected, {event_bytes} bytes of JSON; one consumer thread"]
+        notes += [
+            f"{name}: the consumer idle for {_IDLE_S:.0f} s used {share:.1%} of a core"
+            for name, share in idle.items()
+        ]
         if "kafka" in backends:
             notes.append("kafka: KafkaBus defaults (3 partitions, acks=all, commit per message)")
         print_table(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
@@ -21,6 +22,11 @@ from pipeline.bus.base import Bus, Consumer, Handler
 log = logging.getLogger("pipeline.bus")
 
 _PUBLISH_TIMEOUT_S = 30.0
+IDLE_CHECK_S = 0.1
+"""How often an idle consumer asks again. kafka-python waits inside `poll()` by fetching in a
+loop, which against a broker that answers an empty fetch at once took a whole core per idle
+consumer (issue 18); a sleep between non-blocking polls costs ~2 % of a core, and a message
+that arrives on an idle bus waits up to ~0.1 s longer (benchmarks/bench_bus.py)."""
 
 
 class KafkaBus(Bus):
@@ -133,7 +139,11 @@ class KafkaBusConsumer(Consumer):
     def poll(self, timeout_s: float) -> int:
         if self._closed:
             raise RuntimeError("consumer is closed")
-        batches = self._consumer.poll(timeout_ms=max(int(timeout_s * 1000), 0))
+        deadline = time.monotonic() + timeout_s
+        batches = self._consumer.poll(timeout_ms=0)
+        while not batches and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(IDLE_CHECK_S, left))
+            batches = self._consumer.poll(timeout_ms=0)
         pending = [record for records in batches.values() for record in records]
         handled = 0
         try:
