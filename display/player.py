@@ -74,6 +74,8 @@ class ScreenPlayer:
             self._publish()
         if self._failed or self._published != self._items:
             return RETRY_S
+        if not self._items:
+            return POLL_S  # nothing turns: only an approval (a wake or the next poll) changes it
         return max(0.0, self._since + self.screen.dwell_s - now)
 
     def run(self, stop: threading.Event) -> None:

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from display.outputs import FolderOutput, HttpOutput, Rgb565Output, make_output
-from display.player import RETRY_S, ScreenPlayer
+from display.player import POLL_S, RETRY_S, ScreenPlayer
 from display.render import rgb565
 from identify.people import PeopleFinder
 from pipeline.store import Status, Store, open_store
@@ -42,6 +42,20 @@ def current(folder: Path) -> str | None:
 
 def post(crossing: Crossing, citation_id: str, seconds: int) -> None:
     crossing.billboards().post(citation_id, crossing.clock() + timedelta(seconds=seconds))
+
+
+def test_a_screen_with_nothing_to_show_waits_for_the_next_poll(
+    tmp_path: Path, sqlite: Store, finder: PeopleFinder
+) -> None:
+    """Issue 18: past its first dwell an idle screen asked to step again at once, and the
+    display worker spun a whole core reading an empty playlist."""
+    crossing = open_crossing(tmp_path, sqlite, finder, screens=screens(("led", 256, 128)))
+    screen = crossing.config.display.screens[0]
+    clock = Clock()
+    player = ScreenPlayer(crossing.billboards(), screen, make_output(screen, tmp_path), clock)
+    for _ in range(3):
+        assert player.step() == POLL_S
+        clock.now += screen.dwell_s + 1
 
 
 def test_a_folder_screen_turns_its_playlist_and_drops_a_dismissed_case(
