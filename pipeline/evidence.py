@@ -65,6 +65,23 @@ def public_key_b64(key: Ed25519PublicKey) -> str:
     return base64.b64encode(raw).decode()
 
 
+def sign(key: Ed25519PrivateKey, body: Mapping[str, Any]) -> dict[str, str]:
+    """Ed25519 signature over the body's canonical JSON, with the public key that checks it."""
+    return {
+        "algorithm": "Ed25519",
+        "public_key": public_key_b64(key.public_key()),
+        "value": base64.b64encode(key.sign(canonical_json(body).encode())).decode(),
+    }
+
+
+def signer_of(body: Mapping[str, Any], signature: Mapping[str, str]) -> str:
+    """The public key (base64) whose signature (from `sign`) this is; raises InvalidSignature,
+    or ValueError/KeyError/TypeError for a malformed one. Whether to trust it is the caller's."""
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(signature["public_key"]))
+    public.verify(base64.b64decode(signature["value"]), canonical_json(body).encode())
+    return signature["public_key"]
+
+
 @dataclass(frozen=True)
 class StoredFile:
     sha256: str
@@ -137,15 +154,7 @@ class EvidenceStore:
             "facts": facts,
             "files": [_file_entry(f) for f in files],
         }
-        signature = self.signing_key.sign(canonical_json(body).encode())
-        document = {
-            "manifest": body,
-            "signature": {
-                "algorithm": "Ed25519",
-                "public_key": public_key_b64(self.signing_key.public_key()),
-                "value": base64.b64encode(signature).decode(),
-            },
-        }
+        document = {"manifest": body, "signature": sign(self.signing_key, body)}
         data = json.dumps(document, indent=2, ensure_ascii=False).encode()
         atomic_write(self.manifest_path(violation_id), data)
         return sha256_hex(data)
@@ -167,8 +176,7 @@ class EvidenceStore:
         try:
             document = json.loads(raw)
             body, sig = document["manifest"], document["signature"]
-            public = Ed25519PublicKey.from_public_bytes(base64.b64decode(sig["public_key"]))
-            public.verify(base64.b64decode(sig["value"]), canonical_json(body).encode())
+            signer_of(body, sig)
             entries = [(str(e["sha256"]), str(e["role"])) for e in body["files"]]
         except InvalidSignature:
             report.problems.append(f"{path}: signature does not match the manifest")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from stopline.commands import (
+    audit,
     camera,
     config,
     display,
@@ -35,6 +36,7 @@ for command in (running.demo, running.run, running.worker, running.detect):
 for name, group in (
     ("config", config.app),
     ("evidence", evidence.app),
+    ("audit", audit.app),
     ("models", models.app),
     ("plates", plates.app),
     ("registry", registry.app),

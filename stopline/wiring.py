@@ -31,6 +31,7 @@ from notifier.gateways import make_gateway
 from notifier.sender import Sender
 from notifier.stage import NoticeStage
 from notifier.templates import NoticeTemplates
+from pipeline.audit_checkpoints import write_checkpoint
 from pipeline.bus import DEAD_LETTER_TOPIC, Consumer, make_bus
 from pipeline.config import StoplineConfig
 from pipeline.events import (
@@ -273,15 +274,22 @@ class Pipeline:
         return summary
 
     def _purge(self, stop: threading.Event) -> None:
-        """Retention once at start, then every `run_every_h` hours until `stop`; a failed pass
-        is logged and tried again next time rather than ending the run."""
+        """Retention and a signed audit checkpoint once at start, then every `run_every_h`
+        hours until `stop`; a failed pass is logged and tried again next time rather than
+        ending the run."""
         every_s = self.config.retention.run_every_h * 3600
+        folder = self.base_dir / self.config.storage.audit_checkpoint_dir
         while True:
             try:
                 report = run_retention(self.store, self.evidence, self.config.retention)
                 log.info("%s", report.summary())
+                assert self.evidence.signing_key is not None
+                with self.store.session() as session:
+                    write_checkpoint(session, self.evidence.signing_key, folder)
             except Exception:
-                log.exception("retention failed; next try in %g h", every_s / 3600)
+                log.exception(
+                    "retention or audit checkpoint failed; next try in %g h", every_s / 3600
+                )
             if stop.wait(every_s):
                 return
 

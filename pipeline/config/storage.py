@@ -24,12 +24,20 @@ class StorageConfig(Model):
         Path("stopline-data/keys/evidence-ed25519.pem"),
         description="Ed25519 private key (PEM) that signs evidence manifests; made if missing",
     )
+    audit_checkpoint_dir: Path = Field(
+        Path("stopline-data/audit-checkpoints"),
+        description=(
+            "Folder of signed audit-chain head checkpoints (`stopline audit checkpoint`; "
+            "`stopline run` writes one with each retention pass): keep it where the "
+            "database's users cannot write"
+        ),
+    )
     trusted_public_keys: list[str] = Field(
         default_factory=list,
         description=(
-            "Ed25519 public keys (base64, raw 32 bytes) whose manifest signatures "
-            "`stopline evidence verify --config` accepts besides the signing key's own: the keys "
-            "of earlier rotations, whose cases are still kept"
+            "Ed25519 public keys (base64, raw 32 bytes) whose manifest and audit checkpoint "
+            "signatures `stopline evidence verify --config` and `stopline audit verify` accept "
+            "besides the signing key's own: the keys of earlier rotations"
         ),
     )
 
