@@ -6,7 +6,9 @@ SQLite's store transactions hold the database write lock) from the check to the 
 two reviewers deciding the same case at once, the second sees the first's decision and fails.
 
 Deciding a case needs a person: transitions with `roles` are allowed only to an actor that
-is a user with one of those roles. The rest are made by pipeline stages (`system:...`).
+is a user with one of those roles. The rest are made by pipeline stages (`system:...`). A case
+whose plate or person a reviewer corrected is approved only by someone else (four eyes), so one
+person can never both choose whom a fine names and send it.
 """
 
 from __future__ import annotations
@@ -154,6 +156,9 @@ def transition(
         raise LookupError(f"no citation {citation_id}")
     current = Status(citation.status)
     _check(session, citation_id, current, target, actor, reason)
+    if target is Status.APPROVED and citation.corrected and citation.corrected_by == actor:
+        why = f"{actor!r} changed whom this case names; another person must approve it"
+        raise IllegalTransition(citation_id, current, target, why)
     citation.status = target
     citation.updated_at = utcnow()
     if target in _DECISIONS:

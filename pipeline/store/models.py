@@ -196,6 +196,8 @@ class Citation(Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
     corrected: Mapped[bool] = mapped_column(default=False, server_default=false())
     """A reviewer changed the plate or identity: the case goes to a supervisor's second review."""
+    corrected_by: Mapped[str | None] = mapped_column(String(NAME_LEN))
+    """Who last changed whom the case names; that person may not also approve it (four eyes)."""
     second_reviewed_by: Mapped[str | None] = mapped_column(String(NAME_LEN))
     second_reviewed_at: Mapped[datetime | None]
     evidence_purged_at: Mapped[datetime | None]

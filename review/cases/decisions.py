@@ -146,8 +146,9 @@ def _corrected(
     before: dict[str, Any],
     after: dict[str, Any],
 ) -> Citation:
-    """Mark a correction (it sends the case to a second review) and audit before and after."""
-    citation.corrected = True
+    """Mark a correction (another person must approve the case, and it goes to a second
+    review) and audit before and after."""
+    citation.corrected, citation.corrected_by = True, viewer.name
     citation.updated_at = utcnow()
     detail = {"field": what, "before": before, "after": after}
     audit.append(session, viewer.name, "citation.corrected", "citation", citation.id, detail)
@@ -176,6 +177,8 @@ def confirm_second_review(session: Session, citation_id: str, viewer: Viewer, no
         raise LookupError(citation_id)
     if citation.second_reviewed_at is not None:
         raise DecisionError("this case has had its second review")
+    if viewer.name in (citation.decided_by, citation.corrected_by):
+        raise DecisionError("a second review is by someone who neither decided nor corrected it")
     citation.second_reviewed_by, citation.second_reviewed_at = viewer.name, utcnow()
     audit.append(
         session,

@@ -21,7 +21,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, inspect, select, text, update
+from sqlalchemy import func, insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
@@ -42,9 +42,18 @@ from pipeline.store import (
     transition,
     verify_chain,
 )
+from pipeline.store.audit import append
 from pipeline.store.engine import alembic_config, make_engine, open_store
 from pipeline.store.idempotency import mark, seen
-from pipeline.store.models import AuditEntry, Camera, Citation, Person, Violation
+from pipeline.store.models import (
+    AuditEntry,
+    Camera,
+    Citation,
+    CitationTransition,
+    Person,
+    Violation,
+    utcnow,
+)
 from pipeline.store.registry import (
     add_face_embedding,
     add_person,
@@ -170,9 +179,29 @@ def test_migrate_is_idempotent_and_reaches_head(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == head == "0009"
+            assert MigrationContext.configure(connection).get_current_revision() == head == "0010"
     finally:
         engine.dispose()
+
+
+def _citation_as_of_0006(session: Session, violation_id: str, citation_id: str) -> None:
+    """A citation with its history and audit rows, written with the columns 0006 has (today's
+    model has later ones, which the ORM would read and write)."""
+    now = utcnow()
+    columns = {"violation_id": violation_id, "camera_id": "cam-1", "corrected": False}
+    session.execute(
+        insert(Citation.__table__).values(
+            id=citation_id, status="pending_review", created_at=now, updated_at=now, **columns
+        )
+    )
+    for before, after in ((None, "detected"), ("detected", "pending_review")):
+        session.add(
+            CitationTransition(
+                citation_id=citation_id, from_state=before, to_state=after, actor=STAGE, at=now
+            )
+        )
+        detail = {"from": before, "to": after, "reason": None}
+        append(session, STAGE, "citation.transition", "citation", citation_id, detail)
 
 
 def test_delivery_failed_migration_keeps_rows_and_their_references(database_url: str) -> None:
@@ -186,7 +215,7 @@ def test_delivery_failed_migration_keeps_rows_and_their_references(database_url:
             put_camera(session, "cam-1", "cam-1")
             event = _violation_event()
             record_violation(session, event)
-            create_citation(session, event.violation_id, citation_id="c-migrate")
+            _citation_as_of_0006(session, event.violation_id, "c-migrate")
     finally:
         engine.dispose()
     command.upgrade(config, "head")
@@ -621,6 +650,26 @@ def test_decisions_need_the_right_person_and_a_reason(
     with staff.session() as session:
         citation = session.get(Citation, citation_id)
         assert citation is not None and citation.status == from_state
+
+
+def test_who_corrected_whom_a_case_names_cannot_also_approve_it(staff: Store) -> None:
+    """Issue 18: a reviewer set a case to another keeper's plate and approved it at once, and
+    the SMS and billboard were queued before anyone else had looked."""
+    citation_id = _new_citation(staff)
+    with staff.session() as session:
+        citation = session.get(Citation, citation_id)
+        assert citation is not None
+        citation.corrected, citation.corrected_by = True, REVIEWER
+    refused = pytest.raises(IllegalTransition, match="another person must approve it")
+    with refused, staff.session() as session:
+        transition(session, citation_id, Status.APPROVED, REVIEWER)
+    with staff.session() as session:
+        transition(session, citation_id, Status.REJECTED, REVIEWER, "wrong keeper after all")
+        assert session.get(Citation, citation_id).status == Status.REJECTED  # type: ignore[union-attr]
+    _put_in(staff, citation_id, Status.PENDING_REVIEW)
+    with staff.session() as session:
+        approved = transition(session, citation_id, Status.APPROVED, SUPERVISOR)
+        assert approved.decided_by == SUPERVISOR
 
 
 def test_transition_of_unknown_citation_or_state(store: Store) -> None:

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from benchmarks import review_cases
 from pipeline.events import CITATIONS_APPROVED, CITATIONS_REJECTED
 from pipeline.store import Status, verify_chain
-from tests.review.conftest import Site, audit_rows, citation_of, login
+from tests.review.conftest import Site, audit_rows, citation_of, csrf_of, login
 
 
 def test_queue_is_oldest_first_with_filters_and_counts(site: Site, client: TestClient) -> None:
@@ -117,3 +117,31 @@ def test_plate_correction_looks_the_keeper_up_again(site: Site, client: TestClie
         follow_redirects=False,
     )
     assert person.status_code == 303 and citation_of(site, case).person_id == "P000004"
+
+
+def test_who_corrects_whom_a_case_names_cannot_approve_it_on_the_page_or_the_api(
+    site: Site, client: TestClient
+) -> None:
+    """Issue 18: one reviewer corrected the identity and approved at once; the SMS and
+    billboard were queued before any second person had looked."""
+    token = login(client, "rita")
+    case = site.ids[1]
+    client.post(f"/cases/{case}/person", data={"csrf_token": token, "person_id": "P000004"})
+    page = client.post(f"/cases/{case}/approve", data={"csrf_token": token}, follow_redirects=False)
+    assert "another+person+must+approve+it" in page.headers["location"]
+    api = client.post(
+        f"/api/v1/citations/{case}/decisions",
+        json={"decision": "approve"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert api.status_code == 409 and "another person must approve it" in api.text
+    assert citation_of(site, case).status == Status.PENDING_REVIEW
+    assert site.published(CITATIONS_APPROVED) == []
+    client.post("/logout", data={"csrf_token": csrf_of(client)})
+    token = login(client, "sam")  # a second person looks, and approves
+    client.post(f"/cases/{case}/approve", data={"csrf_token": token})
+    assert citation_of(site, case).status == Status.APPROVED
+    own = client.post(
+        f"/cases/{case}/second-review", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert "neither+decided+nor+corrected" in own.headers["location"], "not his own decision"
