@@ -32,7 +32,7 @@ from notifier.sender import Sender
 from notifier.stage import NoticeStage
 from notifier.templates import NoticeTemplates
 from pipeline.audit_checkpoints import write_checkpoint
-from pipeline.bus import DEAD_LETTER_TOPIC, Consumer, make_bus
+from pipeline.bus import DEAD_LETTER_TOPIC, Consumer, kafka_security, make_bus
 from pipeline.config import StoplineConfig
 from pipeline.events import (
     CITATIONS_APPROVED,
@@ -93,7 +93,9 @@ class Pipeline:
     def __init__(self, config: StoplineConfig, base_dir: Path) -> None:
         self.config = config
         self.base_dir = base_dir
-        self.bus = make_bus(config.bus.kind, config.bus.bootstrap_servers, config.bus.client_id)
+        bus = config.bus
+        security = kafka_security(bus) if bus.kind == "kafka" else None
+        self.bus = make_bus(bus.kind, bus.bootstrap_servers, bus.client_id, security)
         key = load_or_create_key(base_dir / config.storage.signing_key_path)
         self.evidence = EvidenceStore(base_dir / config.storage.evidence_dir, key)
         self.dead_letters = 0

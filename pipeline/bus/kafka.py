@@ -11,6 +11,8 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
@@ -43,9 +45,11 @@ class KafkaBus(Bus):
         session_timeout_ms: int = 10_000,
         heartbeat_interval_ms: int = 3_000,
         max_poll_records: int = 50,
+        security: Mapping[str, Any] | None = None,
     ) -> None:
         self._bootstrap_servers = bootstrap_servers
         self._client_id = client_id
+        self._security = dict(security or {})
         self._num_partitions = num_partitions
         self._replication_factor = replication_factor
         self._retry_backoff_s = retry_backoff_s
@@ -54,9 +58,11 @@ class KafkaBus(Bus):
             "heartbeat_interval_ms": heartbeat_interval_ms,
             "max_poll_records": max_poll_records,
         }
-        self._admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id=client_id)
+        self._admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap_servers, client_id=client_id, **self._security
+        )
         self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap_servers, client_id=client_id, acks="all"
+            bootstrap_servers=bootstrap_servers, client_id=client_id, acks="all", **self._security
         )
         self._known_topics: set[str] = set()
         self._lock = threading.Lock()
@@ -79,6 +85,7 @@ class KafkaBus(Bus):
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             **self._consumer_config,
+            **self._security,
         )
         kafka_consumer.subscribe([topic])
         consumer = KafkaBusConsumer(

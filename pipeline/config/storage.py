@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from pipeline.config.base import Model
 
@@ -53,3 +53,44 @@ class BusConfig(Model):
     max_attempts: int = Field(
         3, ge=1, le=100, description="Handler tries (count) before a message is dead-lettered"
     )
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT",
+        description=(
+            "How Kafka connections are secured: PLAINTEXT (a closed network only), SSL (TLS), "
+            "SASL_SSL (TLS and a login) or SASL_PLAINTEXT"
+        ),
+    )
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        None, description="SASL login mechanism; needed for SASL_* protocols"
+    )
+    sasl_username: str | None = Field(None, description="SASL user name; needed for SASL_*")
+    sasl_password_env: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description=(
+            "Name of the environment variable that holds the SASL password (the password "
+            "itself never sits in a config file); needed for SASL_*"
+        ),
+    )
+    ssl_cafile: Path | None = Field(
+        None, description="CA bundle (PEM) that signed the brokers' certificates; empty: system CAs"
+    )
+    ssl_certfile: Path | None = Field(
+        None, description="Client certificate (PEM) for brokers that require one (mutual TLS)"
+    )
+    ssl_keyfile: Path | None = Field(None, description="Private key (PEM) of ssl_certfile")
+
+    @model_validator(mode="after")
+    def _security_is_complete(self) -> BusConfig:
+        sasl = {"sasl_mechanism", "sasl_username", "sasl_password_env"}
+        if self.security_protocol.startswith("SASL_"):
+            missing = sorted(k for k in sasl if getattr(self, k) is None)
+            if missing:
+                raise ValueError(f"{self.security_protocol} needs {', '.join(missing)}")
+        elif given := sorted(k for k in sasl if getattr(self, k) is not None):
+            raise ValueError(
+                f"{', '.join(given)} need security_protocol SASL_SSL or SASL_PLAINTEXT"
+            )
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ValueError("ssl_certfile and ssl_keyfile go together")
+        return self

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+from kafka.errors import KafkaError
 
 from pipeline.bus import (
     DEAD_LETTER_TOPIC,
@@ -21,8 +22,10 @@ from pipeline.bus import (
     InMemoryDeduper,
     MemoryBus,
     idempotent,
+    kafka_security,
     make_bus,
 )
+from pipeline.config import BusConfig
 from pipeline.events import CitationApproved, DeadLetter, Event, parse_event
 
 pytestmark = pytest.mark.timeout(120)
@@ -351,3 +354,33 @@ def test_make_bus_rejects_bad_settings() -> None:
         make_bus("kafka")
     with pytest.raises(ValueError, match="unknown bus kind"):
         make_bus("rabbit")  # type: ignore[arg-type]
+
+
+def test_kafka_security_settings_come_from_the_config_and_the_environment() -> None:
+    sasl = BusConfig(
+        kind="kafka",
+        bootstrap_servers="kafka-1:9093",
+        security_protocol="SASL_SSL",
+        sasl_mechanism="SCRAM-SHA-512",
+        sasl_username="stopline",
+        sasl_password_env="STOPLINE_KAFKA_PASSWORD",
+        ssl_cafile="/etc/stopline/kafka-ca.pem",
+    )
+    assert kafka_security(sasl, {"STOPLINE_KAFKA_PASSWORD": "s3cret"}) == {
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "stopline",
+        "sasl_plain_password": "s3cret",
+        "ssl_cafile": "/etc/stopline/kafka-ca.pem",
+    }
+    with pytest.raises(ValueError, match="STOPLINE_KAFKA_PASSWORD is not set"):
+        kafka_security(sasl, {})
+    assert kafka_security(BusConfig(kind="kafka")) == {"security_protocol": "PLAINTEXT"}
+
+
+@pytest.mark.kafka
+def test_a_tls_client_does_not_talk_to_a_plaintext_broker(kafka_bootstrap: str) -> None:
+    """The settings reach the Kafka client: TLS against the test broker's plaintext port fails
+    at connection instead of silently sending in the clear."""
+    with pytest.raises(KafkaError, match="Unable to bootstrap"):
+        make_bus("kafka", kafka_bootstrap, security={"security_protocol": "SSL"})

@@ -28,6 +28,22 @@ def test_cross_references_are_checked() -> None:
     assert any(x.startswith("bus.bootstrap_servers") for x in lines)
 
 
+@pytest.mark.parametrize(
+    ("bus", "expected"),
+    [
+        ({"security_protocol": "SASL_SSL", "sasl_username": "u"}, "needs sasl_mechanism, sasl_"),
+        ({"sasl_username": "u"}, "sasl_username need security_protocol SASL_SSL or"),
+        ({"ssl_certfile": "c.pem"}, "ssl_certfile and ssl_keyfile go together"),
+        ({"sasl_password_env": "the password"}, "bus.sasl_password_env: found 'the password'"),
+    ],
+)
+def test_kafka_security_settings_that_cannot_work_are_named(bus: dict, expected: str) -> None:
+    data = demo_data()
+    data["bus"] = {"kind": "kafka", "bootstrap_servers": "kafka-1:9093", **bus}
+    (line,) = problems(data)
+    assert expected in line, line
+
+
 def test_missing_key_and_bad_yaml(tmp_path: Path) -> None:
     data = demo_data()
     del data["cameras"][0]["location"]
