@@ -25,10 +25,11 @@ log = logging.getLogger("pipeline.bus")
 
 _PUBLISH_TIMEOUT_S = 30.0
 IDLE_CHECK_S = 0.1
-"""How often an idle consumer asks again. kafka-python waits inside `poll()` by fetching in a
-loop, which against a broker that answers an empty fetch at once took a whole core per idle
-consumer (issue 18); a sleep between non-blocking polls costs ~2 % of a core, and a message
-that arrives on an idle bus waits up to ~0.1 s longer (benchmarks/bench_bus.py)."""
+"""How often an idle consumer with partitions asks again. kafka-python waits inside `poll()` by
+fetching in a loop, which against a broker that answers an empty fetch at once took a whole
+core per idle consumer (issue 18); a sleep between non-blocking polls costs ~2 % of a core, and
+a message that arrives on an idle bus waits up to ~0.1 s longer (benchmarks/bench_bus.py).
+Without partitions (joining, or rebalancing) polls block: a group join needs them."""
 
 
 class KafkaBus(Bus):
@@ -147,10 +148,15 @@ class KafkaBusConsumer(Consumer):
         if self._closed:
             raise RuntimeError("consumer is closed")
         deadline = time.monotonic() + timeout_s
-        batches = self._consumer.poll(timeout_ms=0)
-        while not batches and (left := deadline - time.monotonic()) > 0:
-            time.sleep(min(IDLE_CHECK_S, left))
+        while True:
+            left = max(deadline - time.monotonic(), 0.0)
+            if not self._consumer.assignment():  # joining the group needs blocking polls
+                batches = self._consumer.poll(timeout_ms=int(left * 1000))
+                break
             batches = self._consumer.poll(timeout_ms=0)
+            if batches or left <= 0:
+                break
+            time.sleep(min(IDLE_CHECK_S, left))
         pending = [record for records in batches.values() for record in records]
         handled = 0
         try:

@@ -42,18 +42,22 @@ def bus(request: pytest.FixtureRequest) -> Iterator[Bus]:
     if request.param == "memory":
         instance: Bus = MemoryBus(retry_backoff_s=0.01)
     else:
-        from pipeline.bus.kafka import KafkaBus
-
-        instance = KafkaBus(
-            request.getfixturevalue("kafka_bootstrap"),
-            client_id="stopline-test",
-            retry_backoff_s=0.01,
-            session_timeout_ms=6000,
-            heartbeat_interval_ms=2000,
-            max_poll_records=20,
-        )
+        instance = _kafka_bus(request.getfixturevalue("kafka_bootstrap"))
     yield instance
     instance.close()
+
+
+def _kafka_bus(bootstrap: str) -> Bus:
+    from pipeline.bus.kafka import KafkaBus
+
+    return KafkaBus(
+        bootstrap,
+        client_id="stopline-test",
+        retry_backoff_s=0.01,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=2000,
+        max_poll_records=20,
+    )
 
 
 def _name(prefix: str) -> str:
@@ -384,3 +388,29 @@ def test_a_tls_client_does_not_talk_to_a_plaintext_broker(kafka_bootstrap: str) 
     at connection instead of silently sending in the clear."""
     with pytest.raises(KafkaError, match="Unable to bootstrap"):
         make_bus("kafka", kafka_bootstrap, security={"security_protocol": "SSL"})
+
+
+@pytest.mark.kafka
+def test_a_member_joining_an_idle_group_shares_its_partitions(kafka_bootstrap: str) -> None:
+    """An idle Kafka consumer sleeps between non-blocking polls (issue 18): a rebalance while it
+    idles must still complete, and every event reach one of the two members. (The memory bus
+    has one consumer per group.)"""
+    bus = _kafka_bus(kafka_bootstrap)
+    topic, group = _name("approved"), _name("display")
+    first_seen: list[Event] = []
+    second_seen: list[Event] = []
+    first = bus.subscribe(topic, group, first_seen.append)
+    bus.publish(topic, "warm-up", _approved("cit-warm-up"))
+    _poll_until(first, lambda: len(first_seen) == 1, "the first member's warm-up event")
+    second = bus.subscribe(topic, group, second_seen.append)
+    events = [_approved(f"cit-{i}", camera_id=f"cam-{i}") for i in range(30)]
+    for event in events:
+        bus.publish(topic, event.camera_id, event)
+    deadline = time.monotonic() + _DEADLINE_S
+    while len(first_seen) + len(second_seen) < 31:
+        assert time.monotonic() < deadline, "events were stranded by the rebalance"
+        first.poll(0.2)
+        second.poll(0.2)
+    assert {e.event_id for e in first_seen[1:] + second_seen} == {e.event_id for e in events}
+    assert second_seen, "the second member got partitions"
+    bus.close()
