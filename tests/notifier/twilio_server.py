@@ -15,7 +15,7 @@ import re
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from http import HTTPStatus
@@ -45,7 +45,6 @@ class Message:
     from_: str
     body: str
     idempotency_key: str | None
-    created: float = field(default_factory=time.monotonic)
 
 
 class TwilioServer:
@@ -57,7 +56,7 @@ class TwilioServer:
         token: str = "test-auth-token",
         undeliverable: frozenset[str] = frozenset(),
         invalid: frozenset[str] = frozenset(),
-        deliver_after_s: float = 0.0,
+        hold_receipts: bool = False,
     ) -> None:
         self.account = account
         self.token = token
@@ -65,8 +64,8 @@ class TwilioServer:
         """Numbers accepted but never reached: their messages end `undelivered`."""
         self.invalid = invalid
         """Numbers refused like Twilio refuses a bad one: 400, code 21211."""
-        self.deliver_after_s = deliver_after_s
-        """Seconds a message reads `sent` before its final status."""
+        self.hold_receipts = hold_receipts
+        """While True, messages read `sent`; a test clears it for their final status."""
         self.fail_posts = 0
         """The next this many POSTs answer 500 without making a message."""
         self.slow_posts = 0
@@ -110,7 +109,7 @@ class TwilioServer:
             return [r for r in self.requests if r.method == "POST"]
 
     def status_of(self, message: Message) -> str:
-        if time.monotonic() - message.created < self.deliver_after_s:
+        if self.hold_receipts:
             return "sent"
         return "undelivered" if message.to in self.undeliverable else "delivered"
 
