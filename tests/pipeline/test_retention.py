@@ -528,10 +528,10 @@ def test_the_schedule_purges_again_every_run_every_h(site_cases: Cases) -> None:
         finally:
             stop.set()
             thread.join()
-    assert [r.subject_id for r in site_cases.audit_rows()] == [
-        first.citation_id,
-        second.citation_id,
-    ]
+    # A pass may purge the second case's face crop first, if it read the face query just after
+    # the case was made and the evidence query just before: its evidence goes in the next.
+    purged = [r.subject_id for r in site_cases.audit_rows() if r.action == "evidence.purged"]
+    assert purged == [first.citation_id, second.citation_id]
 
 
 def _wait_for(condition: Callable[[], bool], deadline_s: float = 60.0) -> None:
