@@ -11,19 +11,46 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.store import IllegalTransition, Status, history
-from pipeline.store.models import Citation, Violation
+from pipeline.store.models import ID_LEN, Citation, Violation
 from review import cases
 from review.auth import Viewer
 from review.cases import DecisionError, QueueFilter, RejectReason
-from review.pages.common import queue_filter
-from review.pages.reviewing import evidence_file
+from review.pages.common import PageNumber, queue_filter
+from review.pages.reviewing import EVIDENCE_MEDIA_TYPES, evidence_file
 from review.web import DECIDERS, READERS, Console, checked, console, require
 
-router = APIRouter(prefix="/api/v1", tags=["citations"])
+
+class Problem(BaseModel):
+    """Why a request was refused."""
+
+    detail: str
+
+
+def _refusals(texts: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """For the OpenAPI document: a client is told every status it can be given, and its body."""
+    return {code: {"model": Problem, "description": text} for code, text in texts.items()}
+
+
+def _plain(description: str, schema: dict[str, str], *media_types: str) -> dict[str, Any]:
+    return {"description": description, "content": {t: {"schema": schema} for t in media_types}}
+
+
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["citations"],
+    responses=_refusals(
+        {
+            401: "Not logged in",
+            403: "The role may not do this, or an unsafe request lacks the session's CSRF token",
+        }
+    ),
+)
+NO_CITATION = _refusals({404: "No such citation"})
 Cons = Annotated[Console, Depends(console)]
 Reader = Annotated[Viewer, Depends(require(*READERS))]
 
@@ -77,12 +104,24 @@ class Transition(BaseModel):
     at: datetime
 
 
-class Decision(BaseModel):
+class Approval(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    decision: Literal["approve", "reject"]
-    reason: RejectReason | None = Field(None, description="Required to reject")
+    decision: Literal["approve"]
     note: str = Field("", max_length=2000)
+
+
+class Rejection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["reject"]
+    reason: RejectReason
+    note: str = Field("", max_length=2000)
+
+
+Decision = Annotated[Approval | Rejection, Field(discriminator="decision")]
+"""Two shapes, so the document itself says a rejection needs its reason code."""
+CitationId = Annotated[str, PathParam(max_length=ID_LEN)]
 
 
 def _summary(citation: Citation, violation: Violation) -> CitationSummary:
@@ -109,7 +148,7 @@ def list_citations(
     who: Reader,
     f: Annotated[QueueFilter, Depends(queue_filter)],
     status: Status = Status.PENDING_REVIEW,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     page_size: Annotated[int | None, Query(ge=1, le=500)] = None,
 ) -> CitationPage:
     size = page_size or cons.config.review.page_size
@@ -122,8 +161,8 @@ def list_citations(
     return CitationPage(items=items, total=total, page=page, page_size=size, next=following)
 
 
-@router.get("/citations/{citation_id}", response_model=CitationDetail)
-def get_citation(cons: Cons, who: Reader, citation_id: str) -> Response | CitationDetail:
+@router.get("/citations/{citation_id}", response_model=CitationDetail, responses=NO_CITATION)
+def get_citation(cons: Cons, who: Reader, citation_id: CitationId) -> Response | CitationDetail:
     with cons.session() as session:
         try:
             case = cases.load_case(session, citation_id, who, "api")
@@ -150,8 +189,12 @@ def get_citation(cons: Cons, who: Reader, citation_id: str) -> Response | Citati
         )
 
 
-@router.get("/citations/{citation_id}/decisions", response_model=list[Transition])
-def citation_decisions(cons: Cons, who: Reader, citation_id: str) -> Response | list[Transition]:
+@router.get(
+    "/citations/{citation_id}/decisions", response_model=list[Transition], responses=NO_CITATION
+)
+def citation_decisions(
+    cons: Cons, who: Reader, citation_id: CitationId
+) -> Response | list[Transition]:
     with cons.session() as session:
         if session.get(Citation, citation_id) is None:
             return JSONResponse({"detail": "no such citation"}, status_code=404)
@@ -161,21 +204,28 @@ def citation_decisions(cons: Cons, who: Reader, citation_id: str) -> Response | 
         ]
 
 
-@router.post("/citations/{citation_id}/decisions", response_model=list[Transition])
+@router.post(
+    "/citations/{citation_id}/decisions",
+    response_model=list[Transition],
+    responses={
+        **NO_CITATION,
+        **_refusals(
+            {400: "The body is not JSON", 409: "The citation is not open to this decision"}
+        ),
+    },
+)
 def decide(
     cons: Cons,
-    citation_id: str,
+    citation_id: CitationId,
     body: Decision,
     who: Annotated[Viewer, Depends(checked(*DECIDERS))],
 ) -> Response | list[Transition]:
     try:
         with cons.session() as session:
-            if body.decision == "approve":
-                cases.approve(session, citation_id, who.name)
-            elif body.reason is None:
-                return JSONResponse({"detail": "a reason code is required"}, status_code=422)
-            else:
+            if isinstance(body, Rejection):
                 cases.reject(session, citation_id, who, body.reason, body.note)
+            else:
+                cases.approve(session, citation_id, who.name)
     except LookupError:
         return JSONResponse({"detail": "no such citation"}, status_code=404)
     except (DecisionError, IllegalTransition) as exc:
@@ -183,13 +233,21 @@ def decide(
     return citation_decisions(cons, who, citation_id)
 
 
-router.add_api_route(
+@router.get(
     "/evidence/{sha256}",
-    evidence_file,
-    methods=["GET"],
     summary="Download an evidence file by its SHA-256 (authorised roles only)",
     response_class=Response,
+    responses={
+        200: _plain("The file", {"type": "string", "format": "binary"}, *EVIDENCE_MEDIA_TYPES),
+        404: _plain("No such evidence", {"type": "string"}, "text/plain"),
+    },
 )
+def evidence(
+    cons: Cons, who: Reader, sha256: Annotated[str, PathParam(pattern="^[0-9a-f]{64}$")]
+) -> Response:
+    """The pages' evidence route, with the hash's form in the document (a client is told, and
+    a malformed hash gets the API's usual 422)."""
+    return evidence_file(cons, sha256, who)
 
 
 @router.get("/openapi.json", include_in_schema=False)

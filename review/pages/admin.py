@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from sqlalchemy import func, select
 
 from pipeline.store import audit, verify_chain
 from pipeline.store.models import AuditEntry, Role, User
 from review.auth import Viewer, account_waits, clear_wait, set_disabled
-from review.pages.common import AUDIT_READERS, Cons, _back
+from review.pages.common import AUDIT_READERS, Cons, PageNumber, _back
 from review.web import checked, require
 
 router = APIRouter(include_in_schema=False)
@@ -25,7 +25,7 @@ def audit_page(
     action: str | None = None,
     subject: str | None = None,
     verify: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
 ) -> Response:
     size = cons.config.review.page_size
     with cons.session() as session:

@@ -23,6 +23,10 @@ SUPERVISOR = (Role.SUPERVISOR,)
 AUDIT_READERS = (Role.AUDITOR, Role.SUPERVISOR)
 NEEDS_A_PERSON = (SmsStatus.UNSENDABLE, SmsStatus.DEAD, SmsStatus.FAILED)
 Cons = Annotated[Console, Depends(console)]
+MAX_PAGE = 1_000_000
+"""Far past the last page of any real list; an unbounded page number overflowed the database's
+64-bit OFFSET (`?page=99999999999999999999`) and answered 500."""
+PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Decider = Annotated[Viewer, Depends(require(*DECIDERS))]
 DeciderPost = Annotated[Viewer, Depends(checked(*DECIDERS))]
 SupervisorPost = Annotated[Viewer, Depends(checked(*SUPERVISOR))]

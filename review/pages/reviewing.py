@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy import select
 
@@ -17,6 +17,7 @@ from review.pages.common import (
     Cons,
     Decider,
     DeciderPost,
+    PageNumber,
     _attempt,
     _case_url,
     _decided,
@@ -39,7 +40,7 @@ def queue_page(
     cons: Cons,
     who: Decider,
     f: Annotated[QueueFilter, Depends(queue_filter)],
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
 ) -> Response:
     size = cons.config.review.page_size
     with cons.session() as session:
@@ -166,6 +167,10 @@ def evidence_file(
     # (a shared police PC), so every view is fetched, checked and audited again.
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+EVIDENCE_MEDIA_TYPES = ("image/jpeg", "video/mp4", "image/png", "application/octet-stream")
+"""What `_media_type` can answer; the API's document lists them."""
 
 
 def _media_type(head: bytes) -> str:
