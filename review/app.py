@@ -19,7 +19,7 @@ from fastapi import Depends, FastAPI, Form, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from pipeline.store.models import Role
 from review import api, metrics, pages
@@ -167,13 +167,14 @@ def _cookie(response: Response, cons: Console, name: str, value: str) -> None:
     )
 
 
-def routes(app: FastAPI) -> Iterator[Route]:
-    """Every route the app serves, also those of included routers (for checks over all)."""
+def routes(app: FastAPI) -> Iterator[BaseRoute]:
+    """Every route the app serves, also those of included routers, and its mounts (for checks
+    over all: a check that skipped mounts or websockets would not see a new one)."""
     stack: list[BaseRoute] = list(app.router.routes)
     while stack:
         route = stack.pop(0)
         included = getattr(route, "original_router", None)
         if included is not None:
             stack.extend(included.routes)
-        elif isinstance(route, Route):
+        else:
             yield route

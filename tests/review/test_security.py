@@ -25,7 +25,8 @@ def every_route(site: Site) -> list[tuple[str, str]]:
     for route in routes(site.app):
         path = route.path.replace("{citation_id}", site.ids[0]).replace("{name}", "rita")
         path = path.replace("{sha256}", "0" * 64)
-        found += [(method, path) for method in sorted(route.methods or []) if method != "HEAD"]
+        methods = getattr(route, "methods", None) or []  # a mount (static files) has none
+        found += [(method, path) for method in sorted(methods) if method != "HEAD"]
     return found
 
 
