@@ -13,11 +13,13 @@ from __future__ import annotations
 import bisect
 import itertools
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,6 +31,7 @@ from detectors.rules import TrackPoint
 from detectors.sources import Frame
 from pipeline.evidence import EvidenceStore, StoredFile
 from pipeline.images import TRACK_CROP_QUALITY, clamp_box, crop, jpeg
+from pipeline.outages import until_back
 
 BAR_PX = 40
 TRACK_CROPS = 8
@@ -197,8 +200,11 @@ class EvidenceRecorder:
         before_s: float = BEFORE_S,
         after_s: float = AFTER_S,
         footage: Footage | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.store = store
+        self.stop = stop or threading.Event()
+        """Set, evidence that cannot be written (disk full) stops waiting for space and fails."""
         self.fps = fps
         self.before_s = before_s
         self.after_s = after_s
@@ -271,7 +277,12 @@ class EvidenceRecorder:
                 yield _with_bar(frame, case.data_bar, box)
 
         clip_bytes = _clip(rendered(), clip.fps)
-        put = self.store.put
+        what = f"evidence of {case.violation_id}"
+
+        def put(data: bytes, role: str, media_type: str) -> StoredFile:
+            # A full disk pauses this case's packaging (not the camera) until there is space.
+            return until_back(partial(self.store.put, data, role, media_type), self.stop, what)
+
         files: list[StoredFile] = []
         missing = [name for name, t in key_times.items() if t not in kept]
         for name, t in key_times.items():
@@ -298,5 +309,6 @@ class EvidenceRecorder:
             "track_crops": [{"t": t, "box": [round(c, 1) for c in box]} for t, _, box in crops],
             **({"missing_key_frames": missing} if missing else {}),
         }
-        manifest = self.store.write_manifest(case.violation_id, files, facts)
+        write = partial(self.store.write_manifest, case.violation_id, files, facts)
+        manifest = until_back(write, self.stop, what)
         return Package(case.violation_id, files, manifest)

@@ -38,7 +38,9 @@ def enqueue(session: Session, topic: str, key: str, event: Event) -> None:
 
 
 def relay_once(store: Store, bus: Bus) -> int:
-    """Publish the oldest unpublished events, in the order they were stored; how many."""
+    """Publish the oldest unpublished events, in the order they were stored; how many the bus
+    now holds safely (marked published). An event the bus cannot yet hold safely (the memory
+    bus, until every group handled it) stays unpublished here and is marked on a later pass."""
     with store.session() as session:
         rows = session.scalars(
             select(OutboxEvent)
@@ -46,11 +48,13 @@ def relay_once(store: Store, bus: Bus) -> int:
             .order_by(OutboxEvent.id)
             .limit(BATCH)
         ).all()
+        marked = 0
         for row in rows:
             # Published before the mark commits: a crash here publishes again, never loses.
-            bus.publish_raw(row.topic, row.key, row.payload)
-            row.published_at = utcnow()
-        return len(rows)
+            if bus.hand_over(row.event_id, row.topic, row.key, row.payload):
+                row.published_at = utcnow()
+                marked += 1
+        return marked
 
 
 def relay(store: Store, bus: Bus, stop: threading.Event, poll_s: float = POLL_S) -> None:

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -22,6 +23,7 @@ from detectors.video_files import recorded_at
 from pipeline.config import CameraConfig, StoplineConfig, is_live
 from pipeline.events import ViolationDetected
 from pipeline.evidence import EvidenceStore
+from pipeline.outages import until_back
 
 
 def make_tracker(camera: CameraConfig, config: StoplineConfig) -> Tracker:
@@ -56,6 +58,7 @@ class CameraRun:
     ) -> None:
         self.camera = camera
         self.start = start or capture_start(camera, base_dir)
+        self._stop = threading.Event()
         self.source_stats = SourceStats()
         self.frames = open_source(
             camera.source,
@@ -82,8 +85,10 @@ class CameraRun:
             rules=config.rules,
             tracker=make_tracker(camera, config),
             signals=self.signals,
-            recorder=EvidenceRecorder(evidence, camera.analysis_fps, footage=self.recording),
-            publish=publish,
+            recorder=EvidenceRecorder(
+                evidence, camera.analysis_fps, footage=self.recording, stop=self._stop
+            ),
+            publish=partial(self._publish, publish),
             stream_start=self.start,
         )
 
@@ -105,8 +110,17 @@ class CameraRun:
             log.warning("camera %s: %s", self.camera.id, self.source_stats.incomplete)
         return stats
 
+    def _publish(
+        self, publish: Callable[[ViolationDetected], None], event: ViolationDetected
+    ) -> None:
+        """A case waits, with its camera, while the bus is away: it has no other copy."""
+        what = f"camera {self.camera.id}: publishing {event.violation_id}"
+        until_back(partial(publish, event), self._stop, what)
+
     def close(self) -> None:
-        """Unblock a live stream's readers; files end by themselves."""
+        """Stop waiting for the bus or the evidence disk, and unblock a live stream's readers;
+        files end by themselves."""
+        self._stop.set()
         for reader in (self.frames, self.recording):
             if isinstance(reader, ReconnectingReader):
                 reader.close()

@@ -125,6 +125,19 @@ def _wait_for_broker(bootstrap: str) -> None:
     )
 
 
+_STARTED_BROKERS: dict[str, Path] = {}
+"""Bootstrap servers -> data folder of each noida-db broker this process started."""
+
+
+def restart_broker(bootstrap: str) -> None:
+    """Stop the broker and start it again on its data (a fault test's broker restart)."""
+    data_dir = _STARTED_BROKERS.get(bootstrap)
+    if data_dir is None:
+        raise ServiceError(f"{bootstrap} was not started by this run: it cannot be restarted")
+    _run([_noida_db(), "restart", "kafka", "--data-dir", str(data_dir)], "noida-db restart")
+    _wait_for_broker(bootstrap)
+
+
 @contextmanager
 def kafka_broker() -> Iterator[str]:
     """Bootstrap servers of a reachable broker: `KAFKA_BOOTSTRAP_SERVERS`, or a noida-db one."""
@@ -149,8 +162,10 @@ def kafka_broker() -> Iterator[str]:
             raise ServiceError(f"{exc}\nlog:\n{_log_tail(data_dir / 'noida.log')}") from None
         bootstrap = f"127.0.0.1:{port}"
         _wait_for_broker(bootstrap)
+        _STARTED_BROKERS[bootstrap] = data_dir
         yield bootstrap
     finally:
+        _STARTED_BROKERS.pop(f"127.0.0.1:{port}", None)
         # `down` is harmless when `up` never got as far as starting the server.
         with _shielded():
             subprocess.run(
@@ -227,6 +242,11 @@ class _Cluster:
             *("-w", "-t", str(int(_START_TIMEOUT_S)), "-o", options),
         )
 
+    def restart(self) -> None:
+        """A fast shutdown (sessions cut, as in a crash or failover) and a start."""
+        log = str(self.root / "server.log")  # else the server writes to our captured pipe
+        self._tool("pg_ctl", "restart", "-D", str(self.data), "-l", log, "-m", "fast", "-w")
+
     def stop(self) -> None:
         try:
             if (self.data / "postmaster.pid").exists():
@@ -266,10 +286,23 @@ def postgres_server(*, durable: bool = False) -> Iterator[str]:
     cluster = _Cluster(_pg_binaries(), durable=durable)
     try:
         cluster.start()
+        _STARTED_CLUSTERS[cluster.port] = cluster
         yield cluster.url
     finally:
+        _STARTED_CLUSTERS.pop(cluster.port, None)
         with _shielded():
             cluster.stop()
+
+
+_STARTED_CLUSTERS: dict[int, _Cluster] = {}
+
+
+def restart_postgres(database_url: str) -> None:
+    """Restart the server of `database_url` (a fault test's PostgreSQL restart)."""
+    cluster = _STARTED_CLUSTERS.get(make_url(database_url).port or 0)
+    if cluster is None:
+        raise ServiceError(f"{database_url} is not on a server this run started")
+    cluster.restart()
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 from pipeline.events import DeadLetter, Event, EventError, parse_event
+from pipeline.outages import Backoff, is_outage
 
 DEAD_LETTER_TOPIC = "dead_letter"
 
@@ -43,6 +44,13 @@ class Bus(ABC):
         Exists so the dead-letter path and tests can write messages that are not events (None:
         a record with no value, which Kafka allows and a consumer must dead-letter).
         """
+
+    def hand_over(self, event_id: str, topic: str, key: str, value: bytes) -> bool:
+        """Publish a stored event (the outbox relay); True once this process dying can no
+        longer lose it, so the relay may mark it published. A broker holds it from its
+        acknowledgement on; the memory bus only once every group has handled it."""
+        self.publish_raw(topic, key, value)
+        return True
 
     def publish(self, topic: str, key: str, event: Event) -> None:
         """Publish `event`; messages with the same `key` are consumed in publish order."""
@@ -100,16 +108,28 @@ class Consumer(ABC):
     def run(self, stop: threading.Event, poll_timeout_s: float = 0.5) -> None:
         """Poll until `stop` is set; `poll_timeout_s` bounds how late the stop is noticed.
 
-        The caller still owns `close()`, so it decides when the group membership ends.
+        The caller still owns `close()`, so it decides when the group membership ends. While
+        a service the handler needs is down (`pipeline.outages`) the consumer pauses with the
+        message uncommitted and polls it again, with growing waits, until the service is back.
         """
+        backoff = Backoff()
         while not stop.is_set():
-            self.poll(poll_timeout_s)
+            try:
+                self.poll(poll_timeout_s)
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                backoff.wait(stop, f"consumer of {self.topic!r} (group {self.group!r})", exc)
+            else:
+                backoff.reset()
 
     def _process(self, key: str | None, value: bytes | None) -> None:
         """Bring one message to a state where its offset may be committed.
 
-        Returns after the handler succeeded or the message was dead-lettered; raises only if
-        the dead letter itself could not be published (then nothing must be committed).
+        Returns after the handler succeeded or the message was dead-lettered; raises, with
+        nothing to commit, when the dead letter could not be published or when a service the
+        handler needs is down: retrying that message at once would fail alike, and
+        dead-lettering it would lose a good case.
         """
         try:
             event = parse_event(value)
@@ -121,6 +141,8 @@ class Consumer(ABC):
                 self._handler(event)
                 return
             except Exception as exc:
+                if is_outage(exc):
+                    raise
                 if attempt == self._max_attempts:
                     self._dead_letter(key, value, exc, attempts=attempt, event_id=event.event_id)
                     return

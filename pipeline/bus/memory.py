@@ -25,12 +25,29 @@ class MemoryBus(Bus):
         self._committed: dict[tuple[str, str], int] = {}
         self._open: dict[tuple[str, str], MemoryConsumer] = {}
         self._closed = False
+        self._handed: dict[str, tuple[str, int]] = {}
+        """Outbox events published but not yet handled by every group: event_id -> offset."""
 
     def publish_raw(self, topic: str, key: str, value: bytes | None) -> None:
         with self._cond:
             self._check_open()
             self._logs[topic].append((key, None if value is None else bytes(value)))
             self._cond.notify_all()
+
+    def hand_over(self, event_id: str, topic: str, key: str, value: bytes) -> bool:
+        """An event on this bus dies with the process until each group has handled it: only
+        then may the outbox forget it (a `stopline run` killed between the relay's mark and
+        the display stage's handling lost the billboard posts)."""
+        with self._cond:
+            if event_id not in self._handed:
+                self.publish_raw(topic, key, value)
+                self._handed[event_id] = (topic, len(self._logs[topic]) - 1)
+            _, offset = self._handed[event_id]
+            groups = {g for g, t in (*self._committed, *self._open) if t == topic}
+            if all(self._committed.get((g, topic), 0) > offset for g in groups):
+                del self._handed[event_id]
+                return True
+            return False
 
     def subscribe(
         self, topic: str, group: str, handler: Handler, *, max_attempts: int = 3

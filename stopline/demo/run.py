@@ -91,7 +91,7 @@ def run_demo(out_dir: Path, console: Console, load: Callable[[Path], StoplineCon
         "automatically so the chain runs to the end; each decision is in the audit log as such."
     )
     with Pipeline(cfg, base_dir=out_dir) as pipeline:
-        keeper = _register_keeper(pipeline, cfg.identification.plates.region)
+        keeper = register_keeper(pipeline, cfg.identification.plates.region)
         console.print(
             f"registered keeper: {keeper['name']} ({keeper['phone']}, language "
             f"{keeper['language']}) for plate {keeper['plate']}, the red motorcycle's"
@@ -197,7 +197,7 @@ def _outbox_dir(cfg: StoplineConfig, out_dir: Path) -> Path | None:
     return folder if folder.is_absolute() else out_dir / folder
 
 
-def _register_keeper(pipeline: Pipeline, region: str) -> dict[str, str]:
+def register_keeper(pipeline: Pipeline, region: str) -> dict[str, str]:
     """The red motorcycle's keeper, stored as `stopline registry import` stores a person and a
     vehicle (the plate normalised as the reader gives it), and audited."""
     plate = registry_plate(RED_LIGHT_PLATE, region)

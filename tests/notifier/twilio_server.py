@@ -74,7 +74,10 @@ class TwilioServer:
         self.requests: list[Request] = []
         self.messages: list[Message] = []
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._listen(0)
+
+    def _listen(self, port: int) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -95,9 +98,18 @@ class TwilioServer:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        self.down()
+
+    def down(self) -> None:
+        """The carrier's API is unreachable (connections refused) until `up`."""
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join()
+
+    def up(self) -> None:
+        """Back on the same address, with every message it had accepted before."""
+        self._listen(self.httpd.server_address[1])
+        self.thread.start()
 
     def delivered(self) -> list[Message]:
         """What phones received: every accepted message but those to unreachable numbers."""

@@ -7,13 +7,16 @@ sentinel and checking it is the only thing a restarted consumer receives, never 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from kafka.errors import KafkaError
+from sqlalchemy import create_engine, text
 
 from pipeline.bus import (
     DEAD_LETTER_TOPIC,
@@ -414,3 +417,50 @@ def test_a_member_joining_an_idle_group_shares_its_partitions(kafka_bootstrap: s
     assert {e.event_id for e in first_seen[1:] + second_seen} == {e.event_id for e in events}
     assert second_seen, "the second member got partitions"
     bus.close()
+
+
+def test_a_handler_whose_database_is_away_pauses_and_loses_nothing(
+    bus: Bus, tmp_path: Path
+) -> None:
+    """A locked database fails every quick retry alike; the message waits for it rather than
+    going to the dead-letter topic, and a poison message behind it is still dead-lettered."""
+    topic, group = _name("approved"), _name("notifier")
+    database = tmp_path / "cases.db"
+    engine = create_engine(f"sqlite:///{database}", connect_args={"timeout": 0})
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE seen (event_id TEXT PRIMARY KEY)"))
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holds the database
+    good, poison = _approved("cit-good"), _approved("cit-poison")
+    attempts: list[str] = []
+
+    def handle(event: Event) -> None:
+        attempts.append(event.event_id)
+        if event.event_id == poison.event_id:
+            raise ValueError("not a case")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO seen VALUES (:id)"), {"id": event.event_id})
+
+    bus.publish(topic, "cam-1", good)
+    bus.publish(topic, "cam-1", poison)
+    consumer = bus.subscribe(topic, group, handle, max_attempts=3)
+    stop = threading.Event()
+    worker = threading.Thread(target=consumer.run, args=(stop,), kwargs={"poll_timeout_s": 0.2})
+    worker.start()
+    try:
+        deadline = time.monotonic() + _DEADLINE_S
+        while attempts.count(good.event_id) <= 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert attempts.count(good.event_id) > 4, "the consumer stopped trying"
+        assert poison.event_id not in attempts, "the message behind waits its turn"
+        holder.execute("ROLLBACK")
+        [letter] = _dead_letters(bus, topic, 1)
+    finally:
+        stop.set()
+        worker.join(_DEADLINE_S)
+        holder.close()
+    assert not worker.is_alive()
+    assert letter.original_event_id == poison.event_id
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT event_id FROM seen")).scalars().all() == [good.event_id]
+    engine.dispose()

@@ -76,3 +76,26 @@ def test_a_crash_mid_batch_publishes_again_never_loses(store: Store) -> None:
     ids = [e.event_id for e in read(bus, "citations.approved")]
     assert ids == ["approved-0", "approved-1", "approved-0", "approved-1", "approved-2"]
     assert set(ids) == {"approved-0", "approved-1", "approved-2"}, "consumers dedupe by id"
+
+
+def test_the_memory_bus_keeps_an_event_in_the_outbox_until_every_group_handled_it(
+    store: Store,
+) -> None:
+    """The memory bus dies with its process: an approval relayed to it but not yet handled
+    must be relayed again by the next process, not marked published and lost."""
+    bus = MemoryBus()
+    handled: list[Event] = []
+    display = bus.subscribe("citations.approved", "display", handled.append)
+    with store.session() as session:
+        enqueue(session, "citations.approved", "cam", approved(1))
+    assert relay_once(store, bus) == 0, "on the bus, but no group has handled it yet"
+    assert relay_once(store, bus) == 0, "and it is not published twice meanwhile"
+
+    restarted = MemoryBus()  # the process was killed; its bus is gone
+    display = restarted.subscribe("citations.approved", "display", handled.append)
+    assert relay_once(store, restarted) == 0
+    assert display.poll(0.05) == 1
+    assert relay_once(store, restarted) == 1, "handled by every group: now it is safe"
+    assert [e.event_id for e in handled] == ["approved-1"]
+    with store.session() as session:
+        assert session.scalar(select(OutboxEvent.published_at)) is not None
