@@ -11,16 +11,19 @@ through `Billboards.frame`, which checks the approval gate on each call, and not
 by the browser (`no-store`), so a dismissed case is gone from the screen at once and from the
 machine's disk cache entirely.
 
-The routes are plain `def`s: FastAPI runs them in its threadpool, so rendering a frame never
-blocks the event loop. A waiting page holds one of the pool's threads (40 by default), which is
-ample for the screens of one deployment.
+The frame routes are plain `def`s: FastAPI runs them in its threadpool, so rendering a frame
+never blocks the event loop. A held playlist request waits on the event loop instead and takes a
+thread only to read the playlist: when each held request slept in a pool thread, forty of them
+(from pages, or from anyone who can reach the port) took every thread, and frames and health
+checks waited until the polls ran out. The held requests for one screen also share one read per
+`CHECK_S`, so a hundred waiting pages cost the store what one does.
 """
 
+import asyncio
 import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,6 +32,9 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from PIL import Image
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from display.billboards import Billboards
 from display.render import png
@@ -48,8 +54,6 @@ HEADERS = {
 }
 CHECK_S = 0.1
 """How often a held playlist request reads the playlist again."""
-LONG_POLL_S = 20.0
-"""Longest a playlist request is held; the page asks again at once."""
 PNG_CACHE = 32
 """Encoded frames kept, by the rendered image they encode (Billboards caches the images)."""
 
@@ -96,6 +100,44 @@ class _Encoded:
         return data
 
 
+class _SharedReads:
+    """A screen's playlist as read by its held requests: one read at a time per screen, and a
+    read that began after a request last looked serves every request waiting then."""
+
+    def __init__(self, billboards: Billboards) -> None:
+        self.billboards = billboards
+        self._latest: dict[str, tuple[float, list[str]]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def since(self, screen_id: str, looked_at: float) -> list[str]:
+        async with self._locks.setdefault(screen_id, asyncio.Lock()):
+            read_at, items = self._latest.get(screen_id, (float("-inf"), []))
+            if read_at <= looked_at:
+                read_at = time.monotonic()
+                items = await run_in_threadpool(self.billboards.playlist, screen_id)
+                self._latest[screen_id] = (read_at, items)
+            return items
+
+
+class _Headers:
+    """`HEADERS` on every response, also over StaticFiles' own caching headers. Plain ASGI: an
+    `@app.middleware("http")` wraps `receive` so that a held playlist request never saw its
+    client leave, and held on for the whole of its wait."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in HEADERS.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_kiosk(billboards: Billboards) -> FastAPI:
     app = FastAPI(title="stopline billboards", docs_url=None, redoc_url=None, openapi_url=None)
     env = Environment(
@@ -103,15 +145,9 @@ def create_kiosk(billboards: Billboards) -> FastAPI:
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
     encoded = _Encoded()
+    held = _SharedReads(billboards)
 
-    @app.middleware("http")
-    async def headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in HEADERS.items():
-            response.headers[name] = value  # also over StaticFiles' own caching headers
-        return response
+    app.add_middleware(_Headers)
 
     def screen(screen_id: str) -> ScreenConfig:
         try:
@@ -141,15 +177,21 @@ def create_kiosk(billboards: Billboards) -> FastAPI:
         return HTMLResponse(body)
 
     @app.get("/billboard/{screen_id}/playlist.json")
-    def playlist(screen_id: str, version: str = "", wait_s: float = 0.0) -> dict[str, object]:
-        """The playlist; with `version` and `wait_s`, held until it differs from that version
-        or `wait_s` (at most `LONG_POLL_S`) has passed."""
+    async def playlist(
+        request: Request, screen_id: str, version: str = "", wait_s: float = 0.0
+    ) -> dict[str, object]:
+        """The playlist; with `version` and `wait_s`, held until it differs from that version,
+        `wait_s` (at most `display.long_poll_s`) has passed or the client has gone. The first
+        read is the request's own, so an answer that does not wait is never older than it."""
         shown = screen(screen_id)
-        deadline = time.monotonic() + min(max(wait_s, 0.0), LONG_POLL_S)
-        items = billboards.playlist(shown.id)
+        deadline = time.monotonic() + min(max(wait_s, 0.0), billboards.config.long_poll_s)
+        items = await run_in_threadpool(billboards.playlist, shown.id)
         while _version(items) == version and time.monotonic() < deadline:
-            time.sleep(CHECK_S)
-            items = billboards.playlist(shown.id)
+            looked_at = time.monotonic()
+            await asyncio.sleep(CHECK_S)
+            if await request.is_disconnected():
+                break
+            items = await held.since(shown.id, looked_at)
         return {
             "screen": shown.id,
             "version": _version(items),

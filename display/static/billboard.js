@@ -6,7 +6,7 @@
 // frame between two items.
 (function () {
   "use strict";
-  var LONG_POLL_MS = 20000; // the server holds a request at most this long (kiosk.LONG_POLL_S)
+  var LONG_POLL_MS = 20000; // the longest wait asked for; the server holds at most display.long_poll_s
   var RETRY_MS = 2000;
   var playlistUrl = document.body.dataset.playlist;
   var dwellMs = parseFloat(document.body.dataset.dwell) * 1000;

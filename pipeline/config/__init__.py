@@ -43,6 +43,7 @@ from pipeline.config.retention import RetentionConfig
 from pipeline.config.review import ReviewConfig
 from pipeline.config.root import StoplineConfig
 from pipeline.config.rules import JaywalkRule, RedLightRule, RulesConfig
+from pipeline.config.server import ServerLimits
 from pipeline.config.signals import (
     FixedPlanPhase,
     FlickerPolicy,
@@ -91,6 +92,7 @@ __all__ = [
     "ReviewConfig",
     "RulesConfig",
     "ScreenConfig",
+    "ServerLimits",
     "SignalHead",
     "SignalSource",
     "StopLine",

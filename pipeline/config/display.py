@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from pipeline.config.base import Identifier, Model
+from pipeline.config.server import ServerLimits
 
 
 class PrivacyPolicy(Model):
@@ -77,3 +78,15 @@ class DisplayConfig(Model):
     )
     listen_host: str = Field("127.0.0.1", description="Address the kiosk pages bind to")
     listen_port: int = Field(8090, ge=1, le=65535, description="TCP port of the kiosk pages")
+    server: ServerLimits = Field(
+        default_factory=ServerLimits, description="Connection limits of the kiosk pages' server"
+    )
+    long_poll_s: float = Field(
+        20.0,
+        gt=0,
+        le=60,
+        description=(
+            "Longest a kiosk page's playlist request is held waiting for a change (the page "
+            "asks for up to 20 s); shorter where a proxy in between cuts idle requests sooner"
+        ),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from pipeline.config.base import Model
+from pipeline.config.server import ServerLimits
 
 
 class ReviewConfig(Model):
@@ -18,6 +19,9 @@ class ReviewConfig(Model):
     )
     listen_host: str = Field("127.0.0.1", description="Address the review console binds to")
     listen_port: int = Field(8080, ge=1, le=65535, description="TCP port of the review console")
+    server: ServerLimits = Field(
+        default_factory=ServerLimits, description="Connection limits of the console's server"
+    )
     cookie_secure: bool = Field(
         True,
         description=(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from pipeline.config import CameraConfig, ConfigError, StoplineConfig, load_config
+from pipeline.config import CameraConfig, ConfigError, ServerLimits, StoplineConfig, load_config
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -85,17 +85,18 @@ def camera_of(cfg: StoplineConfig, config: Path, camera: str | None) -> CameraCo
 
 
 def serve_app(
-    web: FastAPI, host: str, port: int, verbose: bool, pages: list[tuple[str, str]]
+    web: FastAPI,
+    host: str,
+    port: int,
+    limits: ServerLimits,
+    verbose: bool,
+    pages: list[tuple[str, str]],
 ) -> None:
     """Print where each page is, then serve until Ctrl-C."""
     import uvicorn
 
+    from stopline.serving import server_config
+
     for name, path in pages:
         out.print(f"{name}: http://{host}:{port}{path}", markup=False, highlight=False)
-    uvicorn.run(
-        web,
-        host=host,
-        port=port,
-        log_level="info" if verbose else "warning",
-        proxy_headers=False,
-    )
+    uvicorn.Server(server_config(web, host, port, limits, "info" if verbose else "warning")).run()

@@ -64,4 +64,4 @@ def display_serve(
         web = kiosk_app(cfg, Path.cwd())
     display = cfg.display
     pages = [(f"billboard {s.id}", f"/billboard/{s.id}") for s in display.screens]
-    serve_app(web, display.listen_host, display.listen_port, verbose, pages)
+    serve_app(web, display.listen_host, display.listen_port, display.server, verbose, pages)

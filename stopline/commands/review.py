@@ -31,4 +31,5 @@ def review_serve(
     with plain_errors():
         web = console_app(cfg, Path.cwd())
     review = cfg.review
-    serve_app(web, review.listen_host, review.listen_port, verbose, [("review console", "/")])
+    pages = [("review console", "/")]
+    serve_app(web, review.listen_host, review.listen_port, review.server, verbose, pages)
