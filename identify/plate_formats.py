@@ -17,6 +17,7 @@ the model is least sure of dropped.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -30,6 +31,8 @@ CharRead = tuple[dict[str, float], ...]
 """A read as, per character, the probability of each of its likeliest `PLATE_CHARACTERS`,
 best first (`identify.ocr_rapid.CharRecogniser`)."""
 _SEPARATORS = re.compile(r"[\s·•・.\-_:|]+")
+_INVISIBLE = ("Cc", "Cf")
+"""Control and format characters (NUL, zero-width space, bidi marks): never part of a plate."""
 
 # Which letter a digit is mistaken for, and back (OCR confusions on plate fonts).
 _DIGIT_FOR = {"O": "0", "Q": "0", "D": "0", "U": "0", "I": "1", "L": "1", "T": "1"}
@@ -103,8 +106,14 @@ class FormatFit:
 
 
 def normalise(raw: str) -> str:
-    """Uppercase with separators (dots, dashes, middle dots, spaces) removed."""
-    return _SEPARATORS.sub("", raw).upper()
+    """Uppercase in compatibility form, without separators (dots, dashes, middle dots, spaces)
+    or invisible characters: a registry written in fullwidth (粤Ｂ１２３４５) or with a zero-width
+    space copied into a cell must give the key an OCR read of the plate gives. NFKC composes
+    again last, as uppercasing (ΐ) and removing a separator (the space of Y¯) leave marks that
+    a second normalisation would compose: normalising is idempotent."""
+    text = unicodedata.normalize("NFKC", raw).upper()
+    text = "".join(c for c in text if unicodedata.category(c) not in _INVISIBLE)
+    return unicodedata.normalize("NFKC", _SEPARATORS.sub("", text))
 
 
 def _allowed(char: str, slot: str, fmt: PlateFormat) -> bool:
@@ -140,7 +149,10 @@ def _fill(text: str, fmt: PlateFormat, chars: CharRead | None) -> FormatFit | No
         elif slot == "D" and not char.isdigit():
             fixed = _DIGIT_FOR.get(char, char)
         elif slot == "L" and char not in fmt.letters:
-            fixed = next((c for c in _LETTER_FOR.get(char, "") if c in fmt.letters), char)
+            # A letter the format does not issue (a US O) is read as the digit it looks like
+            # first, as the generic bounds read it: else that digit, read back, fits better.
+            shape = _DIGIT_FOR.get(char, char)
+            fixed = next((c for c in _LETTER_FOR.get(shape, "") if c in fmt.letters), char)
         elif slot == "A" and char.isalpha() and char not in fmt.letters:
             fixed = _DIGIT_FOR.get(char, char)
         if not _allowed(fixed, slot, fmt):

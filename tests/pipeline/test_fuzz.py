@@ -6,21 +6,15 @@ import contextlib
 import json
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.config import ConfigError, parse_config
 from pipeline.events import EventError, parse_event
 from pipeline.images import decode_image
+from tests.fuzzing import FUZZ, JSON
 from tests.pipeline.config.helpers import demo_data
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
-    max_leaves=20,
-)
 EVENT_KEYS = ("event_type", "event_id", "schema_version", "citation_id", "camera_id", "reviewer")
 EVENT_TYPES = st.sampled_from(
     ["violation.detected", "citation.approved", "citation.dismissed", "signal.phase", "x"]
