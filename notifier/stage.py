@@ -71,7 +71,8 @@ class NoticeStage:
         body = self.templates.render(person.language, context)
         segments = count_segments(body).segments
         if segments > self.config.max_segments:
-            # The template fits with the sample; a name in another script can push it over.
+            # `render` cuts a long name or place to fit: only a template that does not
+            # shrink with them (one printing them under a condition) gets here.
             log.warning(
                 "notice for %s is %d segments (limit %d)",
                 citation.id,

@@ -8,9 +8,10 @@ with long but plausible values, for every offence kind, and measured with `count
 
 from __future__ import annotations
 
+import bisect
 import re
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -142,6 +143,7 @@ class NoticeTemplates:
                 f"{config.default_language!r}; found {', '.join(self._templates)}"
             )
         self.default_language = default
+        self.max_segments = config.max_segments
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -152,8 +154,28 @@ class NoticeTemplates:
         return (requested and self._match(requested)) or self.default_language
 
     def render(self, language: str | None, context: NoticeContext) -> str:
-        """The notice for a recipient of `language` (BCP-47, or None when unknown)."""
-        return _finish(self._templates[self.language_for(language)].render(asdict(context)))
+        """The notice for a recipient of `language` (BCP-47, or None when unknown).
+
+        The name and place come from records, not from the sample the template was checked
+        with, so they are printed as one line (`_one_line`) and, when the notice would take
+        more than `max_segments`, both are cut ("...") to the longest length that fits: a
+        registry name of a thousand characters must not send a notice of twenty messages or
+        one the gateway refuses, while the citation number, fine and links stay whole.
+        """
+        template = self._templates[self.language_for(language)]
+        name, place = _one_line(context.name), _one_line(context.place)
+
+        def notice(limit: int | None = None) -> str:
+            cut = replace(context, name=_cut(name, limit), place=_cut(place, limit))
+            return _finish(template.render(asdict(cut)))
+
+        def too_long(limit: int | None) -> bool:
+            return count_segments(notice(limit)).segments > self.max_segments
+
+        if not too_long(None):
+            return notice()
+        fitting = bisect.bisect(range(max(len(name), len(place))), False, key=too_long)
+        return notice(max(fitting - 1, 0))
 
     def _match(self, requested: str) -> str | None:
         """Exact tag, else a template of the same primary language (`zh-TW` reads `zh-CN`)."""
@@ -227,6 +249,23 @@ def _finish(text: str) -> str:
     """Trailing blanks and stacked empty lines cost characters and read like a broken SMS."""
     lines = "\n".join(line.rstrip() for line in text.split("\n")).strip()
     return re.sub(r"\n{3,}", "\n\n", lines)
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (NUL, ESC, a form feed: nothing a reader sees, and a NUL ends the message
+for gateways that take C strings) and the bidi embeddings, overrides and isolates, which would
+show what follows them reversed on the recipient's phone (the payment link included)."""
+
+
+def _one_line(value: str) -> str:
+    """A record's text as one line of printable text: a newline in a name must not start a
+    line of the notice of its own (a forged "Pay at ..." line)."""
+    return " ".join(_UNPRINTABLE.sub(" ", value).split())
+
+
+def _cut(value: str, limit: int | None) -> str:
+    """The value, or its first `limit` characters and "..." (GSM-7, unlike the ellipsis)."""
+    return value if limit is None or len(value) <= limit else value[:limit] + "..."
 
 
 def _primary(tag: str) -> str:
