@@ -6,7 +6,9 @@ This module only connects things: config -> bus, store, evidence store -> stages
 from __future__ import annotations
 
 import logging
+import re
 import signal
+import socket
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -95,7 +97,8 @@ class Pipeline:
         self.base_dir = base_dir
         bus = config.bus
         security = kafka_security(bus) if bus.kind == "kafka" else None
-        self.bus = make_bus(bus.kind, bus.bootstrap_servers, bus.client_id, security)
+        instance = bus.instance_id or re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname())
+        self.bus = make_bus(bus.kind, bus.bootstrap_servers, bus.client_id, security, instance)
         key = load_or_create_key(base_dir / config.storage.signing_key_path)
         self.evidence = EvidenceStore(base_dir / config.storage.evidence_dir, key)
         self.dead_letters = 0

@@ -34,9 +34,11 @@ def make_bus(
     bootstrap_servers: str | None = None,
     client_id: str = "stopline",
     security: Mapping[str, Any] | None = None,
+    instance_id: str | None = None,
 ) -> Bus:
     """Build the backend named in config; the Kafka client is imported only when asked for.
-    `security`: kafka-python connection settings (`kafka_security`)."""
+    `security`: kafka-python connection settings (`kafka_security`); `instance_id`: static
+    group membership (`BusConfig.instance_id`)."""
     if kind == "memory":
         return MemoryBus()
     if kind == "kafka":
@@ -44,7 +46,9 @@ def make_bus(
             raise ValueError("the kafka bus needs bootstrap_servers, e.g. 'localhost:9092'")
         from pipeline.bus.kafka import KafkaBus
 
-        return KafkaBus(bootstrap_servers, client_id=client_id, security=security)
+        return KafkaBus(
+            bootstrap_servers, client_id=client_id, security=security, instance_id=instance_id
+        )
     raise ValueError(f"unknown bus kind {kind!r}; expected 'memory' or 'kafka'")
 
 

@@ -45,10 +45,13 @@ class KafkaBus(Bus):
         retry_backoff_s: float = 0.1,
         session_timeout_ms: int = 10_000,
         heartbeat_interval_ms: int = 3_000,
-        max_poll_records: int = 50,
+        max_poll_records: int = 10,
+        max_poll_interval_ms: int = 30_000,
         security: Mapping[str, Any] | None = None,
+        instance_id: str | None = None,
     ) -> None:
         self._bootstrap_servers = bootstrap_servers
+        self._instance_id = instance_id
         self._client_id = client_id
         self._security = dict(security or {})
         self._num_partitions = num_partitions
@@ -58,6 +61,10 @@ class KafkaBus(Bus):
             "session_timeout_ms": session_timeout_ms,
             "heartbeat_interval_ms": heartbeat_interval_ms,
             "max_poll_records": max_poll_records,
+            # Also how long a group's rebalance waits for a member that stopped answering: a
+            # SIGKILLed worker's replacement got no partitions for kafka-python's default 5 min
+            # (issue 18). A batch of `max_poll_records` must be handled within it.
+            "max_poll_interval_ms": max_poll_interval_ms,
         }
         self._admin = KafkaAdminClient(
             bootstrap_servers=bootstrap_servers, client_id=client_id, **self._security
@@ -85,6 +92,9 @@ class KafkaBus(Bus):
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            # Static membership (KIP-345): a SIGKILLed worker's replacement, restarted with the
+            # same id, takes over its partitions; a new dynamic member got none (issue 18).
+            group_instance_id=f"{self._instance_id}.{topic}" if self._instance_id else None,
             **self._consumer_config,
             **self._security,
         )

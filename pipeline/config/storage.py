@@ -50,6 +50,15 @@ class BusConfig(Model):
         None, description="Kafka bootstrap servers 'host:port[,host:port]', needed for kafka"
     )
     client_id: str = Field("stopline", description="Client id reported to the broker")
+    instance_id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9._-]{1,200}$",
+        description=(
+            "This process's static member id in its Kafka consumer groups: a restarted worker "
+            "takes its own place back at once, where a new member waited for the dead one's "
+            "rebalance. Give each replica of a stage its own; empty: the host name"
+        ),
+    )
     max_attempts: int = Field(
         3, ge=1, le=100, description="Handler tries (count) before a message is dead-lettered"
     )

@@ -26,6 +26,7 @@ from tests.faults import (
     small_disk,
     sqlite_url,
 )
+from tests.services import kafka_broker
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -40,18 +41,19 @@ def _assert_whole(outcome: Outcome) -> None:
 @pytest.mark.kafka
 @pytest.mark.postgres
 def test_each_worker_killed_at_a_random_point_and_restarted(
-    tmp_path: Path, kafka_bootstrap: str, postgres_database_url: str
+    tmp_path: Path, postgres_database_url: str
 ) -> None:
-    outcome = run_faulted(
-        "kill -9 each worker", tmp_path, postgres_database_url, kill_each(7), kafka_bootstrap
-    )
+    with kafka_broker() as bootstrap:  # its own: restarted, and empty
+        outcome = run_faulted(
+            "kill -9 each worker", tmp_path, postgres_database_url, kill_each(7), bootstrap
+        )
     _assert_whole(outcome)
 
 
 @pytest.mark.kafka
 @pytest.mark.postgres
 def test_broker_and_database_restarts_and_a_carrier_outage_lose_nothing(
-    tmp_path: Path, kafka_bootstrap: str, postgres_database_url: str
+    tmp_path: Path, postgres_database_url: str
 ) -> None:
     """Three faults in one run, one after another, to keep the suite's time."""
 
@@ -62,9 +64,10 @@ def test_broker_and_database_restarts_and_a_carrier_outage_lose_nothing(
         run.wait_rows("sms_outbox", where="attempts >= 2 AND status = 'pending'")
         run.carrier.up()
 
-    outcome = run_faulted(
-        "broker, database, carrier", tmp_path, postgres_database_url, faults, kafka_bootstrap
-    )
+    with kafka_broker() as bootstrap:  # its own: restarted, and empty
+        outcome = run_faulted(
+            "broker, database, carrier", tmp_path, postgres_database_url, faults, bootstrap
+        )
     _assert_whole(outcome)
     assert "exit codes" not in " ".join(outcome.notes), outcome
 
