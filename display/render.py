@@ -2,11 +2,14 @@
 
 Every screen is checked once at start-up with the longest text a slide can carry (a four-part
 Latin name, a long Chinese crossing name), so a layout that cannot hold it on some screen stops
-the stage there instead of cutting a line off in the street.
+the stage there instead of cutting a line off in the street. Record text beyond that (a
+registry name of a hundred words) is cut, with an ellipsis, when a live slide is drawn: refusing
+it would stop the screen that it is queued on.
 """
 
 from __future__ import annotations
 
+import bisect
 import io
 from datetime import UTC, datetime
 
@@ -14,11 +17,12 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from display.fonts import FontFiles
-from display.layout import Layout, layout, layout_for
-from display.slide import OFFENCES, Slide, idle_slide
-from display.text import fit
+from display.layout import Layout, Region, layout, layout_for
+from display.slide import OFFENCES, RECORD_FIELDS, Slide, idle_slide
+from display.text import FittedText, fit
 from pipeline.config import ScreenConfig
 
+ELLIPSIS = "…"
 PNG_COMPRESS_LEVEL = 3
 """PNG at level 3 is a third of level 6's time for a few per cent more bytes."""
 
@@ -64,7 +68,11 @@ class Renderer:
             return layout("idle")
         return layout(layout_for(screen.width_px, screen.height_px, screen.layout))
 
-    def render(self, slide: Slide, screen: ScreenConfig) -> Image.Image:
+    def render(self, slide: Slide, screen: ScreenConfig, *, cut: bool = True) -> Image.Image:
+        """The slide's frame. Record text too long for a region that must show it (a registry
+        name of a hundred words) is cut to the longest that fits, as one such case must not
+        stop the screen it is queued on; `check` renders with `cut` off, so a layout too small
+        for plausible text still fails at start-up."""
         spec = self.layout_of(slide, screen)
         width, height = screen.width_px, screen.height_px
         image = Image.new("RGB", (width, height), spec.background)
@@ -81,15 +89,9 @@ class Renderer:
             if template is None:
                 continue
             paragraphs = template.render(**slide.fields).split("\n")
-            text = fit(
-                paragraphs,
-                self.fonts,
-                region.weight,
-                box,
-                region.max_lines,
-                region.min_px,
-                region.max_px,
-            )
+            text = self._fit(region, paragraphs, box)
+            if text is None and cut and slide.citation_id is not None:
+                text = self._cut_to_fit(region, slide.fields, box)
             if text is None:
                 if region.optional or not any(p.strip() for p in paragraphs):
                     continue
@@ -101,10 +103,50 @@ class Renderer:
             text.draw(draw, box, region.color, region.align, region.valign)
         return image
 
+    def _fit(
+        self,
+        region: Region,
+        paragraphs: list[str],
+        box: tuple[int, int, int, int],
+        max_px: int | None = None,
+    ) -> FittedText | None:
+        return fit(
+            paragraphs,
+            self.fonts,
+            region.weight,
+            box,
+            region.max_lines,
+            region.min_px,
+            max_px or region.max_px,
+        )
+
+    def _cut_to_fit(
+        self, region: Region, fields: dict[str, str | None], box: tuple[int, int, int, int]
+    ) -> FittedText | None:
+        """The region's text with every record field cut (an ellipsis marking it) to the
+        longest length at which it fits; None when it does not fit even with them cut to none.
+        The length is searched at the smallest size only, where the most fits: a search that
+        also sized every try laid a long name out four times as often."""
+        assert region.template is not None  # a text region
+        template = region.template
+
+        def cut_to(limit: int, max_px: int | None = None) -> FittedText | None:
+            cut = {
+                k: v[:limit] + ELLIPSIS if k in RECORD_FIELDS and v and len(v) > limit else v
+                for k, v in fields.items()
+            }
+            return self._fit(region, template.render(**cut).split("\n"), box, max_px)
+
+        longest = max((len(v) for k, v in fields.items() if k in RECORD_FIELDS and v), default=0)
+        fitting = bisect.bisect(
+            range(longest), False, key=lambda n: cut_to(n, region.min_px) is None
+        )
+        return cut_to(fitting - 1) if fitting else None
+
     def check(self, screen: ScreenConfig, message: str) -> None:
-        """Raise `DoesNotFit` if the longest slide or the idle slide cannot be drawn."""
+        """Raise `DoesNotFit` if the longest slide or the idle slide cannot be drawn uncut."""
         for slide in [*sample_slides(message), idle_slide(message, "")]:
-            self.render(slide, screen)
+            self.render(slide, screen, cut=False)
 
 
 def _paste_fitted(image: Image.Image, picture: Image.Image, box: tuple[int, int, int, int]) -> None:

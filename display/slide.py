@@ -40,6 +40,9 @@ OFFENCES = {
     "jaywalk": ("行人闯红灯", "Crossed on red"),
 }
 PICTURE_ROLE = "crop:offender"
+RECORD_FIELDS = frozenset({"place", "plate", "name", "national_id"})
+"""Fields read from records (the registry, the camera table) rather than from the deployment's
+config: no start-up check bounds their length, so a renderer may cut them to fit."""
 
 
 class NotShowable(LookupError):

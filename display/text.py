@@ -8,9 +8,12 @@ layout leaves out an optional region instead.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from PIL import ImageDraw, ImageFont
 
@@ -60,24 +63,35 @@ def _width(font: ImageFont.FreeTypeFont, line: str) -> int:
 
 def wrap(text: str, font: ImageFont.FreeTypeFont, width_px: int) -> list[str]:
     """Greedy wrapping of one paragraph; a word wider than the box is broken between letters."""
-    lines: list[str] = []
+    return list(_wrapped(text, font, width_px))
+
+
+def _wrapped(text: str, font: ImageFont.FreeTypeFont, width_px: int) -> Iterator[str]:
+    """The lines of `wrap` as they are made, so a layout that already has too many stops."""
     line = ""
-    for token in _TOKENS.findall(text):
-        if _width(font, (line + token).rstrip()) <= width_px:
-            line += token
+    for token in _TOKENS.finditer(text):
+        if _width(font, (line + token[0]).rstrip()) <= width_px:
+            line += token[0]
             continue
         if line.strip():
-            lines.append(line.rstrip())
-        line = token.lstrip()
+            yield line.rstrip()
+        line = token[0].lstrip()
         while line and _width(font, line.rstrip()) > width_px:
-            cut = len(line) - 1
-            while cut > 1 and _width(font, line[:cut]) > width_px:
-                cut -= 1
-            lines.append(line[:cut])
+            cut = _longest_prefix(line, font, width_px)
+            yield line[:cut]
             line = line[cut:]
     if line.strip():
-        lines.append(line.rstrip())
-    return lines
+        yield line.rstrip()
+
+
+def _longest_prefix(word: str, font: ImageFont.FreeTypeFont, width_px: int) -> int:
+    """How many of the word's characters fit the width, at least one (a glyph wider than the
+    box goes on a line of its own, where trying shorter prefixes one by one never ended), found
+    by bisection: a name of a thousand letters took half a minute one length at a time."""
+    fitting = bisect.bisect(
+        range(1, len(word)), False, key=lambda n: _width(font, word[:n]) > width_px
+    )
+    return max(fitting, 1)
 
 
 def layout_at(
@@ -86,9 +100,13 @@ def layout_at(
     weight: Weight,
     size_px: int,
     width_px: int,
+    max_lines: int | None = None,
 ) -> FittedText:
+    """The paragraphs laid out at `size_px`; after `max_lines` + 1 lines it stops, as such a
+    layout is too tall anyway (a name of thousands of characters is not wrapped to its end)."""
     font = fonts.font(weight, size_px)
-    lines = [line for p in paragraphs for line in wrap(p, font, width_px)]
+    every = (line for p in paragraphs for line in _wrapped(p, font, width_px))
+    lines = list(islice(every, None if max_lines is None else max_lines + 1))
     # The tallest and deepest ink of these lines or the probe: every line then has the same
     # room, and no glyph reaches outside the box.
     boxes = [font.getbbox(text, anchor="ls") for text in [*lines, EXTENT_PROBE]]
@@ -116,7 +134,7 @@ def fit(
         return None
 
     def fitted(size: int) -> FittedText | None:
-        text = layout_at(paragraphs, fonts, weight, size, width)
+        text = layout_at(paragraphs, fonts, weight, size, width, max_lines)
         fits = len(text.lines) <= max_lines and text.height_px <= height
         fits = fits and all(_width(text.font, line) <= width for line in text.lines)
         return text if fits else None
