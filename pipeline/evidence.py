@@ -65,10 +65,13 @@ def public_key_b64(key: Ed25519PublicKey) -> str:
     return base64.b64encode(raw).decode()
 
 
+ALGORITHM = "Ed25519"
+
+
 def sign(key: Ed25519PrivateKey, body: Mapping[str, Any]) -> dict[str, str]:
     """Ed25519 signature over the body's canonical JSON, with the public key that checks it."""
     return {
-        "algorithm": "Ed25519",
+        "algorithm": ALGORITHM,
         "public_key": public_key_b64(key.public_key()),
         "value": base64.b64encode(key.sign(canonical_json(body).encode())).decode(),
     }
@@ -76,7 +79,12 @@ def sign(key: Ed25519PrivateKey, body: Mapping[str, Any]) -> dict[str, str]:
 
 def signer_of(body: Mapping[str, Any], signature: Mapping[str, str]) -> str:
     """The public key (base64) whose signature (from `sign`) this is; raises InvalidSignature,
-    or ValueError/KeyError/TypeError for a malformed one. Whether to trust it is the caller's."""
+    or ValueError/KeyError/TypeError for a malformed one. Whether to trust it is the caller's.
+
+    A signature naming another algorithm is malformed although Ed25519 checks it: the document
+    would claim a scheme that nobody verified."""
+    if signature["algorithm"] != ALGORITHM:
+        raise ValueError(f"signature algorithm {signature['algorithm']!r}, not {ALGORITHM}")
     public = Ed25519PublicKey.from_public_bytes(base64.b64decode(signature["public_key"]))
     public.verify(base64.b64decode(signature["value"]), canonical_json(body).encode())
     return signature["public_key"]
@@ -181,7 +189,8 @@ class EvidenceStore:
         except InvalidSignature:
             report.problems.append(f"{path}: signature does not match the manifest")
             return report
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            # RecursionError: arrays nested deeper than the parser goes (`[` x 100000).
             report.problems.append(f"{path}: unreadable manifest ({type(exc).__name__}: {exc})")
             return report
         if trusted is not None and sig["public_key"] not in trusted:

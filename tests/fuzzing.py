@@ -1,6 +1,8 @@
 """Hypothesis strategies and settings the fuzz tests share (issue 18), so every target is fed
 the same hostile inputs and the suite's fuzzing budget is set in one place."""
 
+import copy
+
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
@@ -20,6 +22,35 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=20,
 )
+
+
+def value_changes(data: object) -> st.SearchStrategy[tuple[tuple, object]]:
+    """(path, value): a place anywhere in JSON-shaped data (below the root) and arbitrary data
+    to put there, for `replaced`."""
+    paths: list[tuple] = []
+
+    def walk(node: object, path: tuple) -> None:
+        paths.append(path)
+        if isinstance(node, dict):
+            for key, child in node.items():
+                walk(child, (*path, key))
+        elif isinstance(node, list):
+            for index, child in enumerate(node):
+                walk(child, (*path, index))
+
+    walk(data, ())
+    return st.tuples(st.sampled_from(paths[1:]), JSON)
+
+
+def replaced(data: object, path: tuple, value: object) -> object:
+    """A copy of the data with the value at `path` replaced."""
+    changed = copy.deepcopy(data)
+    node = changed
+    for key in path[:-1]:
+        node = node[key]  # type: ignore[index]
+    node[path[-1]] = value  # type: ignore[index]
+    return changed
+
 
 HOSTILE_PIECES = (
     "{{ 7*7 }}",

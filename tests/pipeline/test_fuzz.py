@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pipeline.config import ConfigError, parse_config
 from pipeline.events import EventError, parse_event
 from pipeline.images import decode_image
-from tests.fuzzing import FUZZ, JSON
+from tests.fuzzing import FUZZ, JSON, replaced, value_changes
 from tests.pipeline.config.helpers import demo_data
 
 EVENT_KEYS = ("event_type", "event_id", "schema_version", "citation_id", "camera_id", "reviewer")
@@ -39,34 +39,11 @@ def test_event_shaped_json_parses_or_is_refused(fields: dict, event_type: str) -
     _parses_or_refuses(json.dumps({"event_type": event_type, **fields}))
 
 
-def _mutations(data: object) -> st.SearchStrategy[object]:
-    """The demo config with one value anywhere in it replaced by arbitrary data."""
-    paths: list[tuple] = []
-
-    def walk(node: object, path: tuple) -> None:
-        paths.append(path)
-        if isinstance(node, dict):
-            for key, child in node.items():
-                walk(child, (*path, key))
-        elif isinstance(node, list):
-            for index, child in enumerate(node):
-                walk(child, (*path, index))
-
-    walk(data, ())
-    return st.tuples(st.sampled_from(paths[1:]), JSON)
-
-
 @FUZZ
-@given(_mutations(demo_data()))
+@given(value_changes(demo_data()))
 def test_a_config_with_any_value_changed_loads_or_names_its_problems(change: tuple) -> None:
-    path, value = change
-    data = demo_data()
-    node = data
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
     try:
-        parse_config(data, "fuzz.yaml")
+        parse_config(replaced(demo_data(), *change), "fuzz.yaml")
     except ConfigError as exc:
         assert exc.problems and all(str(p) for p in exc.problems)
 
