@@ -71,7 +71,8 @@ def verify_checkpoints(session: Session, folder: Path, trusted: set[str]) -> Che
         except InvalidSignature:
             report.problems.append(f"{path.name}: signature does not match the checkpoint")
             continue
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+            # RecursionError: arrays nested deeper than the parser goes, as in a manifest.
             report.problems.append(f"{path.name}: unreadable ({type(exc).__name__}: {exc})")
             continue
         if signer not in trusted:

@@ -77,6 +77,7 @@ def test_a_cut_tail_is_caught(store: Store, tmp_path: Path) -> None:
     [
         (lambda p: p.write_text(p.read_text().replace('"rows": 2', '"rows": 1')), "signature"),
         (lambda p: p.write_text("{not json"), "unreadable"),
+        (lambda p: p.write_text('{"checkpoint": ' + "[" * 100_000), "unreadable"),
     ],
 )
 def test_a_forged_or_broken_checkpoint_fails(store: Store, tmp_path: Path, forge, found) -> None:

@@ -1,6 +1,7 @@
 """Faults injected into the running pipeline: every fault ends with 0 lost and 0 duplicated.
 
-The demo's two cases go through real processes; each test takes one fault (docs/RELIABILITY.md
+The demo's two cases go through real processes; a test takes one fault, or a few one after
+another in one run to keep the suite's time (docs/RELIABILITY.md
 has the same runs' figures, from benchmarks/faults.py). Timeouts are safety nets: each run
 waits for its counts.
 """
@@ -77,27 +78,24 @@ def test_the_embedded_run_killed_and_restarted_loses_nothing(tmp_path: Path) -> 
     _assert_whole(outcome)
 
 
-def test_corrupt_frames_are_skipped_and_counted(tmp_path: Path) -> None:
-    outcome = run_faulted(
-        "1 % corrupt frames",
-        tmp_path,
-        sqlite_url(tmp_path),
-        lambda _run: None,
-        setup=corrupt_frames(0.01, seed=3),
-    )
-    _assert_whole(outcome)
-    assert "3 corrupt frames skipped" in outcome.notes, outcome
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
-def test_a_full_evidence_disk_pauses_the_cases_until_there_is_space(tmp_path: Path) -> None:
+def test_corrupt_frames_and_a_full_evidence_disk_lose_no_case(tmp_path: Path) -> None:
+    """1 % of the frames undecodable, and the evidence disk full until the detector waits for
+    space: the frames are skipped and counted, the cases wait for their evidence. One run for
+    both, to keep the suite's time (benchmarks/faults.py runs them apart)."""
+
+    def setup(folder: Path, config: Path) -> None:
+        corrupt_frames(0.01, seed=3)(folder, config)
+        fill_evidence_disk(folder, config)
+
     with small_disk(tmp_path / "evidence"):
         outcome = run_faulted(
-            "evidence disk full",
+            "corrupt frames, evidence disk full",
             tmp_path,
             sqlite_url(tmp_path),
             disk_full,
-            setup=fill_evidence_disk,
+            setup=setup,
         )
     _assert_whole(outcome)
+    assert "3 corrupt frames skipped" in outcome.notes, outcome
     assert "exit codes" not in " ".join(outcome.notes), outcome
