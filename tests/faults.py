@@ -334,7 +334,8 @@ def run_faulted(
             outcome = settle(database_url, carrier, fault, backend)
         finally:
             codes = processes.stop_all()
-    if corrupt := re.search(r"corrupt frames skipped\D+(\d+)", processes.log("run")):
+    corrupt = re.search(r"corrupt frames skipped\D+(\d+)", processes.log("run"))
+    if corrupt and corrupt[1] != "0":
         outcome.notes.append(f"{corrupt[1]} corrupt frames skipped")
     bad = {name: code for name, code in codes.items() if code != 0}
     if bad:
