@@ -54,14 +54,10 @@ def is_outage(exc: BaseException) -> bool:
 class Backoff:
     """Doubling waits from FIRST_WAIT_S to MAX_WAIT_S, reset by the first success."""
 
-    def __init__(self, first_s: float = FIRST_WAIT_S, max_s: float = MAX_WAIT_S) -> None:
-        self._first_s = first_s
-        self._max_s = max_s
-        self.next_s = first_s
-        self.pauses = 0
+    def __init__(self) -> None:
+        self.next_s = FIRST_WAIT_S
 
     def wait(self, stop: threading.Event, what: str, exc: BaseException) -> None:
-        self.pauses += 1
         log.warning(
             "%s paused: %s: %s; trying again in %.1f s",
             what,
@@ -70,10 +66,10 @@ class Backoff:
             self.next_s,
         )
         stop.wait(self.next_s)
-        self.next_s = min(self.next_s * 2, self._max_s)
+        self.next_s = min(self.next_s * 2, MAX_WAIT_S)
 
     def reset(self) -> None:
-        self.next_s = self._first_s
+        self.next_s = FIRST_WAIT_S
 
 
 def until_back(work: Callable[[], T], stop: threading.Event, what: str) -> T:

@@ -31,6 +31,7 @@ from stopline.demo.run import DEMO_CONFIG, KEEPER_PHONE, register_keeper
 from stopline.wiring import Pipeline
 from tests.cli import COMMAND
 from tests.notifier.twilio_server import TwilioServer
+from tests.waits import wait_until
 
 DEADLINE_S = 300.0
 """A safety net on a busy machine: runs wait for the counts, not for this long."""
@@ -208,14 +209,6 @@ class Processes:
         return codes
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = DEADLINE_S) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no {what} within {timeout_s:.0f} s")
-        time.sleep(0.2)
-
-
 def settle(database_url: str, carrier: TwilioServer, fault: str, backend: str) -> Outcome:
     """Wait until every expected output is there (or the safety net), then count."""
     expected = Expected()
@@ -285,7 +278,11 @@ class Run:
             engine.dispose()
 
     def wait_rows(self, table: str, at_least: int = 1, where: str = "true") -> None:
-        wait_for(lambda: self._rows_or_zero(table, where) >= at_least, f"{at_least} {table} rows")
+        wait_until(
+            lambda: self._rows_or_zero(table, where) >= at_least,
+            f"{at_least} {table} rows",
+            DEADLINE_S,
+        )
 
     def _rows_or_zero(self, table: str, where: str) -> int:
         try:
@@ -330,7 +327,11 @@ def run_faulted(
                 processes.start("run", "run")
             inject(run)
             detector = "detect" if bootstrap else "run"
-            wait_for(lambda: processes.running[detector].poll() is not None, f"{detector} end")
+            wait_until(
+                lambda: processes.running[detector].poll() is not None,
+                f"{detector} end",
+                DEADLINE_S,
+            )
             outcome = settle(database_url, carrier, fault, backend)
         finally:
             codes = processes.stop_all()
@@ -397,7 +398,7 @@ def carrier_down(outage_s: float | None = None) -> Inject:
 def disk_full(run: Run) -> None:
     """The evidence disk was full from the start (`setup` filled it); free it once the
     detector says it is waiting for space, and check no case got ahead of its evidence."""
-    wait_for(lambda: "paused" in run.processes.log("run"), "pause for the full disk")
+    wait_until(lambda: "paused" in run.processes.log("run"), "pause for the full disk", DEADLINE_S)
     assert run.rows("violations") == 0, "a case was stored before its evidence"
     (run.folder / "evidence" / "filler.bin").unlink()
 

@@ -25,7 +25,7 @@ class MemoryBus(Bus):
         self._committed: dict[tuple[str, str], int] = {}
         self._open: dict[tuple[str, str], MemoryConsumer] = {}
         self._closed = False
-        self._handed: dict[str, tuple[str, int]] = {}
+        self._handed: dict[str, int] = {}
         """Outbox events published but not yet handled by every group: event_id -> offset."""
 
     def publish_raw(self, topic: str, key: str, value: bytes | None) -> None:
@@ -41,8 +41,8 @@ class MemoryBus(Bus):
         with self._cond:
             if event_id not in self._handed:
                 self.publish_raw(topic, key, value)
-                self._handed[event_id] = (topic, len(self._logs[topic]) - 1)
-            _, offset = self._handed[event_id]
+                self._handed[event_id] = len(self._logs[topic]) - 1
+            offset = self._handed[event_id]
             groups = {g for g, t in (*self._committed, *self._open) if t == topic}
             if all(self._committed.get((g, topic), 0) > offset for g in groups):
                 del self._handed[event_id]
