@@ -16,6 +16,7 @@ Goal: p95 <= 1 s at a normal pace.
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 import threading
 import time
@@ -120,7 +121,7 @@ def _pipeline(
     """Approve `ids` at the pace asked while relay, notify stage and sender run; returns each
     approval's commit time once every message reached the server."""
     bus = MemoryBus()
-    stage = NoticeStage(store, config, NoticeTemplates(config))
+    stage = NoticeStage(store, config, NoticeTemplates(config), secrets.token_bytes(32))
     consumer = bus.subscribe(CITATIONS_APPROVED, stage.group, stage.handle)
     gateway = HttpGateway(config)
     sender = Sender(store, gateway, config)

@@ -26,7 +26,7 @@ from detectors.signals import PhaseSource
 from detectors.sources import Frame
 from detectors.tracking import Tracker
 from pipeline.config import CameraConfig, RulesConfig
-from pipeline.events import EvidenceRef, SignalSnapshot, ViolationDetected, derived_id
+from pipeline.events import EvidenceRef, Reason, SignalSnapshot, ViolationDetected, derived_id
 from pipeline.geometry import Box, ground_point
 
 log = logging.getLogger(__name__)
@@ -182,9 +182,12 @@ class DetectStage:
             source=self.camera.signal.kind,
             time_into_red_s=round(found.time_into_red_s, 3),
             amber_duration_s=found.phase.amber_s,
+            red_onset_seen=found.phase.onset_s is not None,
+            grace_s=self.rules.red_light.grace_s,
         )
         self._open_case(
             kind="red_light",
+            reason="stop_line_on_red",
             track_id=track_id,
             points=points,
             at_s=found.crossed_stop_s,
@@ -207,7 +210,9 @@ class DetectStage:
     ) -> None:
         signal = None
         summary = "off the crosswalk"
+        reason: Reason = "outside_crosswalk"
         if found.phase is not None:
+            reason = "crosswalk_on_flashing" if found.phase.phase == "amber" else "crosswalk_on_red"
             into = found.phase.time_in_phase(found.entered_s)
             signal = SignalSnapshot(
                 phase=found.phase.phase,
@@ -218,6 +223,7 @@ class DetectStage:
             summary = f"DON'T WALK ({found.phase.phase})"
         self._open_case(
             kind="jaywalk",
+            reason=reason,
             track_id=track_id,
             points=points,
             at_s=found.entered_s,
@@ -239,6 +245,7 @@ class DetectStage:
         self,
         *,
         kind: str,
+        reason: Reason,
         track_id: int,
         points: list[TrackPoint],
         at_s: float,
@@ -254,6 +261,7 @@ class DetectStage:
         self.pending[vid] = {
             "violation_id": vid,
             "kind": kind,
+            "reason": reason,
             "camera_id": self.camera.id,
             "occurred_at": captured_at,
             "track_id": track_id,

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from PIL import Image
 from sqlalchemy.orm import Session
@@ -51,16 +51,19 @@ class Billboards:
         locale: Locale,
         renderer: Renderer,
         finder: Callable[[], PeopleFinder],
+        appeal_days: int,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
-        """`now` is the wall clock that items expire by: tests pass their own, so a playlist
-        gives the same answer on any date."""
+        """`appeal_days` is how long a case is held off the screens after approval where
+        `config.hold_for_appeal` says so. `now` is the wall clock that items expire by: tests
+        pass their own, so a playlist gives the same answer on any date."""
         self.store = store
         self.evidence = evidence
         self.config = config
         self.locale = locale
         self.renderer = renderer
         self.screens = {s.id: s for s in config.screens}
+        self.hold = timedelta(days=appeal_days if config.hold_for_appeal else 0)
         self._make_finder = finder
         self._finder: PeopleFinder | None = None
         self._frames: OrderedDict[tuple[str, str | None, datetime | None], Image.Image]
@@ -91,7 +94,7 @@ class Billboards:
         """
         with self.store.session() as session:
             try:
-                citation = showable(session, citation_id)
+                citation = showable(session, citation_id, self.config.privacy)
             except NotShowable as exc:
                 log.info("not posting: %s", exc)
                 return []
@@ -103,7 +106,7 @@ class Billboards:
             picture = offender_picture(self.evidence, violation)
             people = People() if picture is None else self._find_people(picture, violation)
             return playlist.post(
-                session, citation, screens, approved_at, picture_ref(violation), people
+                session, citation, screens, approved_at, self.hold, picture_ref(violation), people
             )
 
     def take_down(self, citation_id: str, reason: str) -> list[str]:
@@ -128,7 +131,7 @@ class Billboards:
             item = playlist.live_item(session, screen_id, citation_id, self.now())
             if item is None:
                 raise NotShowable(f"citation {citation_id} is not on {screen_id}'s playlist")
-            citation = showable(session, citation_id)
+            citation = showable(session, citation_id, self.config.privacy)
             key = (screen_id, citation_id, citation.updated_at)
             people = People.from_json(item.regions)
             return self._cached(key, lambda: self._render(session, citation_id, screen, people))

@@ -2,7 +2,10 @@
 
 An item is posted when the approval arrives and taken down on dismissal; the query also drops
 expired items and any citation no longer showable (appealed, dismissed), so a screen stops
-showing a case the moment its status changes, before any event about it arrives.
+showing a case the moment its status changes, before any event about it arrives. Where the
+deployment holds cases through the appeal window, an item is posted at once but shown only from
+`shown_from`, or as soon as the case is settled against the person (appeal upheld, fine paid):
+the query decides, so no timer has to fire and a restart loses no hold.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import logging
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from display.picture import People
@@ -23,6 +26,8 @@ from pipeline.store.models import BillboardItem, Citation, Status
 from pipeline.store.rows import insert_once
 
 ACTOR = "system:display"
+SETTLED = frozenset({Status.UPHELD, Status.PAID})
+"""No appeal can come any more: a held item shows at once."""
 MARKS_DISPLAYED = frozenset({Status.APPROVED})
 """Only a citation still waiting for its notice is marked `displayed`: `notified` (the fine's
 clock) and `delivery_failed` (a person must act) say more, and must not be overwritten. The
@@ -37,10 +42,13 @@ def post(
     citation: Citation,
     screens: list[ScreenConfig],
     approved_at: datetime,
+    hold: timedelta,
     picture_sha256: str | None,
     people: People,
 ) -> list[str]:
-    """Put the citation on each screen's playlist once; the screens it was new on."""
+    """Put the citation on each screen's playlist once, shown after `hold`; the screens it was
+    new on. A held citation is not marked `displayed`, as nothing shows it yet."""
+    shown_from = approved_at + hold if hold else None
     posted = []
     for screen in screens:
         find = partial(item, session, screen.id, citation.id)
@@ -50,7 +58,8 @@ def post(
                 screen_id=screen.id,
                 citation_id=citation.id,
                 approved_at=approved_at,
-                expires_at=approved_at + timedelta(hours=screen.max_age_h),
+                shown_from=shown_from,
+                expires_at=(shown_from or approved_at) + timedelta(hours=screen.max_age_h),
                 picture_sha256=picture_sha256,
                 regions=people.to_json(),
             )
@@ -66,11 +75,12 @@ def post(
                 citation.id,
                 {
                     "screen": screen.id,
+                    "shown_from": shown_from and shown_from.isoformat(),
                     "bystanders": len(people.bystanders),
                     "bystander_faces": len(people.bystander_faces),
                 },
             )
-    if posted and citation.status in MARKS_DISPLAYED:
+    if posted and citation.status in MARKS_DISPLAYED and not hold:
         transition(session, citation.id, Status.DISPLAYED, ACTOR, "on " + ", ".join(posted))
     return posted
 
@@ -106,7 +116,8 @@ def take_down(session: Session, citation_id: str, reason: str, now: datetime) ->
 
 
 def _live(screen_id: str, now: datetime) -> Select[tuple[BillboardItem]]:
-    """Items the screen may show now: not removed, not expired, the citation still showable."""
+    """Items the screen may show now: not removed, not expired, not held, the citation still
+    showable."""
     return (
         select(BillboardItem)
         .join(Citation, Citation.id == BillboardItem.citation_id)
@@ -115,6 +126,11 @@ def _live(screen_id: str, now: datetime) -> Select[tuple[BillboardItem]]:
             BillboardItem.removed_at.is_(None),
             BillboardItem.expires_at > now,
             Citation.status.in_([s.value for s in SHOWABLE]),
+            or_(
+                BillboardItem.shown_from.is_(None),
+                BillboardItem.shown_from <= now,
+                Citation.status.in_([s.value for s in SETTLED]),
+            ),
         )
     )
 

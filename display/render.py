@@ -18,9 +18,10 @@ from PIL import Image, ImageDraw
 
 from display.fonts import FontFiles
 from display.layout import Layout, Region, layout, layout_for
-from display.slide import OFFENCES, RECORD_FIELDS, Slide, idle_slide
+from display.slide import RECORD_FIELDS, Slide, idle_slide
 from display.text import FittedText, fit
 from pipeline.config import ScreenConfig
+from pipeline.offences import examples
 
 ELLIPSIS = "…"
 PNG_COMPRESS_LEVEL = 3
@@ -35,7 +36,7 @@ def sample_slides(message: str) -> list[Slide]:
     """The longest slides the display must draw: what every screen is checked with."""
     when = datetime(2025, 12, 31, 23, 59, tzinfo=UTC)
     slides = []
-    for zh, en in OFFENCES.values():
+    for zh, en in dict.fromkeys((o.title("zh-CN"), o.title("en")) for o in examples()):
         for name, place in (
             ("欧阳*远", "深圳市南山区深南大道与科技园南路交叉口（东向西）"),
             ("M********* A******** S*************", "Renmin Road / Jiefang Avenue, eastbound"),

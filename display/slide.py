@@ -20,6 +20,7 @@ from display.picture import People, decode, redact
 from display.privacy import shown_name, shown_national_id, shown_plate
 from pipeline.config import PrivacyPolicy
 from pipeline.evidence import EvidenceStore
+from pipeline.offences import Offence
 from pipeline.store.models import Camera, Citation, Status, Violation
 from pipeline.store.registry import get_person
 
@@ -35,10 +36,6 @@ SHOWABLE = frozenset(
 )
 """Approved by a reviewer and not under appeal: pending, rejected, appealed and dismissed
 citations are never shown."""
-OFFENCES = {
-    "red_light": ("闯红灯", "Ran a red light"),
-    "jaywalk": ("行人闯红灯", "Crossed on red"),
-}
 PICTURE_ROLE = "crop:offender"
 RECORD_FIELDS = frozenset({"place", "plate", "name", "national_id"})
 """Fields read from records (the registry, the camera table) rather than from the deployment's
@@ -68,12 +65,14 @@ class Slide:
     """Already redacted."""
 
 
-def showable(session: Session, citation_id: str) -> Citation:
+def showable(session: Session, citation_id: str, policy: PrivacyPolicy) -> Citation:
     citation = session.get(Citation, citation_id)
     if citation is None:
         raise NotShowable(f"no citation {citation_id}")
     if citation.status not in SHOWABLE:
         raise NotShowable(f"citation {citation_id} is {citation.status}, not approved")
+    if citation.person_id is None and policy.unidentified == "hidden":
+        raise NotShowable(f"citation {citation_id} names nobody (privacy.unidentified: hidden)")
     return citation
 
 
@@ -102,16 +101,16 @@ def citation_slide(
     people: Callable[[Image.Image, Violation], People],
 ) -> Slide:
     """The slide of an approved citation; `people` says who is who in its picture."""
-    citation = showable(session, citation_id)
+    citation = showable(session, citation_id, policy)
     violation = session.get(Violation, citation.violation_id)
     camera = session.get(Camera, citation.camera_id)
     assert violation is not None and camera is not None  # foreign keys
     person = get_person(session, citation.person_id) if citation.person_id else None
-    zh, en = OFFENCES.get(violation.kind, (violation.kind, violation.kind))
+    offence = Offence.of(violation.event)
     local = _local(violation.occurred_at, locale.timezone)
     fields: dict[str, str | None] = {
-        "offence_zh": zh,
-        "offence_en": en,
+        "offence_zh": offence.title("zh-CN"),
+        "offence_en": offence.title("en"),
         "place": camera.location or camera.name,
         "when": local.strftime("%Y-%m-%d %H:%M"),
         "when_short": local.strftime("%m-%d %H:%M"),

@@ -19,6 +19,8 @@ from notifier.segments import count_segments
 from notifier.templates import NoticeTemplates, notice_context
 from pipeline.config import NotifierConfig
 from pipeline.events import CitationApproved, Event
+from pipeline.notices import pin_for
+from pipeline.offences import Offence
 from pipeline.store import Store
 from pipeline.store.models import Camera, Citation, Violation
 from pipeline.store.registry import get_person
@@ -29,10 +31,13 @@ log = logging.getLogger(__name__)
 class NoticeStage:
     group = "notify"
 
-    def __init__(self, store: Store, config: NotifierConfig, templates: NoticeTemplates) -> None:
+    def __init__(
+        self, store: Store, config: NotifierConfig, templates: NoticeTemplates, pin_key: bytes
+    ) -> None:
         self.store = store
         self.config = config
         self.templates = templates
+        self.pin_key = pin_key
 
     def handle(self, event: Event) -> None:
         if not isinstance(event, CitationApproved):
@@ -59,16 +64,21 @@ class NoticeStage:
         violation = session.get(Violation, citation.violation_id)
         camera = session.get(Camera, citation.camera_id)
         assert violation is not None and camera is not None  # foreign keys
+        if citation.notice_number is None:
+            raise LookupError(f"approved citation {citation.id} has no notice number")
+        language = self.templates.language_for(person.language)
         context = notice_context(
-            citation_id=citation.id,
-            kind=violation.kind,  # type: ignore[arg-type]  # checked by the table
+            notice_number=citation.notice_number,
+            pin=pin_for(self.pin_key, citation.notice_number),
+            offence=Offence.of(violation.event),
+            language=language,
             location=camera.location or camera.name,
             occurred_at=violation.occurred_at,
             issued_at=event.created_at,
             person_name=person.name,
             config=self.config,
         )
-        body = self.templates.render(person.language, context)
+        body = self.templates.render(language, context)
         segments = count_segments(body).segments
         if segments > self.config.max_segments:
             # `render` cuts a long name or place to fit: only a template that does not
@@ -79,5 +89,4 @@ class NoticeStage:
                 segments,
                 self.config.max_segments,
             )
-        language = self.templates.language_for(person.language)
         enqueue_notice(session, citation.id, recipient, language, body, segments)

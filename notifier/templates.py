@@ -3,7 +3,7 @@
 A notice goes out once, to a real person, about a fine. A template that breaks, leaks through
 the sandbox or grows past the segment budget must fail when the notifier starts, naming the
 file, not when the first approved citation meets it. So every template is rendered at load time
-with long but plausible values, for every offence kind, and measured with `count_segments`.
+with long but plausible values, for every offence wording, and measured with `count_segments`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import traceback
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateSyntaxError, nodes
@@ -23,17 +22,15 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from notifier.segments import count_segments
 from pipeline.config import NotifierConfig
+from pipeline.offences import Offence, examples
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 FILE_NAME = re.compile(r"^notice\.(?P<tag>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)\.txt\.j2$")
 
-Kind = Literal["red_light", "jaywalk"]
-KINDS: tuple[Kind, ...] = ("red_light", "jaywalk")
-
-# Long but plausible values for the load-time check. Citation ids are `derived_id`s (32 hex
-# digits). A Chinese notice carries Chinese names and places, fewer characters than their
-# romanisation; every other language gets Latin-script ones.
-SAMPLE_CITATION_ID = "9f86d081884c7d659a2feaa0c55ad015"
+# Long but plausible values for the load-time check. A Chinese notice carries Chinese names and
+# places, fewer characters than their romanisation; every other language gets Latin-script ones.
+SAMPLE_NOTICE_NUMBER = "98765432109"
+SAMPLE_PIN = "987654"
 SAMPLE_TIME = datetime(2025, 12, 31, 23, 59, tzinfo=UTC)
 SAMPLE_PEOPLE = {"zh": ("欧阳志远", "深圳市南山区深南大道与科技园南路交叉口（东向西）")}
 LATIN_SAMPLE = (
@@ -51,28 +48,34 @@ class NoticeContext:
     """Everything a notice template may print, already formatted for the recipient."""
 
     name: str
-    citation_number: str
-    kind: Kind
-    """Offence kind; each template words it in its own language."""
+    notice_number: str
+    pin: str
+    """Opens the case in the portal with the notice number (pipeline.notices)."""
+    offence: str
+    """The headline in the template's language: Ran a red light, 行人未走人行横道."""
+    seen: str
+    """What the camera saw, as a clause: the car crossed the stop line 1.4 s after ..."""
     place: str
     occurred_local: str
     fine: str
     pay_by: str
-    payment_url: str
-    appeal_url: str
+    portal_url: str
 
 
 def notice_context(
     *,
-    citation_id: str,
-    kind: Kind,
+    notice_number: str,
+    pin: str,
+    offence: Offence,
+    language: str,
     location: str,
     occurred_at: datetime,
     issued_at: datetime,
     person_name: str,
     config: NotifierConfig,
 ) -> NoticeContext:
-    """The context of one notice, with times in the deployment's zone, not the server's.
+    """The context of one notice in `language`, with times in the deployment's zone, not the
+    server's; the offence is worded by `pipeline.offences`, as everywhere else.
 
     The deadline counts from `issued_at` (the approval) rather than the offence, so a case that
     waited in review still leaves the full `payment_days`.
@@ -84,29 +87,36 @@ def notice_context(
     deadline = issued_at.astimezone(zone).date() + timedelta(days=config.payment_days)
     return NoticeContext(
         name=person_name,
-        citation_number=citation_id,
-        kind=kind,
+        notice_number=notice_number,
+        pin=pin,
+        offence=offence.title(language),
+        seen=offence.seen(language),
         place=location,
         occurred_local=occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         fine=config.fine_text,
         pay_by=deadline.isoformat(),
-        payment_url=config.payment_url,
-        appeal_url=config.appeal_url,
+        portal_url=config.portal_url,
     )
 
 
-def sample_context(config: NotifierConfig, language: str, kind: Kind) -> NoticeContext:
-    """A long notice in `language` as `config` would send it: what templates are measured on."""
+def sample_contexts(config: NotifierConfig, language: str) -> list[NoticeContext]:
+    """Long notices in `language` as `config` would send them, one per offence wording: what
+    templates are measured on."""
     name, place = SAMPLE_PEOPLE.get(_primary(language), LATIN_SAMPLE)
-    return notice_context(
-        citation_id=SAMPLE_CITATION_ID,
-        kind=kind,
-        location=place,
-        occurred_at=SAMPLE_TIME,
-        issued_at=SAMPLE_TIME,
-        person_name=name,
-        config=config,
-    )
+    return [
+        notice_context(
+            notice_number=SAMPLE_NOTICE_NUMBER,
+            pin=SAMPLE_PIN,
+            offence=offence,
+            language=language,
+            location=place,
+            occurred_at=SAMPLE_TIME,
+            issued_at=SAMPLE_TIME,
+            person_name=name,
+            config=config,
+        )
+        for offence in examples()
+    ]
 
 
 class NoticeTemplates:
@@ -204,9 +214,9 @@ def _load(
         raise TemplateLoadError(
             f"{path}:{node.lineno}: unsafe: access to the underscore name {name!r}"
         )
-    for kind in KINDS:
+    for sample in sample_contexts(config, language):
         try:
-            text = _finish(template.render(asdict(sample_context(config, language, kind))))
+            text = _finish(template.render(asdict(sample)))
         except SecurityError as error:
             raise TemplateLoadError(f"{_where(template, error)}: unsafe: {error}") from error
         except Exception as error:  # whatever breaks a plausible notice makes the template unfit
@@ -216,8 +226,9 @@ def _load(
         count = count_segments(text)
         if count.segments > config.max_segments:
             raise TemplateLoadError(
-                f"{path}: the {language} {kind} notice takes {count.segments} SMS segments "
-                f"({count.units} {count.encoding} units) with long sample values; "
+                f"{path}: the {language} notice of {sample.offence!r} takes "
+                f"{count.segments} SMS segments ({count.units} {count.encoding} units) "
+                "with long sample values; "
                 f"the limit is notifier.max_segments = {config.max_segments}"
             )
     return template

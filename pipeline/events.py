@@ -83,12 +83,31 @@ class SignalSnapshot(BaseModel):
     source: Literal["controller", "vision", "fixed_plan"]
     time_into_red_s: float | None = Field(None, description="Seconds since red onset, if red")
     amber_duration_s: float | None = Field(None, description="Measured amber before this red")
+    red_onset_seen: bool = Field(
+        True,
+        description=(
+            "False: red began before the source saw it, so time_into_red_s is a lower bound"
+        ),
+    )
+    grace_s: float | None = Field(
+        None, description="Seconds after red onset the rule did not cite (the camera's config)"
+    )
+
+
+Reason = Literal[
+    "stop_line_on_red", "crosswalk_on_red", "crosswalk_on_flashing", "outside_crosswalk"
+]
+"""Why a rule fired: a vehicle over the stop line on red; a pedestrian onto a crosswalk on its
+red or flashing don't-walk; a pedestrian on the carriageway outside every crosswalk."""
 
 
 class ViolationDetected(Event):
     event_type: Literal["violation.detected"] = "violation.detected"
     violation_id: str = Field(description="Id of the violation, stable across retries")
     kind: Literal["red_light", "jaywalk"]
+    reason: Reason | None = Field(
+        None, description="Why the rule fired; None on events of versions that did not say"
+    )
     camera_id: str
     occurred_at: datetime = Field(description="Capture time of the frame where the rule fired")
     track_id: int = Field(description="Tracker id of the offending object")

@@ -22,6 +22,8 @@ from sqlalchemy import text
 from starlette.routing import BaseRoute
 
 from pipeline.store.models import Role
+from pipeline.tokens import same_token
+from pipeline.webpages import SECURITY_HEADERS
 from review import api, metrics, pages
 from review.auth import (
     LOGIN_CSRF_COOKIE,
@@ -31,20 +33,9 @@ from review.auth import (
     attempt_login,
     close_session,
     open_session,
-    same_token,
 )
 from review.web import HOME, STATIC, BadCsrf, Console, Forbidden, NotLoggedIn, checked
 
-HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self'; media-src 'self'; style-src 'self'; "
-        "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
 ANY_ROLE = tuple(Role)
 
 
@@ -70,7 +61,7 @@ def create_app(cons: Console) -> FastAPI:
     ) -> Response:
         start = time.perf_counter()
         response = await call_next(request)
-        for name, value in HEADERS.items():
+        for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")

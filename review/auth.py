@@ -9,8 +9,6 @@ uses a double-submit cookie instead.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +21,8 @@ from pipeline.config import ReviewConfig
 from pipeline.store import audit
 from pipeline.store.models import ID_LEN, NAME_LEN, LoginSession, LoginThrottle, Role, User, utcnow
 from pipeline.store.registry import get_user
+from pipeline.store.throttles import Limit, Throttle
+from pipeline.tokens import token_hash
 from review.passwords import hash_password, needs_rehash, verify_password
 
 SESSION_COOKIE = "stopline_session"
@@ -59,38 +59,18 @@ class LoginResult:
     wait_s: float = 0.0
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def same_token(a: str | None, b: str | None) -> bool:
-    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
-
-
-def _throttles(
+def _throttle(
     session: Session, name: str, ip: str | None, config: ReviewConfig, now: datetime
-) -> list[tuple[LoginThrottle, int, float]]:
-    """This attempt's counters (address, then name) with their free failures and longest wait;
-    counters idle longer than `lockout_minutes` are dropped, so the table stays small."""
+) -> Throttle:
+    """This attempt's counters: its client address's, then the name's."""
     window = timedelta(minutes=config.lockout_minutes)
-    session.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at < now - window))
-    keys = [
-        ("address", ip or "unknown", config.max_failed_logins_per_address, window.total_seconds()),
-        (
-            "account",
-            name.casefold()[:NAME_LEN],
-            config.max_failed_logins,
-            config.account_wait_max_s,
+    limits = [
+        Limit(
+            "address", ip or "unknown", config.max_failed_logins_per_address, window.total_seconds()
         ),
+        Limit("account", name.casefold(), config.max_failed_logins, config.account_wait_max_s),
     ]
-    rows = []
-    for kind, subject, free, longest in keys:
-        row = session.get(LoginThrottle, (kind, subject))
-        if row is None:
-            row = LoginThrottle(kind=kind, subject=subject, failures=0, last_failure_at=now)
-            session.add(row)
-        rows.append((row, free, longest))
-    return rows
+    return Throttle(session, limits, window, now)
 
 
 def attempt_login(
@@ -112,26 +92,19 @@ def attempt_login(
     now = now or utcnow()
     subject = name[:ID_LEN]
     where = {"ip": ip}
-    throttles = _throttles(session, name, ip, config, now)
-    waits = [(r.wait_until - now).total_seconds() for r, _, _ in throttles if r.wait_until]
-    if max(waits, default=0.0) > 0:
+    throttle = _throttle(session, name, ip, config, now)
+    if throttle.wait_s > 0:
         audit.append(session, "anonymous", "login.throttled", "user", subject, where)
-        return LoginResult(LoginOutcome.WAIT, wait_s=max(waits))
+        return LoginResult(LoginOutcome.WAIT, wait_s=throttle.wait_s)
     user = get_user(session, name)
     usable = user is not None and user.disabled_at is None
     if not verify_password(user.password_hash if usable else _DUMMY_HASH, password) or not usable:
-        for row, free, longest in throttles:
-            row.failures += 1
-            row.last_failure_at = now
-            over = row.failures - free
-            row.wait_until = now + timedelta(seconds=min(2.0**over, longest)) if over >= 0 else None
-        failures = {r.kind: r.failures for r, _, _ in throttles}
+        failures = throttle.failed()
         action = "login.refused_disabled" if user is not None and not usable else "login.failed"
         audit.append(session, "anonymous", action, "user", subject, {**where, **failures})
         return LoginResult(LoginOutcome.WRONG)
     assert user is not None
-    for row, _, _ in throttles:
-        session.delete(row)
+    throttle.passed()
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     audit.append(session, name, "login", "user", subject, where)

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from pipeline.store import Status
 from pipeline.store.models import Citation, CitationTransition, Role, Violation, utcnow
-from review.auth import same_token
+from pipeline.tokens import same_token
 from review.web import Console, Forbidden, console, viewer
 
 router = APIRouter(include_in_schema=False)

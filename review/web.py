@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse
 
@@ -21,7 +21,9 @@ from pipeline.config import StoplineConfig
 from pipeline.evidence import EvidenceStore
 from pipeline.store import Store
 from pipeline.store.models import Role
-from review.auth import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Viewer, find_viewer, same_token
+from pipeline.tokens import same_token
+from pipeline.webpages import html_templates
+from review.auth import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Viewer, find_viewer
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -61,12 +63,7 @@ class Console:
     plate_key: Callable[[str], str | None]
     """A typed plate in the form the registry keeps (the reader's normalisation)."""
     timings: Timings = field(default_factory=Timings)
-    env: Environment = field(
-        default_factory=lambda: Environment(
-            loader=FileSystemLoader(TEMPLATES),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-        )
-    )
+    env: Environment = field(default_factory=lambda: html_templates(TEMPLATES))
 
     @contextmanager
     def session(self) -> Iterator[Session]:

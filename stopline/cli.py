@@ -18,6 +18,7 @@ from stopline.commands import (
     faces,
     models,
     plates,
+    portal,
     registry,
     retention,
     review,
@@ -45,6 +46,7 @@ for name, group in (
     ("retention", retention.app),
     ("camera", camera.app),
     ("review", review.app),
+    ("portal", portal.app),
     ("billboard", display.billboard_app),
     ("display", display.display_app),
 ):

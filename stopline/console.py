@@ -1,4 +1,5 @@
-"""The review console wired to a deployment: its store, evidence, bus and plate normalisation.
+"""The review console and the citizen portal wired to a deployment: store, evidence, keys and
+the plate normalisation.
 
 Here, not in `review/`, because the plate normalisation is the detectors' and only `stopline`
 may join stages; the console itself never imports a detector.
@@ -14,6 +15,9 @@ from fastapi import FastAPI
 from identify.plates import registry_plate
 from pipeline.config import StoplineConfig
 from pipeline.evidence import EvidenceStore
+from pipeline.notices import load_or_create_pin_key
+from portal.app import Portal
+from portal.app import create_app as create_portal
 from review.app import create_app
 from review.web import Console
 from stopline.deployment import deployment_store
@@ -25,6 +29,18 @@ def make_console(config: StoplineConfig, base_dir: Path) -> Console:
         store=deployment_store(config, base_dir),
         evidence=EvidenceStore(base_dir / config.storage.evidence_dir),
         plate_key=partial(registry_plate, region=config.identification.plates.region),
+    )
+
+
+def portal_app(config: StoplineConfig, base_dir: Path) -> FastAPI:
+    """The app `stopline portal serve` runs: the store, the evidence and the PIN key only."""
+    return create_portal(
+        Portal(
+            config=config,
+            store=deployment_store(config, base_dir),
+            evidence=EvidenceStore(base_dir / config.storage.evidence_dir),
+            pin_key=load_or_create_pin_key(base_dir / config.storage.pin_key_path),
+        )
     )
 
 

@@ -48,7 +48,8 @@ def make_billboards(config: StoplineConfig, store: Store, evidence: EvidenceStor
         renderer.check(screen, display.message)
     notifier = config.notifier
     locale = Locale(notifier.timezone, notifier.fine_text, display.message)
-    return Billboards(store, evidence, display, locale, renderer, partial(people_finder, config))
+    finder = partial(people_finder, config)
+    return Billboards(store, evidence, display, locale, renderer, finder, notifier.appeal_days)
 
 
 def plate_reader(config: PlatesConfig) -> PlateReader:

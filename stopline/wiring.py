@@ -46,6 +46,7 @@ from pipeline.events import (
     ViolationDetected,
 )
 from pipeline.evidence import EvidenceStore, load_or_create_key
+from pipeline.notices import load_or_create_pin_key
 from pipeline.outbox import relay, relay_once
 from pipeline.retention import run_retention
 from pipeline.store import Store
@@ -128,7 +129,8 @@ class Pipeline:
             reviewer.ensure_user()
             return [subscribe(VIOLATIONS_IDENTIFIED, AutoReviewer.group, reviewer.handle)]
         if stage == "notify":
-            notices = NoticeStage(self.store, self.config.notifier, self.templates)
+            pin_key = load_or_create_pin_key(self.base_dir / self.config.storage.pin_key_path)
+            notices = NoticeStage(self.store, self.config.notifier, self.templates, pin_key)
             return [subscribe(CITATIONS_APPROVED, NoticeStage.group, notices.handle)]
         if stage == "display":
             display = DisplayStage(self.billboards, partial(wake, self.players))

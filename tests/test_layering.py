@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = {"detectors", "identify", "review", "notifier", "display"}
+STAGES = {"detectors", "identify", "review", "notifier", "display", "portal"}
 ALLOWED = {
     "pipeline": set(),
     **{stage: {"pipeline"} for stage in STAGES},

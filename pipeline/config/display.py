@@ -16,6 +16,13 @@ class PrivacyPolicy(Model):
     name: Literal["shown", "masked", "hidden"] = Field("masked", description="Name on screen")
     national_id: Literal["masked", "hidden"] = Field("hidden", description="ID number on screen")
     plate: Literal["shown", "masked"] = Field("masked", description="Plate text on screen")
+    unidentified: Literal["hidden", "shown"] = Field(
+        "hidden",
+        description=(
+            "A case that names nobody (no face match, no registered keeper): hidden keeps it "
+            "off the screens, since a picture without a name fines nobody and exposes someone"
+        ),
+    )
 
 
 class ScreenConfig(Model):
@@ -62,6 +69,14 @@ class ScreenConfig(Model):
 class DisplayConfig(Model):
     enabled: bool = Field(True, description="Post approved citations on billboards")
     privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy, description="What may be shown")
+    hold_for_appeal: bool = Field(
+        True,
+        description=(
+            "Keep an approved case off the screens until its appeal window "
+            "(notifier.appeal_days after approval) has passed, or an appeal was decided "
+            "against the person or the fine paid"
+        ),
+    )
     screens: list[ScreenConfig] = Field(default_factory=list, description="LED screens")
     message: str = Field(
         "红灯停 绿灯行 · Stop on red, go on green",

@@ -52,6 +52,9 @@ class NotifierConfig(Model):
     fine_amount: float = Field(200.0, ge=0, description="Fine, in units of `currency`")
     currency: str = Field("CNY", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code")
     payment_days: int = Field(15, ge=1, description="Days to pay after the notice")
+    appeal_days: int = Field(
+        15, ge=0, description="Days after the notice in which the fined person may contest it"
+    )
     default_language: str = Field(
         "en",
         pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
@@ -71,15 +74,13 @@ class NotifierConfig(Model):
         "UTC",
         description="IANA time zone (Asia/Shanghai) of the offence time and deadline in notices",
     )
-    payment_url: str = Field(
-        "https://pay.example.gov/fines",
+    portal_url: str = Field(
+        "https://fines.example.gov",
         pattern=r"^https://\S+$",
-        description="https URL where a fine is paid, printed in the notice",
-    )
-    appeal_url: str = Field(
-        "https://appeal.example.gov",
-        pattern=r"^https://\S+$",
-        description="https URL where a citation is appealed, printed in the notice",
+        description=(
+            "https URL of the citizen portal, printed in the notice: where the fined person "
+            "sees the evidence with the notice number and PIN, pays or contests"
+        ),
     )
 
     @property

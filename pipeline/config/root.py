@@ -10,6 +10,7 @@ from pipeline.config.detection import DetectorSpec, TrackingConfig
 from pipeline.config.display import DisplayConfig
 from pipeline.config.identification import IdentificationConfig
 from pipeline.config.notifier import NotifierConfig
+from pipeline.config.portal import PortalConfig
 from pipeline.config.retention import RetentionConfig
 from pipeline.config.review import ReviewConfig
 from pipeline.config.rules import RulesConfig
@@ -36,4 +37,7 @@ class StoplineConfig(Model):
     review: ReviewConfig = Field(default_factory=ReviewConfig, description="Police review")
     notifier: NotifierConfig = Field(default_factory=NotifierConfig, description="SMS notices")
     display: DisplayConfig = Field(default_factory=DisplayConfig, description="LED billboards")
+    portal: PortalConfig = Field(
+        default_factory=PortalConfig, description="Citizen portal for fined people"
+    )
     retention: RetentionConfig = Field(default_factory=RetentionConfig, description="Purges")

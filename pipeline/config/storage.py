@@ -24,6 +24,13 @@ class StorageConfig(Model):
         Path("stopline-data/keys/evidence-ed25519.pem"),
         description="Ed25519 private key (PEM) that signs evidence manifests; made if missing",
     )
+    pin_key_path: Path = Field(
+        Path("stopline-data/keys/notice-pin.key"),
+        description=(
+            "Secret (hex) from which each notice's PIN is derived; the notifier and the portal "
+            "read the same file; made if missing"
+        ),
+    )
     audit_checkpoint_dir: Path = Field(
         Path("stopline-data/audit-checkpoints"),
         description=(

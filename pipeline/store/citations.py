@@ -16,12 +16,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.notices import new_notice_number
 from pipeline.store import audit
 from pipeline.store.models import (
     Citation,
@@ -62,8 +64,11 @@ TRANSITIONS: Mapping[tuple[Status, Status], Rule] = MappingProxyType(
         (Status.DISPLAYED, Status.NOTIFIED): _ANYONE,
         (Status.NOTIFIED, Status.PAID): _ANYONE,
         (Status.DISPLAYED, Status.PAID): _ANYONE,
+        # An appeal may come before the SMS did (a notice by post) or after it failed.
+        (Status.APPROVED, Status.APPEALED): _ANYONE,
         (Status.NOTIFIED, Status.APPEALED): _ANYONE,
         (Status.DISPLAYED, Status.APPEALED): _ANYONE,
+        (Status.DELIVERY_FAILED, Status.APPEALED): _ANYONE,
         (Status.APPEALED, Status.UPHELD): Rule(_SUPERVISORS, needs_reason=True),
         (Status.APPEALED, Status.DISMISSED): Rule(_SUPERVISORS, needs_reason=True),
         (Status.UPHELD, Status.PAID): _ANYONE,
@@ -161,6 +166,13 @@ def transition(
         raise IllegalTransition(citation_id, current, target, why)
     citation.status = target
     citation.updated_at = utcnow()
+    if target is Status.APPROVED and citation.notice_number is None:
+        citation.notice_number = new_notice_number(
+            lambda number: (
+                session.scalar(select(Citation.id).where(Citation.notice_number == number))
+                is not None
+            )
+        )
     if target in _DECISIONS:
         citation.decided_by, citation.decision_reason = actor, reason
     elif target is Status.PENDING_REVIEW:
@@ -213,6 +225,19 @@ def create_citation(
 
 def _by_violation(session: Session, violation_id: str) -> Citation | None:
     return session.scalar(select(Citation).where(Citation.violation_id == violation_id))
+
+
+def approved_at(session: Session, citation_id: str) -> datetime | None:
+    """When a reviewer approved the citation: the fine's and the appeal window's clocks start."""
+    return session.scalar(
+        select(CitationTransition.at)
+        .where(
+            CitationTransition.citation_id == citation_id,
+            CitationTransition.to_state == Status.APPROVED,
+        )
+        .order_by(CitationTransition.id.desc())
+        .limit(1)
+    )
 
 
 def history(session: Session, citation_id: str) -> list[CitationTransition]:

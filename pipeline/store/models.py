@@ -184,6 +184,8 @@ class Citation(Base):
     violation_id: Mapped[str] = mapped_column(ForeignKey("violations.id"), unique=True)
     camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id"))
     status: Mapped[str] = mapped_column(String(16), index=True)
+    notice_number: Mapped[str | None] = mapped_column(String(16), unique=True, index=True)
+    """Given on approval; with its PIN it opens the case in the portal (pipeline.notices)."""
     plate_text: Mapped[str | None] = mapped_column(String(32))
     plate_confidence: Mapped[float | None]
     person_id: Mapped[str | None] = mapped_column(ForeignKey("persons.id"))
@@ -362,6 +364,9 @@ class BillboardItem(Base):
     screen_id: Mapped[str] = mapped_column(String(ID_LEN))
     citation_id: Mapped[str] = mapped_column(ForeignKey("citations.id"), index=True)
     approved_at: Mapped[datetime]
+    shown_from: Mapped[datetime | None]
+    """The end of the appeal window where the deployment holds cases until then
+    (`display.hold_for_appeal`); None: shown from the approval."""
     expires_at: Mapped[datetime]
     picture_sha256: Mapped[str | None] = mapped_column(String(SHA256_LEN))
     regions: Mapped[dict[str, Any]]

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.offences import Offence
 from pipeline.store import audit, history
 from pipeline.store.models import Citation, CitationTransition, Person, Vehicle, Violation
 from pipeline.store.registry import get_person, get_vehicle
@@ -22,6 +23,8 @@ class CaseView:
     person: Person | None
     vehicle: Vehicle | None
     history: list[CitationTransition]
+    offence: Offence
+    """What happened, worded as the SMS, billboard and portal word it."""
     evidence: dict[str, list[dict[str, str]]]
     """Evidence refs by role: key frames, crops, the clip, identification crops."""
     identification: dict[str, Any] = field(default_factory=dict)
@@ -56,6 +59,7 @@ def load_case(session: Session, citation_id: str, viewer: Viewer, purpose: str) 
         person=person,
         vehicle=vehicle,
         history=history(session, citation.id),
+        offence=Offence.of(violation.event),
         evidence=evidence,
         identification=identification,
         signal_timeline=_signal_timeline(violation),

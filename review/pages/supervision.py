@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from sqlalchemy import select
 
 from pipeline.store import Status
+from pipeline.store.citizen import Appeal
 from pipeline.store.models import Citation, SmsOutbox
 from review import cases
 from review.auth import Viewer
@@ -79,7 +80,13 @@ def appeals_page(
             .order_by(Citation.updated_at)
             .limit(200)
         ).all()
-        return cons.page(request, "appeals.html", who, rows=rows, done=done, error=error)
+        filed = session.scalars(
+            select(Appeal).where(Appeal.citation_id.in_([c.id for c in rows])).order_by(Appeal.id)
+        )
+        appeals = {appeal.citation_id: appeal for appeal in filed}
+        return cons.page(
+            request, "appeals.html", who, rows=rows, appeals=appeals, done=done, error=error
+        )
 
 
 @router.post("/cases/{citation_id}/appeal")

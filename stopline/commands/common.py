@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, Protocol
 
 import typer
 from rich.console import Console
@@ -84,19 +84,34 @@ def camera_of(cfg: StoplineConfig, config: Path, camera: str | None) -> CameraCo
     return chosen
 
 
-def serve_app(
-    web: FastAPI,
-    host: str,
-    port: int,
-    limits: ServerLimits,
+class Served(Protocol):
+    """A config section of a web server: the console, the kiosk pages, the portal."""
+
+    listen_host: str
+    listen_port: int
+    server: ServerLimits
+
+
+def serve_web(
+    config: Path,
     verbose: bool,
-    pages: list[tuple[str, str]],
+    build: Callable[[StoplineConfig, Path], FastAPI],
+    section: Callable[[StoplineConfig], Served],
+    pages: Callable[[StoplineConfig], list[tuple[str, str]]],
 ) -> None:
-    """Print where each page is, then serve until Ctrl-C."""
+    """Build the app from the config (failing in one line), print where each page is, then
+    serve until Ctrl-C."""
     import uvicorn
 
     from stopline.serving import server_config
 
-    for name, path in pages:
+    setup_logging(verbose)
+    cfg = read_config(config)
+    with plain_errors():
+        web = build(cfg, Path.cwd())
+    served = section(cfg)
+    host, port = served.listen_host, served.listen_port
+    for name, path in pages(cfg):
         out.print(f"{name}: http://{host}:{port}{path}", markup=False, highlight=False)
-    uvicorn.Server(server_config(web, host, port, limits, "info" if verbose else "warning")).run()
+    level = "info" if verbose else "warning"
+    uvicorn.Server(server_config(web, host, port, served.server, level)).run()

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from pipeline.config import StoplineConfig
 from stopline.commands.common import (
     ConfigOption,
     fail,
@@ -14,8 +15,7 @@ from stopline.commands.common import (
     out,
     plain_errors,
     read_config,
-    serve_app,
-    setup_logging,
+    serve_web,
 )
 
 billboard_app = typer.Typer(help="LED billboards at the crossings.", no_args_is_help=True)
@@ -58,10 +58,7 @@ def display_serve(
     """Serve the kiosk pages /billboard/<screen_id> at display.listen_host:listen_port."""
     from stopline.billboard import kiosk_app
 
-    setup_logging(verbose)
-    cfg = read_config(config)
-    with plain_errors():
-        web = kiosk_app(cfg, Path.cwd())
-    display = cfg.display
-    pages = [(f"billboard {s.id}", f"/billboard/{s.id}") for s in display.screens]
-    serve_app(web, display.listen_host, display.listen_port, display.server, verbose, pages)
+    def pages(cfg: StoplineConfig) -> list[tuple[str, str]]:
+        return [(f"billboard {s.id}", f"/billboard/{s.id}") for s in cfg.display.screens]
+
+    serve_web(config, verbose, kiosk_app, lambda cfg: cfg.display, pages)

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from stopline.commands.common import (
-    ConfigOption,
-    plain_errors,
-    read_config,
-    serve_app,
-    setup_logging,
-)
+from stopline.commands.common import ConfigOption, serve_web
 
 app = typer.Typer(help="The police review console.", no_args_is_help=True)
 
@@ -26,10 +19,5 @@ def review_serve(
     """Serve the review console and its JSON API at review.listen_host:listen_port."""
     from stopline.console import console_app
 
-    setup_logging(verbose)
-    cfg = read_config(config)
-    with plain_errors():
-        web = console_app(cfg, Path.cwd())
-    review = cfg.review
     pages = [("review console", "/")]
-    serve_app(web, review.listen_host, review.listen_port, review.server, verbose, pages)
+    serve_web(config, verbose, console_app, lambda cfg: cfg.review, lambda _: pages)

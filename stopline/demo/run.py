@@ -167,8 +167,20 @@ def run_demo(out_dir: Path, console: Console, load: Callable[[Path], StoplineCon
 def _print_billboards(
     console: Console, cfg: StoplineConfig, out_dir: Path, cases: list[dict[str, Any]]
 ) -> list[str]:
-    """Where each screen's frames are; the approved citations some screen does not show."""
-    approved = {c["citation_id"] for c in cases if c["status"] in SHOWABLE}
+    """Where each screen's frames are; the approved citations some screen does not show though
+    the privacy policy lets it (a case naming nobody stays off the screens by default)."""
+    open_to_all = cfg.display.privacy.unidentified == "shown"
+    approved = set()
+    for case in cases:
+        if case["status"] not in SHOWABLE:
+            continue
+        if case["person_id"] or open_to_all:
+            approved.add(case["citation_id"])
+        else:
+            console.print(
+                f"kept off the billboards: citation {case['citation_id']} names nobody "
+                "(display.privacy.unidentified: hidden)"
+            )
     unshown = set()
     for screen in cfg.display.screens:
         folder = out_dir / screen.output_dir / screen.id

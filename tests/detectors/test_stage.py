@@ -104,7 +104,10 @@ def test_a_rider_crossing_the_carriageway_is_not_a_jaywalker(tmp_path: Path) -> 
 
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    assert [e.kind for e in run(False, tmp_path / "a")] == ["jaywalk"]
+    walked = run(False, tmp_path / "a")
+    assert [(e.kind, e.reason, e.signal) for e in walked] == [
+        ("jaywalk", "outside_crosswalk", None)
+    ], "off every crosswalk: no signal applies, and the event says so"
     assert run(True, tmp_path / "b") == []
 
 
@@ -146,6 +149,8 @@ def test_a_rider_whose_bike_is_mostly_missed_is_cited_for_the_red_light(tmp_path
     assert events[0].signal is not None
     # its front (the rider's head) reached the line at frame 35: 4.5 s into red
     assert events[0].signal.time_into_red_s == 4.5
+    assert events[0].reason == "stop_line_on_red"
+    assert (events[0].signal.grace_s, events[0].signal.red_onset_seen) == (0.3, True)
     # where to look in the footage: its wheels cross the stop line (y=200) at 19.375 s; the
     # position is the nearest frame's (19.5 s)
     assert events[0].stream_s == 19.375

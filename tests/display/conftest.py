@@ -21,7 +21,7 @@ from display.render import Renderer
 from display.slide import Locale
 from identify.people import PeopleFinder
 from pipeline.config import StoplineConfig, parse_config
-from pipeline.events import EvidenceRef
+from pipeline.events import EvidenceRef, Reason
 from pipeline.evidence import EvidenceStore
 from pipeline.store import Role, Status, Store, create_citation, transition
 from pipeline.store.models import Citation
@@ -89,12 +89,14 @@ class Crossing:
         *,
         status: Status = Status.APPROVED,
         kind: str = "jaywalk",
+        reason: Reason | None = None,
         picture: Image.Image | None = None,
         person: tuple[str, str | None] | None = ("张伟明", "440301199001011234"),
         plate: str | None = None,
         occurred_at: datetime | None = None,
     ) -> str:
-        """A citation at `status` (through the state machine), its picture in the evidence."""
+        """A citation at `status` (through the state machine), its picture in the evidence;
+        an `outside_crosswalk` jaywalk has no signal, as the detect stage records it."""
         self.made += 1
         refs = []
         if picture is not None:
@@ -107,6 +109,8 @@ class Crossing:
                 "camera_id": CAMERA,
                 "kind": kind,
                 "object_class": "person" if kind == "jaywalk" else "car",
+                "reason": reason,
+                **({"signal": None} if reason == "outside_crosswalk" else {}),
                 "evidence": refs,
                 **({"occurred_at": occurred_at} if occurred_at else {}),
             }
@@ -141,7 +145,14 @@ class Crossing:
         locale = Locale("Asia/Shanghai", self.config.notifier.fine_text, display.message)
         renderer = Renderer(find_fonts(display.font_path))
         return Billboards(
-            self.store, self.evidence, display, locale, renderer, lambda: self.finder, self.clock
+            self.store,
+            self.evidence,
+            display,
+            locale,
+            renderer,
+            lambda: self.finder,
+            self.config.notifier.appeal_days,
+            self.clock,
         )
 
     def status(self, citation_id: str) -> str:
@@ -162,7 +173,9 @@ def finder(tmp_path_factory: pytest.TempPathFactory) -> PeopleFinder:
 def open_crossing(
     tmp_path: Path, store: Store, finder: PeopleFinder, **display: object
 ) -> Crossing:
-    config = crossing_config(tmp_path, display)
+    """A crossing whose cases show on approval unless `hold_for_appeal=True` is given: the
+    tests of the hold say so; the rest are about what shows."""
+    config = crossing_config(tmp_path, {"hold_for_appeal": False, **display})
     evidence = EvidenceStore(tmp_path / "evidence")
     with store.session() as session:
         put_camera(session, CAMERA, CAMERA, PLACE)

@@ -8,6 +8,7 @@ writes the frame drawn to test-artifacts/golden/ beside a difference image.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +72,9 @@ CASES = [
     ("wide", 960, 540, "red_light", "default"),
     ("compact", 256, 128, "red_light", "open"),
     ("compact", 256, 128, "jaywalk", "strict"),
+    # Off every crosswalk: not "crossed on red" (issue 19), which no signal showed.
+    ("wide", 960, 540, "jaywalk_outside", "default"),
+    ("compact", 256, 128, "jaywalk_outside", "default"),
 ]
 
 
@@ -81,8 +85,10 @@ def sqlite(tmp_path: Path) -> Store:
 
 def posted(crossing: Crossing, case: str) -> str:
     """The golden citation of `case`, posted with the people given above."""
-    if case == "jaywalk":
-        citation_id = crossing.citation(kind="jaywalk", picture=photo("zidane.jpg", PICTURE_BOX))
+    if case.startswith("jaywalk"):
+        reason = "outside_crosswalk" if case == "jaywalk_outside" else None
+        picture = photo("zidane.jpg", PICTURE_BOX)
+        citation_id = crossing.citation(kind="jaywalk", picture=picture, reason=reason)
         people = ZIDANE
     else:
         citation_id = crossing.citation(
@@ -95,9 +101,8 @@ def posted(crossing: Crossing, case: str) -> str:
     with crossing.store.session() as session:
         citation = session.get(Citation, citation_id)
         assert citation is not None
-        playlist.post(
-            session, citation, crossing.config.display.screens, crossing.clock(), None, people
-        )
+        screens = crossing.config.display.screens
+        playlist.post(session, citation, screens, crossing.clock(), timedelta(0), None, people)
     return citation_id
 
 

@@ -14,6 +14,7 @@ from notifier.templates import NoticeTemplates
 from pipeline.bus import MemoryBus
 from pipeline.config import NotifierConfig
 from pipeline.events import CITATIONS_APPROVED
+from pipeline.notices import is_notice_number, pin_for
 from pipeline.outbox import relay_once
 from pipeline.store import Role, Status, Store, create_citation
 from pipeline.store.models import Citation, SmsOutbox, SmsStatus
@@ -23,6 +24,7 @@ from review.cases import RejectReason, approve, reject
 from tests.stage_helpers import violation_event
 
 CONFIG = NotifierConfig(default_region="CN")
+PIN_KEY = bytes(range(32))
 
 
 def approved(store: Store, name: str, person: tuple[str, str | None, str | None] | None) -> str:
@@ -46,7 +48,7 @@ def approved(store: Store, name: str, person: tuple[str, str | None, str | None]
 def deliver(store: Store, outbox: Path) -> Sender:
     """Relay the approvals, let the notify stage queue notices, send them."""
     bus = MemoryBus()
-    stage = NoticeStage(store, CONFIG, NoticeTemplates(CONFIG))
+    stage = NoticeStage(store, CONFIG, NoticeTemplates(CONFIG), PIN_KEY)
     consumer = bus.subscribe(CITATIONS_APPROVED, stage.group, stage.handle)
     relay_once(store, bus)
     while consumer.poll(0.05):
@@ -79,12 +81,17 @@ def test_an_approval_becomes_one_notice_in_the_persons_language(
     assert set(files) == {"+8613800138000", "+447911123456"}, "one file per notice"
     chinese = json.loads(files["+8613800138000"].read_text("utf-8"))["body"]
     english = json.loads(files["+447911123456"].read_text("utf-8"))["body"]
-    assert "张伟明" in chinese and zhang in chinese and "闯红灯" in chinese
-    assert "Jo {{ 7*7 }} Smith" in english and "49" not in english.split("Smith")[0]
-    assert CONFIG.payment_url in english and CONFIG.appeal_url in english
     with store.session() as session:
         statuses = set(session.scalars(select(Citation.status)))
+        numbers = {c.id: c.notice_number for c in session.scalars(select(Citation))}
     assert statuses == {Status.NOTIFIED}
+    for body, citation in ((chinese, zhang), (english, smith)):
+        number = numbers[citation]
+        assert number is not None and is_notice_number(number) and number in body
+        assert pin_for(PIN_KEY, number) in body and CONFIG.portal_url in body
+    assert "张伟明" in chinese and "机动车在红灯亮起1.8秒后越过停止线（闯红灯）" in chinese
+    assert "Jo {{ 7*7 }} Smith" in english and "49" not in english.split("Smith")[0]
+    assert "the car crossed the stop line 1.8 s after the light turned red" in english
 
 
 def test_a_malformed_phone_or_nobody_is_flagged_and_nothing_sent(

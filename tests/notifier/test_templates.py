@@ -9,15 +9,14 @@ from pydantic import ValidationError
 
 from notifier.segments import count_segments
 from notifier.templates import (
-    KINDS,
     TEMPLATE_DIR,
-    Kind,
     NoticeTemplates,
     TemplateLoadError,
     notice_context,
-    sample_context,
+    sample_contexts,
 )
 from pipeline.config import ConfigError, NotifierConfig, parse_config
+from pipeline.offences import Offence, examples
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = NotifierConfig()
@@ -42,39 +41,51 @@ def load_error(config: NotifierConfig, folder: Path) -> str:
     return str(info.value)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("example", range(len(examples())))
 @pytest.mark.parametrize(
-    ("language", "encoding", "segments"), [("en", "GSM-7", 2), ("zh-CN", "UCS-2", 3)]
+    ("language", "encoding", "segments"), [("en", "GSM-7", 3), ("zh-CN", "UCS-2", 3)]
 )
 def test_shipped_notices_fit_their_budget(
-    shipped: NoticeTemplates, language: str, encoding: str, segments: int, kind: Kind
+    shipped: NoticeTemplates, language: str, encoding: str, segments: int, example: int
 ) -> None:
-    context = sample_context(CONFIG, language, kind)
+    """Every offence wording, with a long name and place, in each language."""
+    context = sample_contexts(CONFIG, language)[example]
     text = shipped.render(language, context)
     count = count_segments(text)
     assert count.encoding == encoding
     assert count.segments <= segments, (count, text)
-    for value in (context.name, context.citation_number, context.place, context.fine):
+    for value in (context.name, context.notice_number, context.pin, context.place):
         assert value in text
-    assert "https://pay.example.gov/fines" in text and "https://appeal.example.gov" in text
+    for value in (context.fine, context.offence, context.seen, CONFIG.portal_url):
+        assert value in text
     assert text == text.strip() and "\n\n" not in text
 
 
-def test_the_english_notice_reads_as_written(shipped: NoticeTemplates) -> None:
+def english(offence: Offence) -> str:
     context = notice_context(
-        citation_id="c0ffee",
-        kind="jaywalk",
+        notice_number="12345678903",
+        pin="042917",
+        offence=offence,
+        language="en",
         location="Main St / 5th Ave",
         occurred_at=datetime(2025, 3, 1, 16, 30, tzinfo=UTC),
         issued_at=datetime(2025, 3, 2, 9, 0, tzinfo=UTC),
         person_name="Ann Lee",
         config=CONFIG,
     )
-    assert shipped.render("en", context) == (
-        "Dear Ann Lee, citation c0ffee: crossing against the signal at Main St / 5th Ave on "
-        "2025-03-01 16:30.\nFine: 200 CNY. Please pay by 2025-03-17 at "
-        "https://pay.example.gov/fines\nTo appeal: https://appeal.example.gov"
+    return NoticeTemplates(CONFIG).render("en", context)
+
+
+def test_the_english_notice_reads_as_written() -> None:
+    outside = examples()[-1]
+    assert english(outside) == (
+        "Dear Ann Lee, notice 12345678903: Crossed outside a crosswalk at Main St / 5th Ave on "
+        "2025-03-01 16:30; the pedestrian walked across the carriageway outside every "
+        "crosswalk.\nFine 200 CNY, pay by 2025-03-17. See the evidence, pay or appeal at "
+        "https://fines.example.gov with PIN 042917"
     )
+    # A typical notice (a plain name and place) takes 2 segments.
+    assert count_segments(english(examples()[0])).segments == 2
 
 
 @pytest.mark.parametrize(
@@ -112,21 +123,21 @@ def test_default_language_needs_a_template() -> None:
     "name", ["{{ 7*7 }}", "{% raw %}", "{{ name }}", "O'Brien & <Sons>", "{# x #}"]
 )
 def test_values_are_printed_literally(shipped: NoticeTemplates, name: str) -> None:
-    context = sample_context(CONFIG, "en", "red_light")
+    context = sample_contexts(CONFIG, "en")[0]
     text = shipped.render("en", replace(context, name=name))
-    assert text.startswith(f"Dear {name}, citation ")
+    assert text.startswith(f"Dear {name}, notice ")
     assert "49" not in text
 
 
 def test_output_is_trimmed_and_blank_lines_collapsed(tmp_path: Path) -> None:
-    source = "\n\n  Dear {{ name }},   \n\n\n\n{{ citation_number }}\t\n\n\n"
+    source = "\n\n  Dear {{ name }},   \n\n\n\n{{ notice_number }}\t\n\n\n"
     templates = NoticeTemplates(CONFIG, folder_with(tmp_path, "en", source))
-    context = sample_context(CONFIG, "en", "red_light")
-    assert templates.render("en", context) == f"Dear {context.name},\n\n{context.citation_number}"
+    context = sample_contexts(CONFIG, "en")[0]
+    assert templates.render("en", context) == f"Dear {context.name},\n\n{context.notice_number}"
 
 
 def test_a_syntax_error_names_file_and_line(tmp_path: Path) -> None:
-    folder = folder_with(tmp_path, "zh-CN", "{{ name }}，您好！\n罚单{{ citation_number }\n")
+    folder = folder_with(tmp_path, "zh-CN", "{{ name }}，您好！\n罚单{{ notice_number }\n")
     message = load_error(CONFIG, folder)
     assert message.startswith(f"{folder / 'notice.zh-CN.txt.j2'}:2: syntax error: ")
 
@@ -167,29 +178,24 @@ def test_an_unknown_variable_fails_at_load(tmp_path: Path) -> None:
     )
 
 
-def test_an_offence_kind_without_wording_fails_at_load(tmp_path: Path) -> None:
-    source = '{% set offence = {"red_light": "running a red light"} %}\n{{ offence[kind] }}'
-    assert "has no attribute 'jaywalk'" in load_error(CONFIG, folder_with(tmp_path, "en", source))
-
-
 def test_a_notice_over_the_segment_limit_fails_naming_the_counts() -> None:
     message = load_error(NotifierConfig(max_segments=1), TEMPLATE_DIR)
-    assert "notice.en.txt.j2: the en red_light notice takes 2 SMS segments" in message
+    assert "notice.en.txt.j2: the en notice of 'Ran a red light' takes 3 SMS segments" in message
     assert "GSM-7 units" in message and "notifier.max_segments = 1" in message
 
 
 def test_a_long_copy_fails_for_its_language(tmp_path: Path) -> None:
-    source = (TEMPLATE_DIR / "notice.zh-CN.txt.j2").read_text() + "请勿回复本短信。" * 3
+    source = (TEMPLATE_DIR / "notice.zh-CN.txt.j2").read_text() + "请勿回复本短信。" * 6
     message = load_error(CONFIG, folder_with(tmp_path, "zh-CN", source))
-    assert "the zh-CN red_light notice takes 4 SMS segments" in message
+    assert "the zh-CN notice of '闯红灯' takes 4 SMS segments" in message
     assert "UCS-2 units" in message and "notifier.max_segments = 3" in message
 
 
 def test_long_configured_urls_count_against_the_budget() -> None:
-    config = NotifierConfig(payment_url="https://pay.example.gov/" + "x" * 60)
-    # English grows to 3 segments, within the limit; Chinese (UCS-2) to 4.
+    config = NotifierConfig(portal_url="https://fines.example.gov/" + "x" * 60)
+    # English stays within 3 segments; Chinese (UCS-2) grows to 4.
     message = load_error(config, TEMPLATE_DIR)
-    assert "the zh-CN red_light notice takes 4 SMS segments" in message
+    assert "the zh-CN notice of '闯红灯' takes 4 SMS segments" in message
 
 
 def test_bad_file_names_and_empty_folders_fail(tmp_path: Path) -> None:
@@ -203,8 +209,10 @@ def test_times_are_local_and_the_deadline_counts_from_issue() -> None:
         timezone="Asia/Shanghai", payment_days=15, fine_amount=1250.5, currency="EUR"
     )
     context = notice_context(
-        citation_id="c1",
-        kind="red_light",
+        notice_number="12345678903",
+        pin="042917",
+        offence=examples()[0],
+        language="zh-CN",
         location="Renmin Rd",
         occurred_at=datetime(2025, 3, 1, 16, 30, tzinfo=UTC),
         issued_at=datetime(2025, 3, 4, 17, 0, tzinfo=UTC),  # 5 March in Shanghai
@@ -216,8 +224,10 @@ def test_times_are_local_and_the_deadline_counts_from_issue() -> None:
     assert context.fine == "1,250.50 EUR"
     with pytest.raises(ValueError, match="naive datetime"):
         notice_context(
-            citation_id="c1",
-            kind="red_light",
+            notice_number="12345678903",
+            pin="042917",
+            offence=examples()[0],
+            language="zh-CN",
             location="Renmin Rd",
             occurred_at=datetime(2025, 3, 1, 16, 30),
             issued_at=datetime(2025, 3, 4, 17, 0, tzinfo=UTC),
@@ -230,8 +240,8 @@ def test_times_are_local_and_the_deadline_counts_from_issue() -> None:
     ("key", "value", "expected"),
     [
         ("timezone", "Mars/Olympus_Mons", "expected an IANA time zone name"),
-        ("payment_url", "http://pay.example.gov", "notifier.payment_url: found"),
-        ("appeal_url", "https://", "notifier.appeal_url: found"),
+        ("portal_url", "http://fines.example.gov", "notifier.portal_url: found"),
+        ("portal_url", "https://", "notifier.portal_url: found"),
         ("default_language", "english!", "notifier.default_language: found"),
         ("default_region", "UK", "expected an ISO 3166 alpha-2 region"),
     ],

@@ -52,11 +52,11 @@ def test_demo_prints_a_console_login_that_works(demo_out: Path) -> None:
         home = client.post("/login", data={"name": name, "password": password, "csrf_token": token})
         assert home.status_code == 200 and str(home.url).endswith("/queue")
         # The demo's two cases, approved by its reviewer; the red-light one then notified,
-        # the jaywalker's (no notice) shown on the billboards.
-        displayed = client.get("/api/v1/citations?status=displayed").json()
+        # the jaywalker's (no notice, nobody named, so on no billboard) left approved.
+        approved = client.get("/api/v1/citations?status=approved").json()
         notified = client.get("/api/v1/citations?status=notified").json()
-        assert (displayed["total"], notified["total"]) == (1, 1)
-        for listed in (displayed, notified):
+        assert (approved["total"], notified["total"]) == (1, 1)
+        for listed in (approved, notified):
             case = client.get(f"/cases/{listed['items'][0]['id']}")
             assert case.status_code == 200 and "demo-reviewer" in case.text
 
@@ -72,9 +72,9 @@ def test_demo_cites_the_red_light_runner_and_the_jaywalker_only(demo_out: Path) 
     )
     assert (walk["kind"], walk["who"], walk["object_class"]) == ("jaywalk", "cameraman", "person")
     assert red["track_id"] != walk["track_id"]
-    # Both approved by the demo reviewer; only the identified red-light runner is notified,
-    # and the jaywalker's case, waiting for no notice, is marked as on the billboards.
-    assert (red["status"], walk["status"]) == ("notified", "displayed")
+    # Both approved by the demo reviewer; only the identified red-light runner is notified.
+    # The jaywalker is named by nobody, so the billboards do not show them (issue 19).
+    assert (red["status"], walk["status"]) == ("notified", "approved")
     for case in (red, walk):
         assert case["decided_by"] == "demo-reviewer"
     assert 1.2 < red["time_into_red_s"] < 1.9  # the script has it cross 1.55 s into red
@@ -95,11 +95,12 @@ def test_demo_cites_the_red_light_runner_and_the_jaywalker_only(demo_out: Path) 
     }
     assert summary["audit_chain_ok"] is True
     assert (demo_out / "index.html").read_text().count("<img") == 6
-    # Both cases on both billboards at the crossing, newest first, at each screen's size.
+    # The named case on both billboards at the crossing, at each screen's size; the
+    # unidentified jaywalker on neither.
     for screen in load_config(DEMO_CONFIG).display.screens:
         folder = demo_out / screen.output_dir / screen.id
         frames = json.loads((folder / "playlist" / "playlist.json").read_text())["frames"]
-        assert frames == [f"{walk['citation_id']}.png", f"{red['citation_id']}.png"]
+        assert frames == [f"{red['citation_id']}.png"]
         for name in [*(f"playlist/{f}" for f in frames), "current.png"]:
             assert Image.open(folder / name).size == (screen.width_px, screen.height_px)
     assert not list(demo_out.rglob("*.truth.json"))
@@ -128,8 +129,13 @@ def test_demo_reads_the_plate_and_writes_the_keepers_sms(demo_out: Path) -> None
         ZoneInfo(cfg.notifier.timezone)
     )
     body = sms["body"]
-    assert f"Dear {KEEPER_NAME}, citation {red['citation_id']}: running a red light" in body
-    assert f"at {cfg.cameras[0].location} on {occurred:%Y-%m-%d %H:%M}." in body
+    with sqlite3.connect(demo_out / "stopline.db") as db:
+        [[notice_number]] = db.execute(
+            "SELECT notice_number FROM citations WHERE id = ?", (red["citation_id"],)
+        )
+    assert body.startswith(f"Dear {KEEPER_NAME}, notice {notice_number}: Ran a red light ")
+    assert f"at {cfg.cameras[0].location} on {occurred:%Y-%m-%d %H:%M}; the motorcycle " in body
+    assert f"{cfg.notifier.portal_url} with PIN " in body
     assert red["notice"]["file"] == str(sms_file.relative_to(demo_out))
     assert red["notice"]["body"] == body and red["notice"]["status"] == "delivered"
 
@@ -143,6 +149,7 @@ def test_demo_reads_the_plate_and_writes_the_keepers_sms(demo_out: Path) -> None
     assert f"SMS to {KEEPER_PHONE} (en), written to {red['notice']['file']}:" in printed
     assert f"    {body.splitlines()[0]}" in printed
     assert "SMS notice unsendable: nobody identified: no recipient" in printed
+    assert f"kept off the billboards: citation {walk['citation_id']} names nobody" in printed
 
 
 def site(tmp_path: Path, signal_source: dict[str, object], source: str = "clip.mp4") -> Path:

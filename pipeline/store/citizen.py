@@ -1,0 +1,41 @@
+"""The fined person's rows: portal logins and the appeals they file (issue 19). Kept apart from
+`models` only for size; `pipeline.store` imports both, so the metadata always has them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pipeline.store.models import SHA256_LEN, Base, utcnow
+
+
+class PortalSession(Base):
+    """A fined person's portal login, for one citation only; separate from the console's
+    sessions, so no portal cookie can ever open a police page."""
+
+    __tablename__ = "portal_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(SHA256_LEN), primary_key=True)
+    citation_id: Mapped[str] = mapped_column(ForeignKey("citations.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class Appeal(Base):
+    """What a person said (and sent) when contesting a citation; the citation's status says
+    where the appeal stands, the audit log who decided it."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    citation_id: Mapped[str] = mapped_column(ForeignKey("citations.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    upload_sha256: Mapped[str | None] = mapped_column(String(SHA256_LEN))
+    """The attached file in the evidence store, if any."""
+    upload_media_type: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    """portal, or counter (recorded by a supervisor in the console)."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

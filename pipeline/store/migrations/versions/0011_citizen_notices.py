@@ -1,0 +1,68 @@
+"""The fined person's side: notice numbers (with a PIN derived from them, what a person opens
+their case with), portal logins, appeals with what the person sent, and billboard items that
+wait for the end of the appeal window.
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-07
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("citations", sa.Column("notice_number", sa.String(16), nullable=True))
+    op.create_index(op.f("ix_citations_notice_number"), "citations", ["notice_number"], unique=True)
+    op.add_column(
+        "billboard_items", sa.Column("shown_from", sa.DateTime(timezone=True), nullable=True)
+    )
+    op.create_table(
+        "portal_sessions",
+        sa.Column("token_hash", sa.String(64), nullable=False),
+        sa.Column("citation_id", sa.String(64), nullable=False),
+        sa.Column("csrf_token", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["citation_id"],
+            ["citations.id"],
+            name=op.f("fk_portal_sessions_citation_id_citations"),
+        ),
+        sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_portal_sessions")),
+    )
+    op.create_index(op.f("ix_portal_sessions_citation_id"), "portal_sessions", ["citation_id"])
+    op.create_table(
+        "appeals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("citation_id", sa.String(64), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("upload_sha256", sa.String(64), nullable=True),
+        sa.Column("upload_media_type", sa.String(64), nullable=True),
+        sa.Column("channel", sa.String(16), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["citation_id"], ["citations.id"], name=op.f("fk_appeals_citation_id_citations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_appeals")),
+    )
+    op.create_index(op.f("ix_appeals_citation_id"), "appeals", ["citation_id"])
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_appeals_citation_id"), "appeals")
+    op.drop_table("appeals")
+    op.drop_index(op.f("ix_portal_sessions_citation_id"), "portal_sessions")
+    op.drop_table("portal_sessions")
+    with op.batch_alter_table("billboard_items") as batch:
+        batch.drop_column("shown_from")
+    op.drop_index(op.f("ix_citations_notice_number"), "citations")
+    with op.batch_alter_table("citations") as batch:
+        batch.drop_column("notice_number")

@@ -1,0 +1,219 @@
+"""The citizen portal: a FastAPI application of its own, for fined people, in zh-CN and en.
+
+It runs as its own process on its own port (`stopline portal serve`) and shares nothing with
+the console but the store: its cookie, sessions and templates are its own, and a visitor only
+ever reaches the one citation their notice number and PIN open. The console's security headers
+go on every answer, and no page is cached.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, File, Form, Request, Response, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from pipeline.config import StoplineConfig
+from pipeline.evidence import EvidenceStore
+from pipeline.offences import Language, language_of
+from pipeline.store import Store
+from pipeline.tokens import same_token
+from pipeline.webpages import SECURITY_HEADERS, html_templates
+from portal import access, cases
+from portal.texts import STATUSES, TEXTS
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+LANGUAGE_COOKIE = "stopline_portal_lang"
+HEADERS = {**SECURITY_HEADERS, "Referrer-Policy": "no-referrer"}
+"""The console's, and no referrer at all: the portal's addresses carry nothing to leak, and
+the person's next site need not know where they came from."""
+
+
+@dataclass
+class Portal:
+    """Everything the routes use, made once."""
+
+    config: StoplineConfig
+    store: Store
+    evidence: EvidenceStore
+    pin_key: bytes
+    env: Environment = field(default_factory=lambda: html_templates(TEMPLATES))
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.store.session() as session:
+            yield session
+
+    def page(self, request: Request, template: str, status: int = 200, **values: Any) -> Response:
+        language = _language(request)
+
+        def t(key: str, **fields: Any) -> str:
+            return TEXTS[key][language].format(**fields)
+
+        body = self.env.get_template(template).render(
+            request=request, lang=language, t=t, statuses=STATUSES, **values
+        )
+        response = HTMLResponse(body, status_code=status)
+        if request.query_params.get("lang") in ("zh-CN", "en"):
+            self.cookie(response, LANGUAGE_COOKIE, language)
+        return response
+
+    def cookie(self, response: Response, name: str, value: str) -> None:
+        response.set_cookie(
+            name,
+            value,
+            httponly=True,
+            samesite="strict",
+            secure=self.config.portal.cookie_secure,
+        )
+
+
+def _language(request: Request) -> Language:
+    """?lang= chosen on the page, else the cookie of an earlier choice, else the browser's."""
+    chosen = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in ("zh-CN", "en"):
+        return chosen  # type: ignore[return-value]
+    first = request.headers.get("accept-language", "").split(",")[0].split(";")[0].strip()
+    return language_of(first)
+
+
+def create_app(portal: Portal) -> FastAPI:
+    app = FastAPI(title="stopline portal", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.portal = portal
+    notifier = portal.config.notifier
+
+    @app.middleware("http")
+    async def headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    def visitor(request: Request) -> access.Visitor | None:
+        with portal.session() as session:
+            return access.find_visitor(session, request.cookies.get(access.COOKIE))
+
+    def login_page(request: Request, error: str | None = None, status: int = 200) -> Response:
+        token = secrets.token_urlsafe(32)
+        response = portal.page(request, "login.html", status, error=error, login_csrf=token)
+        portal.cookie(response, access.LOGIN_COOKIE, token)
+        return response
+
+    def case_page(
+        request: Request, who: access.Visitor, message: str | None = None, status: int = 200
+    ) -> Response:
+        with portal.session() as session:
+            case = cases.load(session, who.citation_id, notifier)
+            return portal.page(
+                request,
+                "case.html",
+                status,
+                case=case,
+                notice_number=who.notice_number,
+                csrf_token=who.csrf_token,
+                fine=notifier.fine_text,
+                message=message,
+            )
+
+    @app.get("/")
+    def home(request: Request) -> Response:
+        if visitor(request) is not None:
+            return RedirectResponse("/case", status_code=303)
+        return login_page(request)
+
+    @app.post("/login")
+    def login(
+        request: Request,
+        notice_number: Annotated[str, Form(max_length=64)],
+        pin: Annotated[str, Form(max_length=64)],
+        csrf_token: Annotated[str, Form(max_length=128)] = "",
+    ) -> Response:
+        if not same_token(csrf_token, request.cookies.get(access.LOGIN_COOKIE)):
+            return login_page(request, TEXTS["wrong"][_language(request)], 403)
+        address = request.client.host if request.client else None
+        with portal.session() as session:
+            tried = access.attempt(
+                session, notice_number, pin, portal.pin_key, portal.config.portal, address
+            )
+            token = None
+            if tried.citation_id is not None:
+                token = access.open_session(session, tried.citation_id, portal.config.portal)
+        if token is None:
+            language = _language(request)
+            error = TEXTS["wrong"][language]
+            if tried.outcome is access.Outcome.WAIT:
+                error = TEXTS["wait"][language].format(seconds=math.ceil(tried.wait_s))
+            return login_page(request, error, 429 if tried.outcome is access.Outcome.WAIT else 200)
+        response = RedirectResponse("/case", status_code=303)
+        portal.cookie(response, access.COOKIE, token)
+        response.delete_cookie(access.LOGIN_COOKIE)
+        return response
+
+    @app.get("/case")
+    def case(request: Request) -> Response:
+        who = visitor(request)
+        if who is None:
+            return RedirectResponse("/", status_code=303)
+        filed = request.query_params.get("filed") == "1"
+        return case_page(request, who, TEXTS["filed"][_language(request)] if filed else None)
+
+    @app.post("/case/appeal")
+    async def appeal(
+        request: Request,
+        reason: Annotated[str, Form(max_length=cases.MAX_REASON_CHARS * 4)],
+        csrf_token: Annotated[str, Form(max_length=128)] = "",
+        attachment: Annotated[UploadFile | None, File()] = None,
+    ) -> Response:
+        who = visitor(request)
+        if who is None or not same_token(csrf_token, who.csrf_token):
+            return RedirectResponse("/", status_code=303)
+        limit = portal.config.portal.max_upload_bytes
+        upload = await attachment.read(limit + 1) if attachment is not None else b""
+        if len(upload) > limit:
+            return case_page(request, who, f"the file is larger than {limit // 2**20} MiB", 413)
+        try:
+            with portal.session() as session:
+                cases.contest(
+                    session,
+                    who.citation_id,
+                    who.actor,
+                    reason,
+                    upload or None,
+                    portal.evidence,
+                    notifier,
+                )
+        except cases.AppealRefused as refused:
+            return case_page(request, who, str(refused), 422)
+        return RedirectResponse("/case?filed=1", status_code=303)
+
+    @app.post("/logout")
+    def logout(request: Request, csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
+        who = visitor(request)
+        if who is not None and same_token(csrf_token, who.csrf_token):
+            with portal.session() as session:
+                access.close_session(session, who)
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(access.COOKIE)
+        return response
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        with portal.session() as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

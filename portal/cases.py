@@ -1,0 +1,141 @@
+"""The fined person's own case: what was seen, the fine and its deadlines, and the appeal.
+
+Everything is read from the store, worded by `pipeline.offences` as the SMS and the billboard
+word it. A contest is one transaction: the appeal row with what the person wrote and sent, the
+citation's move to `appealed` (so the case leaves the billboards and reaches a supervisor's
+queue in the console), and the audit row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.config import NotifierConfig
+from pipeline.evidence import EvidenceStore
+from pipeline.offences import Offence
+from pipeline.store import audit
+from pipeline.store.citations import approved_at, transition
+from pipeline.store.citizen import Appeal
+from pipeline.store.models import Camera, Citation, Status, Violation, utcnow
+
+CONTESTABLE = frozenset(
+    {Status.APPROVED, Status.NOTIFIED, Status.DISPLAYED, Status.DELIVERY_FAILED}
+)
+UPLOAD_TYPES = {
+    b"\xff\xd8\xff": "image/jpeg",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"%PDF-": "application/pdf",
+}
+"""What an appeal may attach, told by the file's first bytes, not by what the browser says."""
+MAX_REASON_CHARS = 4000
+
+
+class AppealRefused(ValueError):
+    """Why a contest cannot be filed: shown to the person as it is."""
+
+
+@dataclass(frozen=True)
+class CitizenCase:
+    citation: Citation
+    offence: Offence
+    place: str
+    occurred_local: datetime
+    pay_by: date
+    appeal_by: date
+    appeal: Appeal | None
+
+    @property
+    def can_appeal(self) -> bool:
+        return self.citation.status in CONTESTABLE and self.appeal is None
+
+
+def _deadlines(
+    session: Session, citation: Citation, config: NotifierConfig
+) -> tuple[date, date, datetime]:
+    """Pay-by and appeal-by dates in the deployment's zone, and the appeal window's end."""
+    approved = approved_at(session, citation.id) or citation.created_at
+    local = approved.astimezone(ZoneInfo(config.timezone)).date()
+    closes = approved + timedelta(days=config.appeal_days)
+    return (
+        local + timedelta(days=config.payment_days),
+        local + timedelta(days=config.appeal_days),
+        closes,
+    )
+
+
+def load(session: Session, citation_id: str, config: NotifierConfig) -> CitizenCase:
+    citation = session.get(Citation, citation_id)
+    if citation is None:
+        raise LookupError(citation_id)
+    violation = session.get(Violation, citation.violation_id)
+    camera = session.get(Camera, citation.camera_id)
+    assert violation is not None and camera is not None  # foreign keys
+    pay_by, appeal_by, _ = _deadlines(session, citation, config)
+    appeal = session.scalar(
+        select(Appeal).where(Appeal.citation_id == citation_id).order_by(Appeal.id.desc())
+    )
+    return CitizenCase(
+        citation=citation,
+        offence=Offence.of(violation.event),
+        place=camera.location or camera.name,
+        occurred_local=violation.occurred_at.astimezone(ZoneInfo(config.timezone)),
+        pay_by=pay_by,
+        appeal_by=appeal_by,
+        appeal=appeal,
+    )
+
+
+def upload_type(data: bytes) -> str:
+    for magic, media_type in UPLOAD_TYPES.items():
+        if data.startswith(magic):
+            return media_type
+    raise AppealRefused("attach a photo (JPEG, PNG) or a PDF document")
+
+
+def contest(
+    session: Session,
+    citation_id: str,
+    actor: str,
+    reason: str,
+    upload: bytes | None,
+    evidence: EvidenceStore,
+    config: NotifierConfig,
+    now: datetime | None = None,
+) -> Appeal:
+    """File the person's appeal, or raise `AppealRefused` and change nothing."""
+    now = now or utcnow()
+    reason = reason.strip()
+    if not reason:
+        raise AppealRefused("say why you contest the fine")
+    if len(reason) > MAX_REASON_CHARS:
+        raise AppealRefused(f"write at most {MAX_REASON_CHARS} characters")
+    citation = session.get(Citation, citation_id)
+    if citation is None:
+        raise LookupError(citation_id)
+    if citation.status not in CONTESTABLE:
+        raise AppealRefused(f"this case is {citation.status} and cannot be contested")
+    _, _, closes = _deadlines(session, citation, config)
+    if now > closes:
+        raise AppealRefused("the appeal window has closed")
+    sha256 = media_type = None
+    if upload:
+        media_type = upload_type(upload)
+        sha256 = evidence.put(upload, "appeal:upload", media_type).sha256
+    appeal = Appeal(
+        citation_id=citation_id,
+        reason=reason,
+        upload_sha256=sha256,
+        upload_media_type=media_type,
+        channel="portal",
+        created_at=now,
+    )
+    session.add(appeal)
+    transition(session, citation_id, Status.APPEALED, actor, "contested in the portal")
+    detail = {"upload_sha256": sha256, "reason_chars": len(reason)}
+    audit.append(session, actor, "appeal.filed", "citation", citation_id, detail)
+    return appeal

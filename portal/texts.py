@@ -1,0 +1,57 @@
+"""The portal's words in its two languages; the offence itself is worded by pipeline.offences."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pipeline.offences import Language
+
+TEXTS: Mapping[str, Mapping[Language, str]] = {
+    "title": {"zh-CN": "交通违法查询", "en": "Traffic fine"},
+    "intro": {
+        "zh-CN": "请输入短信中的通知书编号和查询码。",
+        "en": "Enter the notice number and PIN from your SMS.",
+    },
+    "notice_number": {"zh-CN": "通知书编号", "en": "Notice number"},
+    "pin": {"zh-CN": "查询码", "en": "PIN"},
+    "open": {"zh-CN": "查看", "en": "Open"},
+    "wrong": {
+        "zh-CN": "通知书编号或查询码不正确。",
+        "en": "The notice number or PIN is not right.",
+    },
+    "wait": {
+        "zh-CN": "尝试次数过多，请{seconds}秒后再试。",
+        "en": "Too many tries: try again in {seconds} s.",
+    },
+    "logout": {"zh-CN": "退出", "en": "Log out"},
+    "what": {"zh-CN": "违法情况", "en": "What was seen"},
+    "where": {"zh-CN": "地点", "en": "Where"},
+    "when": {"zh-CN": "时间", "en": "When"},
+    "fine": {"zh-CN": "罚款", "en": "Fine"},
+    "pay_by": {"zh-CN": "缴款期限", "en": "Pay by"},
+    "appeal_by": {"zh-CN": "申诉期限", "en": "Contest by"},
+    "status": {"zh-CN": "状态", "en": "Status"},
+    "contest": {"zh-CN": "申诉", "en": "Contest this fine"},
+    "reason": {"zh-CN": "申诉理由", "en": "Why you contest it"},
+    "attach": {
+        "zh-CN": "附件（照片或PDF，可选）",
+        "en": "Attach a photo or PDF (optional)",
+    },
+    "send": {"zh-CN": "提交申诉", "en": "Send the appeal"},
+    "appealed": {
+        "zh-CN": "您的申诉已于{when}提交，正在由交警审核。",
+        "en": "Your appeal of {when} is with a police supervisor.",
+    },
+    "filed": {"zh-CN": "申诉已提交。", "en": "Your appeal has been sent."},
+}
+
+STATUSES: Mapping[str, Mapping[Language, str]] = {
+    "approved": {"zh-CN": "待缴款", "en": "To pay"},
+    "notified": {"zh-CN": "待缴款", "en": "To pay"},
+    "displayed": {"zh-CN": "待缴款", "en": "To pay"},
+    "delivery_failed": {"zh-CN": "待缴款", "en": "To pay"},
+    "appealed": {"zh-CN": "申诉审核中", "en": "Appeal under review"},
+    "upheld": {"zh-CN": "申诉未获支持，待缴款", "en": "Appeal refused: to pay"},
+    "dismissed": {"zh-CN": "已撤销", "en": "Cancelled"},
+    "paid": {"zh-CN": "已缴款", "en": "Paid"},
+}
