@@ -8,6 +8,7 @@ go on every answer, and no page is cached.
 
 from __future__ import annotations
 
+import logging
 import math
 import secrets
 from collections.abc import Awaitable, Callable, Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Form, Request, Response, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment
 from sqlalchemy import text
@@ -27,10 +28,13 @@ from pipeline.config import StoplineConfig
 from pipeline.evidence import EvidenceStore
 from pipeline.offences import Language, language_of
 from pipeline.store import Store
+from pipeline.store.models import Citation
 from pipeline.tokens import same_token
 from pipeline.webpages import SECURITY_HEADERS, html_templates
-from portal import access, cases
+from portal import access, cases, payments
 from portal.texts import STATUSES, TEXTS
+
+log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -48,6 +52,8 @@ class Portal:
     store: Store
     evidence: EvidenceStore
     pin_key: bytes
+    payments: payments.Stripe | None = None
+    """None where the deployment takes no payment in the portal."""
     env: Environment = field(default_factory=lambda: html_templates(TEMPLATES))
 
     @contextmanager
@@ -92,13 +98,21 @@ def create_app(portal: Portal) -> FastAPI:
     app = FastAPI(title="stopline portal", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.portal = portal
     notifier = portal.config.notifier
+    headers = dict(HEADERS)
+    if portal.payments is not None:
+        # Browsers hold a form's redirect to its policy: the pay form ends on the provider's page.
+        origin = portal.config.portal.payments.page_origin
+        policy = headers["Content-Security-Policy"]
+        headers["Content-Security-Policy"] = policy.replace(
+            "form-action 'self'", f"form-action 'self' {origin}"
+        )
 
     @app.middleware("http")
-    async def headers(
+    async def security_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
-        for name, value in HEADERS.items():
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
 
@@ -125,6 +139,7 @@ def create_app(portal: Portal) -> FastAPI:
                 notice_number=who.notice_number,
                 csrf_token=who.csrf_token,
                 fine=notifier.fine_text,
+                can_pay=portal.payments is not None and case.citation.status in payments.PAYABLE,
                 message=message,
             )
 
@@ -162,13 +177,13 @@ def create_app(portal: Portal) -> FastAPI:
         response.delete_cookie(access.LOGIN_COOKIE)
         return response
 
-    @app.get("/case")
+    @app.get("/case", name="case")
     def case(request: Request) -> Response:
         who = visitor(request)
         if who is None:
             return RedirectResponse("/", status_code=303)
-        filed = request.query_params.get("filed") == "1"
-        return case_page(request, who, TEXTS["filed"][_language(request)] if filed else None)
+        said = next((k for k in ("filed", "paid") if request.query_params.get(k) == "1"), None)
+        return case_page(request, who, TEXTS[said][_language(request)] if said else None)
 
     @app.post("/case/appeal")
     async def appeal(
@@ -198,6 +213,54 @@ def create_app(portal: Portal) -> FastAPI:
         except cases.AppealRefused as refused:
             return case_page(request, who, str(refused), 422)
         return RedirectResponse("/case?filed=1", status_code=303)
+
+    @app.post("/case/pay")
+    def pay(request: Request, csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
+        """To the provider's payment page for this citation's fine; back to /case after."""
+        who = visitor(request)
+        if who is None or not same_token(csrf_token, who.csrf_token):
+            return RedirectResponse("/", status_code=303)
+        if portal.payments is None:
+            return case_page(request, who, TEXTS["no_payments"][_language(request)], 404)
+        amount = payments.minor_units(notifier.fine_amount, notifier.currency)
+        back = str(request.url_for("case"))
+        with portal.session() as session:
+            citation = session.get(Citation, who.citation_id)
+            assert citation is not None  # the session's foreign key
+            if citation.status not in payments.PAYABLE:
+                return case_page(request, who, TEXTS["not_payable"][_language(request)], 409)
+            try:
+                checkout = portal.payments.checkout(
+                    citation,
+                    amount,
+                    notifier.currency,
+                    success_url=f"{back}?paid=1",
+                    cancel_url=back,
+                    description=f"{TEXTS['fine']['en']} {who.notice_number}",
+                )
+            except payments.PaymentError as error:
+                log.warning("payment for %s not started: %s", who.citation_id, error)
+                return case_page(request, who, TEXTS["pay_later"][_language(request)], 503)
+            payments.record_checkout(session, citation, checkout, amount, notifier.currency)
+        return RedirectResponse(checkout.url, status_code=303)
+
+    @app.post("/payments/stripe")
+    async def stripe_webhook(request: Request) -> Response:
+        """The provider's notifications: signed, applied once, acted on by the store's state."""
+        if portal.payments is None:
+            return JSONResponse({"detail": "payments are off"}, status_code=404)
+        body = await request.body()
+        try:
+            event = portal.payments.verified_event(
+                body, request.headers.get("stripe-signature", "")
+            )
+        except payments.BadSignature as error:
+            log.warning("payment notification refused: %s", error)
+            return JSONResponse({"detail": "bad signature"}, status_code=400)
+        with portal.session() as session:
+            done = payments.completed(session, event, notifier)
+        log.info("payment notification %s: %s", event.get("id"), done)
+        return JSONResponse({"received": True})
 
     @app.post("/logout")
     def logout(request: Request, csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:

@@ -43,6 +43,20 @@ TEXTS: Mapping[str, Mapping[Language, str]] = {
         "en": "Your appeal of {when} is with a police supervisor.",
     },
     "filed": {"zh-CN": "申诉已提交。", "en": "Your appeal has been sent."},
+    "pay": {"zh-CN": "缴纳罚款", "en": "Pay the fine"},
+    "paid": {
+        "zh-CN": "谢谢。支付机构确认后，状态将显示为已缴款。",
+        "en": "Thank you. The status says paid once the payment provider confirms it.",
+    },
+    "no_payments": {
+        "zh-CN": "本网站不受理缴款，请按通知书的方式缴纳。",
+        "en": "This site takes no payments: pay as your notice says.",
+    },
+    "not_payable": {"zh-CN": "此案件无需缴款。", "en": "Nothing is to be paid on this case."},
+    "pay_later": {
+        "zh-CN": "暂时无法连接支付机构，请稍后再试。",
+        "en": "The payment provider cannot be reached: please try again later.",
+    },
 }
 
 STATUSES: Mapping[str, Mapping[Language, str]] = {

@@ -18,6 +18,7 @@ from pipeline.evidence import EvidenceStore
 from pipeline.notices import load_or_create_pin_key
 from portal.app import Portal
 from portal.app import create_app as create_portal
+from portal.payments import Stripe
 from review.app import create_app
 from review.web import Console
 from stopline.deployment import deployment_store
@@ -40,6 +41,9 @@ def portal_app(config: StoplineConfig, base_dir: Path) -> FastAPI:
             store=deployment_store(config, base_dir),
             evidence=EvidenceStore(base_dir / config.storage.evidence_dir),
             pin_key=load_or_create_pin_key(base_dir / config.storage.pin_key_path),
+            payments=None
+            if config.portal.payments.provider == "none"
+            else Stripe(config.portal.payments),
         )
     )
 

@@ -39,7 +39,7 @@ from pipeline.config.identification import (
 )
 from pipeline.config.loading import load_config, parse_config, reference
 from pipeline.config.notifier import NotifierConfig
-from pipeline.config.portal import PortalConfig
+from pipeline.config.portal import PaymentsConfig, PortalConfig
 from pipeline.config.retention import RetentionConfig
 from pipeline.config.review import ReviewConfig
 from pipeline.config.root import StoplineConfig
@@ -82,6 +82,7 @@ __all__ = [
     "LampColour",
     "Model",
     "NotifierConfig",
+    "PaymentsConfig",
     "Phase",
     "PlateEngine",
     "PlatesConfig",

@@ -2,10 +2,53 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, model_validator
 
 from pipeline.config.base import Model
 from pipeline.config.server import ServerLimits
+
+
+class PaymentsConfig(Model):
+    provider: Literal["none", "stripe"] = Field(
+        "none",
+        description=(
+            "none: the portal shows the fine but takes no payment; stripe: Stripe Checkout "
+            "(a hosted payment page; the fine is paid when its signed webhook says so)"
+        ),
+    )
+    url: str = Field(
+        "https://api.stripe.com",
+        pattern=r"^https?://\S+$",
+        description="stripe: the API base URL, up to and excluding /v1",
+    )
+    secret_env: str | None = Field(
+        None,
+        description="Name of the environment variable holding the provider's secret API key",
+    )
+    webhook_secret_env: str | None = Field(
+        None,
+        description=(
+            "Name of the environment variable holding the webhook signing secret: a payment "
+            "counts only when its notification carries a valid signature"
+        ),
+    )
+    page_origin: str = Field(
+        "https://checkout.stripe.com",
+        pattern=r"^https?://[^/\s]+$",
+        description=(
+            "Origin of the provider's hosted payment page: the portal's content security "
+            "policy lets its pay form lead there and nowhere else"
+        ),
+    )
+    timeout_s: float = Field(10.0, gt=0, le=120, description="Seconds to wait for the provider")
+
+    @model_validator(mode="after")
+    def _secrets_named(self) -> PaymentsConfig:
+        if self.provider != "none" and not (self.secret_env and self.webhook_secret_env):
+            raise ValueError(f"provider {self.provider} needs secret_env and webhook_secret_env")
+        return self
 
 
 class PortalConfig(Model):
@@ -55,4 +98,7 @@ class PortalConfig(Model):
         ge=1024,
         le=100 * 2**20,
         description="Largest file (bytes) a person may attach to an appeal",
+    )
+    payments: PaymentsConfig = Field(
+        default_factory=PaymentsConfig, description="Paying the fine from the portal"
     )

@@ -62,7 +62,9 @@ TRANSITIONS: Mapping[tuple[Status, Status], Rule] = MappingProxyType(
         (Status.APPROVED, Status.DISPLAYED): _ANYONE,
         (Status.NOTIFIED, Status.DISPLAYED): _ANYONE,
         (Status.DISPLAYED, Status.NOTIFIED): _ANYONE,
+        (Status.APPROVED, Status.PAID): _ANYONE,
         (Status.NOTIFIED, Status.PAID): _ANYONE,
+        (Status.DELIVERY_FAILED, Status.PAID): _ANYONE,
         (Status.DISPLAYED, Status.PAID): _ANYONE,
         # An appeal may come before the SMS did (a notice by post) or after it failed.
         (Status.APPROVED, Status.APPEALED): _ANYONE,

@@ -39,3 +39,25 @@ class Appeal(Base):
     channel: Mapped[str] = mapped_column(String(16))
     """portal, or counter (recorded by a supervisor in the console)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Payment(Base):
+    """One attempt to pay a citation's fine at the payment provider (a Stripe Checkout
+    Session): made when the person asks to pay, marked paid only by the provider's signed
+    notification, never by the browser coming back."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    """The provider's id of the attempt (cs_...)."""
+    citation_id: Mapped[str] = mapped_column(ForeignKey("citations.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int]
+    """In the currency's minor unit (cents, fen), as the provider counts."""
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    """open, paid."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    paid_at: Mapped[datetime | None]
+    event_id: Mapped[str | None] = mapped_column(String(255))
+    """The provider's notification that marked it paid."""

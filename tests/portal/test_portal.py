@@ -146,3 +146,32 @@ def test_the_portal_cookie_opens_nothing_in_the_console(fined: Fined) -> None:
             assert police.get(path).status_code in (303, 401), (name, path)
     other = fined.site.ids[0]
     assert other not in client.get("/case").text, "one citation per login"
+
+
+PUBLIC = {("GET", "/"), ("POST", "/login"), ("GET", "/healthz"), ("POST", "/payments/stripe")}
+"""The routes a stranger may reach; every other one needs a portal login and its CSRF token
+(the payment notifications need the provider's signature instead)."""
+
+
+def test_every_route_without_a_login_leads_back_to_the_login(fined: Fined) -> None:
+    routes = {
+        (method, route.path)
+        for route in fined.portal.routes
+        for method in getattr(route, "methods", None) or ()
+        if method != "HEAD"
+    }
+    private = routes - PUBLIC
+    assert private == {
+        ("GET", "/case"),
+        ("POST", "/case/appeal"),
+        ("POST", "/case/pay"),
+        ("POST", "/logout"),
+    }, "a new route: decide who may reach it, and add it here"
+    stranger = TestClient(fined.portal, follow_redirects=False)
+    stranger.cookies.set(COOKIE, "forged-token")
+    for method, path in sorted(private):
+        answer = stranger.request(method, path, data={"reason": "x", "csrf_token": "x"})
+        assert answer.status_code == 303 and answer.headers["location"] == "/", (method, path)
+    assert stranger.post("/payments/stripe", content=b"{}").status_code == 404, "payments off"
+    with fined.site.store.session() as session:
+        assert session.scalar(select(Appeal)) is None

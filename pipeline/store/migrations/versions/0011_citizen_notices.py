@@ -1,6 +1,6 @@
 """The fined person's side: notice numbers (with a PIN derived from them, what a person opens
-their case with), portal logins, appeals with what the person sent, and billboard items that
-wait for the end of the appeal window.
+their case with), portal logins, appeals with what the person sent, payments, and billboard
+items that wait for the end of the appeal window.
 
 Revision ID: 0011
 Revises: 0010
@@ -54,9 +54,28 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_appeals")),
     )
     op.create_index(op.f("ix_appeals_citation_id"), "appeals", ["citation_id"])
+    op.create_table(
+        "payments",
+        sa.Column("id", sa.String(255), nullable=False),
+        sa.Column("citation_id", sa.String(64), nullable=False),
+        sa.Column("provider", sa.String(16), nullable=False),
+        sa.Column("amount_minor", sa.Integer(), nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("event_id", sa.String(255), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["citation_id"], ["citations.id"], name=op.f("fk_payments_citation_id_citations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payments")),
+    )
+    op.create_index(op.f("ix_payments_citation_id"), "payments", ["citation_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_payments_citation_id"), "payments")
+    op.drop_table("payments")
     op.drop_index(op.f("ix_appeals_citation_id"), "appeals")
     op.drop_table("appeals")
     op.drop_index(op.f("ix_portal_sessions_citation_id"), "portal_sessions")
