@@ -214,6 +214,36 @@ def create_app(portal: Portal) -> FastAPI:
             return case_page(request, who, str(refused), 422)
         return RedirectResponse("/case?filed=1", status_code=303)
 
+    @app.post("/case/nominate")
+    def nominate(
+        request: Request,
+        name: Annotated[str, Form(max_length=200)],
+        national_id: Annotated[str, Form(max_length=64)] = "",
+        phone: Annotated[str, Form(max_length=32)] = "",
+        reason: Annotated[str, Form(max_length=cases.MAX_REASON_CHARS * 4)] = "",
+        csrf_token: Annotated[str, Form(max_length=128)] = "",
+    ) -> Response:
+        """The keeper names who was driving; a supervisor takes it from there."""
+        who = visitor(request)
+        if who is None or not same_token(csrf_token, who.csrf_token):
+            return RedirectResponse("/", status_code=303)
+        nominee = {"name": name, "national_id": national_id, "phone": phone}
+        try:
+            with portal.session() as session:
+                cases.contest(
+                    session,
+                    who.citation_id,
+                    who.actor,
+                    reason,
+                    None,
+                    portal.evidence,
+                    notifier,
+                    nominee=nominee,
+                )
+        except cases.AppealRefused as refused:
+            return case_page(request, who, str(refused), 422)
+        return RedirectResponse("/case?filed=1", status_code=303)
+
     @app.post("/case/pay")
     def pay(request: Request, csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
         """To the provider's payment page for this citation's fine; back to /case after."""

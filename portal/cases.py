@@ -53,6 +53,11 @@ class CitizenCase:
     def can_appeal(self) -> bool:
         return self.citation.status in CONTESTABLE and self.appeal is None
 
+    @property
+    def can_nominate(self) -> bool:
+        """Only the keeper of a vehicle can say someone else was driving it."""
+        return self.can_appeal and self.offence.kind == "red_light"
+
 
 def _deadlines(
     session: Session, citation: Citation, config: NotifierConfig
@@ -106,10 +111,19 @@ def contest(
     evidence: EvidenceStore,
     config: NotifierConfig,
     now: datetime | None = None,
+    nominee: dict[str, str] | None = None,
 ) -> Appeal:
-    """File the person's appeal, or raise `AppealRefused` and change nothing."""
+    """File the person's appeal, or the keeper's nomination of the driver (`nominee`: name,
+    national_id, phone), or raise `AppealRefused` and change nothing. Either goes to the
+    supervisors' appeals queue; a nomination names a person the registry may not know, so a
+    supervisor decides what follows."""
     now = now or utcnow()
     reason = reason.strip()
+    if nominee is not None:
+        nominee = {k: " ".join(v.split())[:200] for k, v in nominee.items()}
+        if not nominee.get("name") or not (nominee.get("national_id") or nominee.get("phone")):
+            raise AppealRefused("give the driver's name and an ID number or phone number")
+        reason = reason or "the keeper names another driver"
     if not reason:
         raise AppealRefused("say why you contest the fine")
     if len(reason) > MAX_REASON_CHARS:
@@ -117,6 +131,9 @@ def contest(
     citation = session.get(Citation, citation_id)
     if citation is None:
         raise LookupError(citation_id)
+    violation = session.get(Violation, citation.violation_id)
+    if nominee is not None and (violation is None or violation.kind != "red_light"):
+        raise AppealRefused("only a vehicle's keeper can name its driver")
     if citation.status not in CONTESTABLE:
         raise AppealRefused(f"this case is {citation.status} and cannot be contested")
     _, _, closes = _deadlines(session, citation, config)
@@ -128,6 +145,8 @@ def contest(
         sha256 = evidence.put(upload, "appeal:upload", media_type).sha256
     appeal = Appeal(
         citation_id=citation_id,
+        kind="contest" if nominee is None else "nomination",
+        nominee=nominee,
         reason=reason,
         upload_sha256=sha256,
         upload_media_type=media_type,
@@ -135,7 +154,8 @@ def contest(
         created_at=now,
     )
     session.add(appeal)
-    transition(session, citation_id, Status.APPEALED, actor, "contested in the portal")
-    detail = {"upload_sha256": sha256, "reason_chars": len(reason)}
+    why = "contested in the portal" if nominee is None else "driver nominated in the portal"
+    transition(session, citation_id, Status.APPEALED, actor, why)
+    detail = {"kind": appeal.kind, "upload_sha256": sha256, "reason_chars": len(reason)}
     audit.append(session, actor, "appeal.filed", "citation", citation_id, detail)
     return appeal

@@ -44,6 +44,11 @@ TEXTS: Mapping[str, Mapping[Language, str]] = {
     },
     "filed": {"zh-CN": "申诉已提交。", "en": "Your appeal has been sent."},
     "pay": {"zh-CN": "缴纳罚款", "en": "Pay the fine"},
+    "nominate": {"zh-CN": "驾驶人不是我", "en": "Someone else was driving"},
+    "nominee_name": {"zh-CN": "驾驶人姓名", "en": "Driver's name"},
+    "nominee_id": {"zh-CN": "驾驶人身份证号", "en": "Driver's ID number"},
+    "nominee_phone": {"zh-CN": "驾驶人电话", "en": "Driver's phone"},
+    "nominate_send": {"zh-CN": "提交驾驶人信息", "en": "Name the driver"},
     "paid": {
         "zh-CN": "谢谢。支付机构确认后，状态将显示为已缴款。",
         "en": "Thank you. The status says paid once the payment provider confirms it.",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -32,6 +33,11 @@ class Appeal(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     citation_id: Mapped[str] = mapped_column(ForeignKey("citations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="contest")
+    """contest: the person says the case is wrong; nomination: the vehicle's keeper names
+    who was driving (`nominee`)."""
+    nominee: Mapped[dict[str, Any] | None]
+    """name, national_id, phone of the driver a keeper named."""
     reason: Mapped[str] = mapped_column(Text)
     upload_sha256: Mapped[str | None] = mapped_column(String(SHA256_LEN))
     """The attached file in the evidence store, if any."""

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
 
-from pipeline.notices import new_notice_number
+from pipeline.notices import new_notice_number, pin_for
 from pipeline.store import Status
 from pipeline.store.citizen import Appeal
 from pipeline.store.models import (
@@ -20,6 +20,7 @@ from pipeline.store.models import (
 )
 from portal.access import COOKIE
 from review.app import create_app as console_app
+from review.cases import approve
 from tests.portal.conftest import Fined, portal_login
 from tests.review.conftest import login
 
@@ -164,14 +165,59 @@ def test_every_route_without_a_login_leads_back_to_the_login(fined: Fined) -> No
     assert private == {
         ("GET", "/case"),
         ("POST", "/case/appeal"),
+        ("POST", "/case/nominate"),
         ("POST", "/case/pay"),
         ("POST", "/logout"),
     }, "a new route: decide who may reach it, and add it here"
     stranger = TestClient(fined.portal, follow_redirects=False)
     stranger.cookies.set(COOKIE, "forged-token")
     for method, path in sorted(private):
-        answer = stranger.request(method, path, data={"reason": "x", "csrf_token": "x"})
+        form = {"reason": "x", "name": "x", "csrf_token": "x"}
+        answer = stranger.request(method, path, data=form)
         assert answer.status_code == 303 and answer.headers["location"] == "/", (method, path)
     assert stranger.post("/payments/stripe", content=b"{}").status_code == 404, "payments off"
     with fined.site.store.session() as session:
         assert session.scalar(select(Appeal)) is None
+
+
+def test_the_keeper_of_a_vehicle_names_the_driver(fined: Fined) -> None:
+    client = TestClient(fined.portal)
+    portal_login(client, fined.notice_number, fined.pin)
+    csrf = client.get("/case").text.split('name="csrf_token" value="')[1].split('"')[0]
+    missing = {"name": "Lee Wei", "csrf_token": csrf}
+    assert client.post("/case/nominate", data=missing).status_code == 422, "name and ID/phone"
+    named = {**missing, "national_id": "110101199003071234", "phone": "+86 138 0013 8000"}
+    assert client.post("/case/nominate", data=named).status_code == 200
+    assert status_of(fined) == Status.APPEALED
+    with fined.site.store.session() as session:
+        appeal = session.scalar(select(Appeal))
+        assert appeal is not None and appeal.kind == "nomination"
+        assert appeal.nominee == {
+            "name": "Lee Wei",
+            "national_id": "110101199003071234",
+            "phone": "+86 138 0013 8000",
+        }
+    police = TestClient(console_app(fined.site.console))
+    login(police, "sam")
+    assert (
+        "Driver named by the keeper:</strong> Lee Wei, ID 110101199003071234"
+        in police.get("/appeals").text
+    )
+
+
+def test_nobody_names_a_driver_for_a_pedestrian(fined: Fined) -> None:
+    """A jaywalk has no vehicle and no keeper: the form is not offered and the post refused."""
+    walker = fined.site.ids[0]
+    with fined.site.store.session() as session:
+        approve(session, walker, "rita")
+        number = session.get(Citation, walker).notice_number  # type: ignore[union-attr]
+    assert number is not None
+    client = TestClient(fined.portal)
+    portal_login(client, number, pin_for(fined.portal.state.portal.pin_key, number))
+    page = client.get("/case").text
+    assert 'id="nominate"' not in page and 'id="appeal"' in page
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    answer = client.post(
+        "/case/nominate", data={"name": "A", "phone": "+8613800138000", "csrf_token": csrf}
+    )
+    assert answer.status_code == 422 and "keeper" in answer.text

@@ -43,6 +43,8 @@ def upgrade() -> None:
         "appeals",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("citation_id", sa.String(64), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("nominee", sa.JSON(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("upload_sha256", sa.String(64), nullable=True),
         sa.Column("upload_media_type", sa.String(64), nullable=True),
