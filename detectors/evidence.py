@@ -306,6 +306,8 @@ class EvidenceRecorder:
             "clip_end_s": times[-1],
             "clip_fps": round(clip.fps, 3),
             "frame_size": [width, height],
+            # The camera's geometry is in analysed-frame pixels: what a report scales it by.
+            "analysis_frame_size": [shape[1], shape[0]],
             "track_crops": [{"t": t, "box": [round(c, 1) for c in box]} for t, _, box in crops],
             **({"missing_key_frames": missing} if missing else {}),
         }

@@ -19,7 +19,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
-from pipeline.evidence import atomic_write, sign, signer_of
+from pipeline.evidence import atomic_write, sign
+from pipeline.offline_verify import signer_of
 from pipeline.store.audit import verify_chain
 from pipeline.store.models import AuditEntry
 

@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from pipeline.hashing import canonical_json, sha256_hex
+from pipeline.offline_verify import ALGORITHM, check_signed
 
 MANIFEST_VERSION = 1
 
@@ -65,9 +65,6 @@ def public_key_b64(key: Ed25519PublicKey) -> str:
     return base64.b64encode(raw).decode()
 
 
-ALGORITHM = "Ed25519"
-
-
 def sign(key: Ed25519PrivateKey, body: Mapping[str, Any]) -> dict[str, str]:
     """Ed25519 signature over the body's canonical JSON, with the public key that checks it."""
     return {
@@ -75,19 +72,6 @@ def sign(key: Ed25519PrivateKey, body: Mapping[str, Any]) -> dict[str, str]:
         "public_key": public_key_b64(key.public_key()),
         "value": base64.b64encode(key.sign(canonical_json(body).encode())).decode(),
     }
-
-
-def signer_of(body: Mapping[str, Any], signature: Mapping[str, str]) -> str:
-    """The public key (base64) whose signature (from `sign`) this is; raises InvalidSignature,
-    or ValueError/KeyError/TypeError for a malformed one. Whether to trust it is the caller's.
-
-    A signature naming another algorithm is malformed although Ed25519 checks it: the document
-    would claim a scheme that nobody verified."""
-    if signature["algorithm"] != ALGORITHM:
-        raise ValueError(f"signature algorithm {signature['algorithm']!r}, not {ALGORITHM}")
-    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(signature["public_key"]))
-    public.verify(base64.b64decode(signature["value"]), canonical_json(body).encode())
-    return signature["public_key"]
 
 
 @dataclass(frozen=True)
@@ -181,29 +165,15 @@ class EvidenceStore:
             return report
         if recorded is not None and sha256_hex(raw) != recorded:
             report.problems.append(f"{path}: not the manifest the store recorded ({recorded[:12]})")
-        try:
-            document = json.loads(raw)
-            body, sig = document["manifest"], document["signature"]
-            signer_of(body, sig)
-            entries = [(str(e["sha256"]), str(e["role"])) for e in body["files"]]
-        except InvalidSignature:
-            report.problems.append(f"{path}: signature does not match the manifest")
-            return report
-        except (ValueError, KeyError, TypeError, RecursionError) as exc:
-            # RecursionError: arrays nested deeper than the parser goes (`[` x 100000).
-            report.problems.append(f"{path}: unreadable manifest ({type(exc).__name__}: {exc})")
-            return report
-        if trusted is not None and sig["public_key"] not in trusted:
-            report.problems.append(f"{path}: signed by a key this deployment does not trust")
-        for digest, role in entries:
+
+        def stored(digest: str) -> bytes | None:
             try:
-                data = self.path_of(digest).read_bytes()
+                return self.path_of(digest).read_bytes()
             except (OSError, ValueError):
-                report.problems.append(f"{path}: file {digest} ({role}) is missing")
-                continue
-            report.files_checked += 1
-            if sha256_hex(data) != digest:
-                report.problems.append(f"{path}: file {digest} ({role}) was altered")
+                return None
+
+        problems, report.files_checked = check_signed(raw, "manifest", stored, trusted)
+        report.problems += [f"{path}: {problem}" for problem in problems]
         return report
 
     def verify(

@@ -1,21 +1,11 @@
 """One canonical JSON and one digest for everything stopline signs or chains.
 
 Evidence manifests and audit rows must hash the same way on every machine and in every later
-version; keeping the encoding in one place means a verifier cannot drift from a writer.
+version; keeping the encoding in one place means a verifier cannot drift from a writer. That
+place is `offline_verify`, the module a court bundle carries, so the bundle's verifier is this
+same code.
 """
 
-from __future__ import annotations
+from pipeline.offline_verify import canonical_json, sha256_hex
 
-import hashlib
-import json
-from typing import Any
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+__all__ = ["canonical_json", "sha256_hex"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pipeline.events import Reason, ViolationDetected
@@ -143,6 +144,24 @@ class Offence:
         if lang == "zh-CN":
             return f"{seconds}秒" if self.red_onset_seen else f"至少{seconds}秒"
         return f"{seconds} s" if self.red_onset_seen else f"at least {seconds} s"
+
+
+def signal_timeline(event: Mapping[str, Any], at: datetime) -> list[dict[str, Any]]:
+    """What the signal did around the violation, from the event's snapshot: amber and red
+    onsets (`bound`: red began at the latest then) and the moment of the violation."""
+    signal = event.get("signal") or {}
+    if not signal:
+        return []
+    rows: list[dict[str, Any]] = []
+    into = signal.get("time_into_red_s")
+    amber = signal.get("amber_duration_s")
+    if into is not None:
+        red_from = at - timedelta(seconds=into)
+        if amber is not None:
+            rows.append({"phase": "amber", "at": red_from - timedelta(seconds=amber)})
+        rows.append({"phase": "red", "at": red_from, "bound": amber is None})
+    rows.append({"phase": f"violation ({signal.get('phase')})", "at": at})
+    return rows
 
 
 def language_of(tag: str | None) -> Language:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.offences import Offence
+from pipeline.offences import Offence, signal_timeline
 from pipeline.store import audit, history
 from pipeline.store.models import Citation, CitationTransition, Person, Vehicle, Violation
 from pipeline.store.registry import get_person, get_vehicle
@@ -62,7 +61,7 @@ def load_case(session: Session, citation_id: str, viewer: Viewer, purpose: str) 
         offence=Offence.of(violation.event),
         evidence=evidence,
         identification=identification,
-        signal_timeline=_signal_timeline(violation),
+        signal_timeline=signal_timeline(violation.event, violation.occurred_at),
     )
 
 
@@ -87,21 +86,3 @@ def preload_refs(session: Session, citation_id: str) -> list[str]:
         for ref in row[0].get("evidence", [])
         if ref["role"].startswith(PRELOADED_ROLES)
     ]
-
-
-def _signal_timeline(violation: Violation) -> list[dict[str, Any]]:
-    """What the signal did around the violation, from the event's snapshot."""
-    signal = violation.event.get("signal") or {}
-    if not signal:
-        return []
-    at = violation.occurred_at
-    rows: list[dict[str, Any]] = []
-    into = signal.get("time_into_red_s")
-    amber = signal.get("amber_duration_s")
-    if into is not None:
-        red_from = at - timedelta(seconds=into)
-        if amber is not None:
-            rows.append({"phase": "amber", "at": red_from - timedelta(seconds=amber)})
-        rows.append({"phase": "red", "at": red_from, "bound": amber is None})
-    rows.append({"phase": f"violation ({signal.get('phase')})", "at": at})
-    return rows

@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from pipeline.config import StoplineConfig
-from stopline.commands.common import err, fail, open_store, out, plain_errors, read_config
+from stopline.commands.common import (
+    ConfigOption,
+    err,
+    fail,
+    open_store,
+    out,
+    plain_errors,
+    read_config,
+)
 
 app = typer.Typer(help="Check evidence packages.", no_args_is_help=True)
 
@@ -72,6 +80,35 @@ def evidence_verify(
     out.print(f"{len(reports) - len(bad)}/{len(reports)} manifest(s) verified, {files} file(s)")
     if bad:
         raise typer.Exit(1)
+
+
+@app.command("export")
+def evidence_export(
+    citation: Annotated[str, typer.Argument(help="Citation id")],
+    config: ConfigOption,
+    out_file: Annotated[Path, typer.Option("--out", help="Zip file to write")],
+    actor: Annotated[
+        str, typer.Option(help="Who exports it, for the audit log and the bundle")
+    ] = "cli:evidence-export",
+) -> None:
+    """Write a court bundle: report PDF, clip, key frames, signed manifest, chain of custody,
+    public key and verify.py, all listed in a signed index. Audited."""
+    from pipeline.evidence import EvidenceStore, load_or_create_key
+    from stopline.court_bundle import ExportError, export
+
+    cfg = read_config(config)
+    key = load_or_create_key(cfg.storage.signing_key_path)
+    evidence = EvidenceStore(cfg.storage.evidence_dir)
+    with plain_errors(), open_store(cfg) as store, store.session() as session:
+        try:
+            bundle = export(session, citation, cfg, evidence, key, out_file, actor)
+        except ExportError as error:
+            fail(f"stopline: {error}", 1)
+    out.print(
+        f"{bundle.path}: {bundle.files} files, SHA-256 {bundle.sha256}",
+        markup=False,
+        highlight=False,
+    )
 
 
 def deployment_keys(cfg: StoplineConfig) -> set[str]:
