@@ -159,6 +159,13 @@ def run_demo(out_dir: Path, console: Console, load: Callable[[Path], StoplineCon
         highlight=False,
         soft_wrap=True,  # one line, so the command and password copy cleanly
     )
+    console.print(
+        f"citizen portal: run `stopline portal serve --config {served}` and open "
+        f"http://127.0.0.1:{cfg.portal.listen_port}/ with the notice number and PIN of the SMS",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     if missed or unexpected or unsent or unshown or ok_manifests != len(reports) or not chain.ok:
         console.print("[red]the demo result does not match the scene's script[/]")
         raise typer.Exit(1)
@@ -273,10 +280,12 @@ def _print_notice(console: Console, case: dict[str, Any]) -> None:
 
 
 def _console_login(out_dir: Path) -> tuple[Path, str, str]:
-    """A console config for the demo's store, and a supervisor login with a fresh password.
+    """A console (and portal) config for the demo's store, and a supervisor login with a fresh
+    password.
 
     The demo's own reviewer approves every case and cannot log in; this user can look at them.
-    The console is reached over plain HTTP on this machine, so its cookie is not HTTPS-only.
+    The console and the portal are reached over plain HTTP on this machine, so their cookies
+    are not HTTPS-only.
     """
     data = yaml.safe_load(DEMO_CONFIG.read_text())
     data["storage"] = {
@@ -286,6 +295,7 @@ def _console_login(out_dir: Path) -> tuple[Path, str, str]:
         for key, value in data["storage"].items()
     }
     data["review"] = {**data["review"], "cookie_secure": False}
+    data["portal"] = {**data.get("portal", {}), "cookie_secure": False}
     served = out_dir / "console.yaml"
     served.write_text(yaml.safe_dump(data, sort_keys=False))
     password = secrets.token_urlsafe(12)

@@ -24,7 +24,7 @@ from detectors.signals import ControllerFeed
 from identify.plates import registry_plate
 from pipeline.config import load_config, parse_config
 from pipeline.events import SIGNALS, SignalPhaseChanged, ViolationDetected
-from stopline.console import console_app
+from stopline.console import console_app, portal_app
 from stopline.demo.run import DEMO_CONFIG, KEEPER_ID, KEEPER_NAME, KEEPER_PHONE
 from stopline.demo.scene import RED_LIGHT_PLATE
 from stopline.wiring import Pipeline
@@ -59,6 +59,28 @@ def test_demo_prints_a_console_login_that_works(demo_out: Path) -> None:
         for listed in (approved, notified):
             case = client.get(f"/cases/{listed['items'][0]['id']}")
             assert case.status_code == 200 and "demo-reviewer" in case.text
+
+
+def test_demo_prints_a_portal_that_the_sms_opens(demo_out: Path) -> None:
+    """The notice number and PIN in the keeper's SMS open the red-light case in the portal the
+    demo says how to serve, with the served config as printed."""
+    printed = (demo_out / "stdout.txt").read_text().replace("\n", " ")
+    found = re.search(r"stopline portal serve --config (\S+)` and open", printed)
+    assert found, printed
+    summary = json.loads((demo_out / "summary.json").read_text())
+    body = summary["cases"][0]["notice"]["body"]
+    notice = re.search(r"notice (\d{11}):.* with PIN (\d{6})", body, re.S)
+    assert notice, body
+    app = portal_app(load_config(Path(found.group(1))), Path.cwd())
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        form = client.get("/").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+        number, pin = notice.groups()
+        case = client.post(
+            "/login", data={"notice_number": number, "pin": pin, "csrf_token": token}
+        )
+        assert case.status_code == 200 and str(case.url).endswith("/case")
+        assert "Ran a red light" in case.text and number in case.text
 
 
 def test_demo_cites_the_red_light_runner_and_the_jaywalker_only(demo_out: Path) -> None:
