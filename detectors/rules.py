@@ -138,6 +138,21 @@ def speed_px_s(track: Sequence[TrackPoint], around_s: float, window_s: float = 1
     return dist / (pts[-1].t - pts[0].t)
 
 
+def ground_speed_kmh(
+    track: Sequence[TrackPoint],
+    around_s: float,
+    to_ground: Callable[[XY], XY],
+    window_s: float = 1.0,
+) -> float:
+    """Mean speed of the ground point over a window around a time, on the calibrated road
+    plane: the box centre of `speed_px_s` would move with the box's growth as a car nears."""
+    pts = [tp for tp in track if abs(tp.t - around_s) <= window_s / 2] or list(track[-2:])
+    if len(pts) < 2 or pts[-1].t == pts[0].t:
+        return 0.0
+    a, b = to_ground(ground_point(pts[0].box)), to_ground(ground_point(pts[-1].box))
+    return math.dist(a, b) / (pts[-1].t - pts[0].t) * 3.6
+
+
 STILL_WINDOW_S = 1.0
 """How long a ground point must barely move to count as standing."""
 

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from detectors.evidence import Case, EvidenceRecorder, Package
@@ -19,6 +20,7 @@ from detectors.rules import (
     RedLightFinding,
     Suppressed,
     TrackPoint,
+    ground_speed_kmh,
     jaywalk,
     red_light,
 )
@@ -27,7 +29,7 @@ from detectors.sources import Frame
 from detectors.tracking import Tracker
 from pipeline.config import CameraConfig, RulesConfig
 from pipeline.events import EvidenceRef, Reason, SignalSnapshot, ViolationDetected, derived_id
-from pipeline.geometry import Box, ground_point
+from pipeline.geometry import Box, ground_point, homography, on_ground
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,12 @@ class DetectStage:
         self.decided: set[tuple[int, str]] = set()
         self.pending: dict[str, dict[str, Any]] = {}
         self.stats = StageStats()
+        calibration = camera.ground_calibration
+        self.to_ground: Callable[[tuple[float, float]], tuple[float, float]] | None = None
+        """Image to road-plane metres, where the camera is calibrated: speeds in km/h."""
+        if calibration is not None:
+            image = [(float(x), float(y)) for x, y in calibration.image_points]
+            self.to_ground = partial(on_ground, homography(image, calibration.ground_points_m))
 
     def process(self, frames: Iterable[Frame]) -> StageStats:
         for frame in frames:
@@ -258,6 +266,9 @@ class DetectStage:
     ) -> None:
         captured_at = self.stream_start + timedelta(seconds=at_s)
         vid = violation_id(self.camera.id, kind, track_id, captured_at)
+        kmh = None
+        if self.to_ground is not None:
+            kmh = round(ground_speed_kmh(points, at_s, self.to_ground), 1)
         self.pending[vid] = {
             "violation_id": vid,
             "kind": kind,
@@ -268,6 +279,7 @@ class DetectStage:
             "object_class": self.classes[track_id],
             "signal": signal,
             "speed_px_s": round(speed, 1),
+            "speed_kmh": kmh,
             "rule": rule,
             "stream_s": round(at_s, 3),
             "where_px": ground_point(min(points, key=lambda p: abs(p.t - at_s)).box),
@@ -280,7 +292,7 @@ class DetectStage:
                 track=points,
                 data_bar=(
                     f"{self.camera.id} {self.camera.location} | {summary}"
-                    f" | {speed:.0f} px/s | track {track_id}"
+                    f"{'' if kmh is None else f' | {kmh:.0f} km/h'} | track {track_id}"
                 ),
                 facts={
                     "kind": kind,
@@ -288,6 +300,7 @@ class DetectStage:
                     "location": self.camera.location,
                     "occurred_at": captured_at.isoformat(),
                     "speed_px_s": speed,
+                    "speed_kmh": kmh,
                     "tracker": self.tracker.name,
                     **facts,
                 },

@@ -116,6 +116,9 @@ class ViolationDetected(Event):
         None, description="Signal of the approach or crosswalk; None where none applies"
     )
     speed_px_s: float | None = Field(None, description="Speed estimate in pixels per second")
+    speed_kmh: float | None = Field(
+        None, description="Speed on the road, where the camera has a ground calibration"
+    )
     rule: str = Field(description="Which configured line or zone the rule fired on")
     stream_s: float | None = Field(
         None,

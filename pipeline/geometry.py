@@ -70,3 +70,29 @@ def inside(point: XY, polygon: Sequence[XY]) -> bool:
         if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
             result = not result
     return result
+
+
+def homography(image: Sequence[XY], ground: Sequence[XY]) -> np.ndarray:
+    """The 3x3 projective map taking four image points to their four places on the road plane
+    (metres), solved directly; raises ValueError when three points are in a line, as then no
+    map exists."""
+    if len(image) != 4 or len(ground) != 4:
+        raise ValueError("a ground calibration needs exactly four points")
+    for points in (image, ground):
+        for skip in range(4):
+            a, b, c = (points[i] for i in range(4) if i != skip)
+            if abs((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])) < 1e-9:
+                raise ValueError("three of the four points are in a line")
+    rows, rhs = [], []
+    for (x, y), (u, v) in zip(image, ground, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        rhs += [u, v]
+    h = np.linalg.solve(np.asarray(rows, float), np.asarray(rhs, float))
+    return np.append(h, 1.0).reshape(3, 3)
+
+
+def on_ground(matrix: np.ndarray, point: XY) -> XY:
+    """Where an image point lies on the road plane, in the calibration's metres."""
+    u, v, w = matrix @ np.array([point[0], point[1], 1.0])
+    return (float(u / w), float(v / w))

@@ -132,6 +132,12 @@ def report_pdf(report: Report) -> bytes:
             ("Where", camera.location if camera else citation.camera_id),
             ("Camera", citation.camera_id),
             ("Road user", f"{violation.object_class}, track {violation.track_id}"),
+            (
+                "Speed",
+                f"{violation.event['speed_kmh']:.0f} km/h, from the camera's ground calibration"
+                if violation.event.get("speed_kmh") is not None
+                else "not stated: the camera has no ground calibration",
+            ),
             *offence.facts("en")[2:],
             (
                 "Plate read",
@@ -221,6 +227,16 @@ def report_pdf(report: Report) -> bytes:
             for e in camera.geometry.entry_lines
         ]
         setup += [(f"Crosswalk {c.id}", f"{c.polygon}") for c in camera.geometry.crosswalks]
+        ground = camera.ground_calibration
+        setup.append(
+            (
+                "Ground calibration",
+                "none: no speed is stated"
+                if ground is None
+                else f"image {ground.image_points} = road {ground.ground_points_m} m; "
+                f"surveyed: {ground.surveyed}",
+            )
+        )
         pdf.rows(setup)
     else:
         pdf.rows([("Camera", "no longer in the deployment's configuration")])

@@ -6,7 +6,7 @@ import random
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator, model_validator
 
 from pipeline.config.base import Identifier, Model, Point
 from pipeline.config.signals import SignalHead, SignalSource
@@ -144,6 +144,38 @@ class StreamOptions(Model):
         return base * (1.0 - self.backoff_jitter * rng.random())
 
 
+class GroundCalibration(Model):
+    """Four marks on the road, in the image and measured on the ground: what turns a road
+    user's movement in pixels into metres, so evidence can state a speed in km/h."""
+
+    image_points: list[Point] = Field(
+        min_length=4,
+        max_length=4,
+        description="Four marks on the road surface, in analysed-frame pixels [x, y]",
+    )
+    ground_points_m: list[tuple[float, float]] = Field(
+        min_length=4,
+        max_length=4,
+        description=(
+            "The same four marks measured on the road, in metres [x, y] from any point on it "
+            "(a kerb corner), in the same order"
+        ),
+    )
+    surveyed: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Who measured the marks and when, as the court report prints it",
+    )
+
+    @model_validator(mode="after")
+    def _solvable(self) -> GroundCalibration:
+        from pipeline.geometry import homography
+
+        image = [(float(x), float(y)) for x, y in self.image_points]
+        homography(image, self.ground_points_m)  # raises ValueError: three in a line
+        return self
+
+
 class CameraConfig(Model):
     id: Identifier = Field(description="Camera id, unique in the deployment")
     source: str = Field(
@@ -171,6 +203,13 @@ class CameraConfig(Model):
     location: str = Field(description="Human-readable place, printed on notices and billboards")
     geometry: Geometry = Field(default_factory=Geometry, description="Lines and zones in pixels")
     signal: SignalSource = Field(description="Where this camera's signal phase comes from")
+    ground_calibration: GroundCalibration | None = Field(
+        None,
+        description=(
+            "Four road marks with their measured positions: evidence then states speeds in "
+            "km/h; without it no speed is stated"
+        ),
+    )
     stream: StreamOptions = Field(
         default_factory=StreamOptions, description="Live sources: timeouts and reconnect policy"
     )

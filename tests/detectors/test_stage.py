@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from detectors.evidence import EvidenceRecorder
 from detectors.signals import FixedPlan
 from detectors.sources import Frame
 from detectors.stage import FORGET_AFTER_S, DetectStage
 from detectors.tracking import TrackedObject
-from pipeline.config import CameraConfig, Geometry, RulesConfig
+from pipeline.config import CameraConfig, Geometry, GroundCalibration, RulesConfig
 from pipeline.events import ViolationDetected
 from pipeline.evidence import EvidenceStore, load_or_create_key
 
@@ -150,8 +151,31 @@ def test_a_rider_whose_bike_is_mostly_missed_is_cited_for_the_red_light(tmp_path
     # its front (the rider's head) reached the line at frame 35: 4.5 s into red
     assert events[0].signal.time_into_red_s == 4.5
     assert events[0].reason == "stop_line_on_red"
+    assert events[0].speed_kmh is None, "no ground calibration, no speed stated"
     assert (events[0].signal.grace_s, events[0].signal.red_onset_seen) == (0.3, True)
     # where to look in the footage: its wheels cross the stop line (y=200) at 19.375 s; the
     # position is the nearest frame's (19.5 s)
     assert events[0].stream_s == 19.375
     assert events[0].where_px == (315.0, 195.0)
+
+
+def test_a_calibrated_camera_states_the_speed_in_kmh(tmp_path: Path) -> None:
+    """The road from x=200 to 440 px is 6 m wide and 9 m long in the image's 360 px: 2.5 cm a
+    pixel both ways. The rider of the test above moves 40 px/s: 1 m/s, 3.6 km/h."""
+    calibrated = one_road_camera().model_copy(
+        update={
+            "ground_calibration": GroundCalibration(
+                image_points=[(200, 0), (440, 0), (440, 360), (200, 360)],
+                ground_points_m=[(0, 0), (6, 0), (6, 9), (0, 9)],
+                surveyed="test survey",
+            )
+        }
+    )
+    events: list[ViolationDetected] = []
+    walk = [
+        [TrackedObject(1, "person", (140 + 15 * i, 100, 170 + 15 * i, 160), 0.9)] for i in range(12)
+    ]
+    stage_for(tmp_path, calibrated, ListTracker(walk), events).process(frames(42))
+    assert [e.kind for e in events] == ["jaywalk"]
+    # 15 px a frame at 2 fps sideways: 30 px/s = 0.75 m/s = 2.7 km/h
+    assert events[0].speed_kmh == pytest.approx(2.7, abs=0.05)
