@@ -15,7 +15,7 @@ import itertools
 import tempfile
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
@@ -102,6 +102,9 @@ class Case:
     """The offender's track in analysed-frame pixels, still growing while the case is open."""
     data_bar: str
     facts: dict[str, Any]
+    live: Callable[[float], str] | None = None
+    """The signal as each frame's data bar shows it (`RED +1.56s`), by stream time; None where
+    no signal applies (a walk off every crosswalk)."""
 
 
 @dataclass(frozen=True)
@@ -111,15 +114,21 @@ class Package:
     manifest_sha256: str
 
 
-def _with_bar(frame: Frame, text: str, box: Box | None) -> np.ndarray:
+def bar_lines(frame: Frame, text: str, live: str | None) -> tuple[str, str]:
+    """The data bar's two lines: capture time, camera and place; then the signal at this frame
+    (when one applies) and the facts of the violation."""
+    stamp = frame.captured_at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-4] + "Z"
+    head, _, facts = text.partition(" | ")
+    return f"{stamp}  {head}", facts if live is None else f"now {live} | {facts}"
+
+
+def _with_bar(frame: Frame, text: str, box: Box | None, live: str | None) -> np.ndarray:
     img = frame.image.copy()
     if box is not None:
         x1, y1, x2, y2 = (round(c) for c in box)
         cv2.rectangle(img, (x1, y1), (x2, y2), (0, 0, 255), 2)
     bar = np.zeros((BAR_PX, img.shape[1], 3), np.uint8)
-    stamp = frame.captured_at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-4] + "Z"
-    head, _, facts = text.partition(" | ")
-    for row, line in enumerate((f"{stamp}  {head}", facts)):
+    for row, line in enumerate(bar_lines(frame, text, live)):
         cv2.putText(
             bar, line, (4, 15 + 18 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (255, 255, 255), 1
         )
@@ -242,12 +251,19 @@ class EvidenceRecorder:
                 raise ValueError(f"case {case.violation_id} has no frames")
             clip = self.footage.take(case.at_s - self.before_s, case.at_s + self.after_s)
             track = list(case.track)  # the stage keeps appending to its list
+            # Read here, in the stage's thread, while the signal source is the stage's alone.
+            live = {t: case.live(t) for t in clip.frame_times()} if case.live else {}
             self._packaging.append(
-                self._worker.submit(self._package, case, track, clip, self.shape)
+                self._worker.submit(self._package, case, track, clip, self.shape, live)
             )
 
     def _package(
-        self, case: Case, track: list[TrackPoint], clip: Clip, shape: tuple[int, ...]
+        self,
+        case: Case,
+        track: list[TrackPoint],
+        clip: Clip,
+        shape: tuple[int, ...],
+        live: dict[float, str],
     ) -> Package:
         times = clip.frame_times()
         if not times:
@@ -274,7 +290,7 @@ class EvidenceRecorder:
                     box = _scaled(box, w / shape[1], h / shape[0])
                 if frame.t in wanted:
                     kept[frame.t] = (frame, box)
-                yield _with_bar(frame, case.data_bar, box)
+                yield _with_bar(frame, case.data_bar, box, live.get(frame.t))
 
         clip_bytes = _clip(rendered(), clip.fps)
         what = f"evidence of {case.violation_id}"
@@ -287,7 +303,7 @@ class EvidenceRecorder:
         missing = [name for name, t in key_times.items() if t not in kept]
         for name, t in key_times.items():
             if t in kept:
-                image = _with_bar(kept[t][0], case.data_bar, kept[t][1])
+                image = _with_bar(kept[t][0], case.data_bar, kept[t][1], live.get(t))
                 files.append(put(jpeg(image), f"key_frame:{name}", "image/jpeg"))
         boxed = {t: (f, b) for t, (f, b) in kept.items() if b is not None}
         if offender_time in boxed:

@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from detectors.evidence import Case, EvidenceRecorder, Package
+from detectors.phases import PhaseState
 from detectors.road_users import Join, RoadUsers, shift
 from detectors.rules import (
     JaywalkFinding,
@@ -42,6 +43,16 @@ def _red_summary(found: RedLightFinding) -> str:
     if found.phase.onset_s is None:
         return f"RED >= {found.time_into_red_s:.2f}s (onset before view, amber not measured)"
     return f"RED +{found.time_into_red_s:.2f}s (amber {found.phase.amber_s}s)"
+
+
+def live_label(state: PhaseState, t: float) -> str:
+    """`RED +1.56s`: the phase and how long it has lasted at `t`, as each evidence frame shows
+    it; `RED (onset not seen)` where the source never saw the change."""
+    if state.phase in ("green", "unknown"):
+        return state.phase.upper()
+    into = state.time_in_phase(t)
+    suffix = " (onset not seen)" if into is None else f" +{into:.2f}s"
+    return f"{state.phase.upper()}{suffix}"
 
 
 def violation_id(camera_id: str, kind: str, track_id: int, captured_at: datetime) -> str:
@@ -203,6 +214,9 @@ class DetectStage:
             signal=signal,
             speed=found.speed_px_s,
             rule=found.stop_line_id,
+            approach=next(
+                s.approach for s in self.camera.geometry.stop_lines if s.id == found.stop_line_id
+            ),
             summary=_red_summary(found),
             facts={
                 "stop_line": found.stop_line_id,
@@ -239,6 +253,10 @@ class DetectStage:
             signal=signal,
             speed=found.speed_px_s,
             rule=found.zone_id,
+            approach=next(
+                (c.approach for c in self.camera.geometry.crosswalks if c.id == found.zone_id),
+                None,
+            ),
             summary=f"{summary} in {found.zone_id}",
             facts={
                 "zone": found.zone_id,
@@ -261,6 +279,7 @@ class DetectStage:
         signal: SignalSnapshot | None,
         speed: float,
         rule: str,
+        approach: str | None,
         summary: str,
         facts: dict[str, Any],
     ) -> None:
@@ -290,6 +309,7 @@ class DetectStage:
                 at_s=at_s,
                 key_times=key_times,
                 track=points,
+                live=None if approach is None else partial(self._live, approach),
                 data_bar=(
                     f"{self.camera.id} {self.camera.location} | {summary}"
                     f"{'' if kmh is None else f' | {kmh:.0f} km/h'} | track {track_id}"
@@ -306,6 +326,10 @@ class DetectStage:
                 },
             )
         )
+
+    def _live(self, approach: str, t: float) -> str:
+        """The approach's signal at stream time `t`, for that frame's data bar."""
+        return live_label(self.signals.phase_at(approach, t), t)
 
     def _emit(self, package: Package) -> None:
         fields = self.pending.pop(package.violation_id)

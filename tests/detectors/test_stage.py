@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from detectors.evidence import EvidenceRecorder
+from detectors.evidence import EvidenceRecorder, bar_lines
+from detectors.phases import PhaseState
 from detectors.signals import FixedPlan
 from detectors.sources import Frame
-from detectors.stage import FORGET_AFTER_S, DetectStage
+from detectors.stage import FORGET_AFTER_S, DetectStage, live_label
 from detectors.tracking import TrackedObject
 from pipeline.config import CameraConfig, Geometry, GroundCalibration, RulesConfig
 from pipeline.events import ViolationDetected
@@ -179,3 +180,36 @@ def test_a_calibrated_camera_states_the_speed_in_kmh(tmp_path: Path) -> None:
     assert [e.kind for e in events] == ["jaywalk"]
     # 15 px a frame at 2 fps sideways: 30 px/s = 0.75 m/s = 2.7 km/h
     assert events[0].speed_kmh == pytest.approx(2.7, abs=0.05)
+
+
+def test_each_evidence_frame_says_the_signal_at_that_moment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data bar of every clip frame and key frame shows the phase and the time into it at
+    that frame (issue 19), read once in the stage's thread when the case's footage is taken."""
+    seen: dict[float, str] = {}
+    original = EvidenceRecorder._package
+
+    def package(self, case, track, clip, shape, live):  # type: ignore[no-untyped-def]
+        seen.update(live)
+        return original(self, case, track, clip, shape, live)
+
+    monkeypatch.setattr(EvidenceRecorder, "_package", package)
+    test_a_rider_whose_bike_is_mostly_missed_is_cited_for_the_red_light(tmp_path)
+    assert seen, "labels for the clip's frames"
+    # Green 0-10 s, amber 10-13 s, then red (the plan of one_road_camera).
+    assert seen[19.5] == "RED +6.50s"
+    assert {label.split()[0] for label in seen.values()} <= {"AMBER", "RED"}
+
+
+def test_live_labels_and_the_bar_lines() -> None:
+    assert live_label(PhaseState("red", 10.0, 3.0), 11.56) == "RED +1.56s"
+    assert live_label(PhaseState("amber", 10.0, None), 10.5) == "AMBER +0.50s"
+    assert live_label(PhaseState("red", None, None, seen_since_s=4.0), 9.0) == (
+        "RED (onset not seen)"
+    )
+    assert live_label(PhaseState("green", 0.0, None), 3.0) == "GREEN"
+    frame = frames(1)[0]
+    head, facts = bar_lines(frame, "cam Test Ave | RED +1.00s | track 4", "RED +0.50s")
+    assert head.endswith("Z  cam Test Ave") and facts == "now RED +0.50s | RED +1.00s | track 4"
+    assert bar_lines(frame, "cam Test Ave | off the crosswalk", None)[1] == "off the crosswalk"
