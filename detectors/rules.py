@@ -141,15 +141,19 @@ def speed_px_s(track: Sequence[TrackPoint], around_s: float, window_s: float = 1
 def ground_speed_kmh(
     track: Sequence[TrackPoint],
     around_s: float,
-    to_ground: Callable[[XY], XY],
+    to_ground: Callable[[XY], XY | None],
     window_s: float = 1.0,
-) -> float:
+) -> float | None:
     """Mean speed of the ground point over a window around a time, on the calibrated road
-    plane: the box centre of `speed_px_s` would move with the box's growth as a car nears."""
-    pts = [tp for tp in track if abs(tp.t - around_s) <= window_s / 2] or list(track[-2:])
+    plane (the box centre of `speed_px_s` would move with the box's growth as a car nears);
+    None where it cannot be measured there: too few points in the window, or a point off the
+    road plane. A speed is stated in evidence only when it was measured."""
+    pts = [tp for tp in track if abs(tp.t - around_s) <= window_s / 2]
     if len(pts) < 2 or pts[-1].t == pts[0].t:
-        return 0.0
+        return None
     a, b = to_ground(ground_point(pts[0].box)), to_ground(ground_point(pts[-1].box))
+    if a is None or b is None:
+        return None
     return math.dist(a, b) / (pts[-1].t - pts[0].t) * 3.6
 
 

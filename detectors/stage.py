@@ -93,7 +93,7 @@ class DetectStage:
         self.pending: dict[str, dict[str, Any]] = {}
         self.stats = StageStats()
         calibration = camera.ground_calibration
-        self.to_ground: Callable[[tuple[float, float]], tuple[float, float]] | None = None
+        self.to_ground: Callable[[tuple[float, float]], tuple[float, float] | None] | None = None
         """Image to road-plane metres, where the camera is calibrated: speeds in km/h."""
         if calibration is not None:
             image = [(float(x), float(y)) for x, y in calibration.image_points]
@@ -287,7 +287,8 @@ class DetectStage:
         vid = violation_id(self.camera.id, kind, track_id, captured_at)
         kmh = None
         if self.to_ground is not None:
-            kmh = round(ground_speed_kmh(points, at_s, self.to_ground), 1)
+            measured = ground_speed_kmh(points, at_s, self.to_ground)
+            kmh = None if measured is None else round(measured, 1)
         self.pending[vid] = {
             "violation_id": vid,
             "kind": kind,

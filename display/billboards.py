@@ -12,7 +12,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from PIL import Image
 from sqlalchemy.orm import Session
@@ -32,6 +32,7 @@ from display.slide import (
 )
 from pipeline.config import DisplayConfig, ScreenConfig
 from pipeline.evidence import EvidenceStore
+from pipeline.notices import due_date, end_of
 from pipeline.store import Store
 from pipeline.store.models import Camera, Violation, utcnow
 
@@ -63,7 +64,7 @@ class Billboards:
         self.locale = locale
         self.renderer = renderer
         self.screens = {s.id: s for s in config.screens}
-        self.hold = timedelta(days=appeal_days if config.hold_for_appeal else 0)
+        self.appeal_days = appeal_days if config.hold_for_appeal else None
         self._make_finder = finder
         self._finder: PeopleFinder | None = None
         self._frames: OrderedDict[tuple[str, str | None, datetime | None], Image.Image]
@@ -106,8 +107,21 @@ class Billboards:
             picture = offender_picture(self.evidence, violation)
             people = People() if picture is None else self._find_people(picture, violation)
             return playlist.post(
-                session, citation, screens, approved_at, self.hold, picture_ref(violation), people
+                session,
+                citation,
+                screens,
+                approved_at,
+                self._shown_from(approved_at),
+                picture_ref(violation),
+                people,
             )
+
+    def _shown_from(self, approved_at: datetime) -> datetime | None:
+        """The end of the contest-by day the notice printed, where cases are held till then."""
+        if self.appeal_days is None:
+            return None
+        zone = self.locale.timezone
+        return end_of(due_date(approved_at, self.appeal_days, zone), zone)
 
     def take_down(self, citation_id: str, reason: str) -> list[str]:
         with self.store.session() as session:

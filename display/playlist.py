@@ -14,7 +14,7 @@ import logging
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from display.picture import People
@@ -28,6 +28,9 @@ from pipeline.store.rows import insert_once
 ACTOR = "system:display"
 SETTLED = frozenset({Status.UPHELD, Status.PAID})
 """No appeal can come any more: a held item shows at once."""
+TOLD = frozenset({Status.NOTIFIED})
+"""A held item shows after its window only where the notice reached the person: one who was
+never told (no phone, a failed delivery) never had the window to appeal in."""
 MARKS_DISPLAYED = frozenset({Status.APPROVED})
 """Only a citation still waiting for its notice is marked `displayed`: `notified` (the fine's
 clock) and `delivery_failed` (a person must act) say more, and must not be overwritten. The
@@ -42,13 +45,13 @@ def post(
     citation: Citation,
     screens: list[ScreenConfig],
     approved_at: datetime,
-    hold: timedelta,
+    shown_from: datetime | None,
     picture_sha256: str | None,
     people: People,
 ) -> list[str]:
-    """Put the citation on each screen's playlist once, shown after `hold`; the screens it was
-    new on. A held citation is not marked `displayed`, as nothing shows it yet."""
-    shown_from = approved_at + hold if hold else None
+    """Put the citation on each screen's playlist once, held until `shown_from` (None: shown
+    at once); the screens it was new on. A held citation is not marked `displayed`, as nothing
+    shows it yet."""
     posted = []
     for screen in screens:
         find = partial(item, session, screen.id, citation.id)
@@ -80,7 +83,7 @@ def post(
                     "bystander_faces": len(people.bystander_faces),
                 },
             )
-    if posted and citation.status in MARKS_DISPLAYED and not hold:
+    if posted and citation.status in MARKS_DISPLAYED and shown_from is None:
         transition(session, citation.id, Status.DISPLAYED, ACTOR, "on " + ", ".join(posted))
     return posted
 
@@ -128,7 +131,10 @@ def _live(screen_id: str, now: datetime) -> Select[tuple[BillboardItem]]:
             Citation.status.in_([s.value for s in SHOWABLE]),
             or_(
                 BillboardItem.shown_from.is_(None),
-                BillboardItem.shown_from <= now,
+                and_(
+                    BillboardItem.shown_from <= now,
+                    Citation.status.in_([s.value for s in TOLD]),
+                ),
                 Citation.status.in_([s.value for s in SETTLED]),
             ),
         )

@@ -12,7 +12,7 @@ import bisect
 import re
 import traceback
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from notifier.segments import count_segments
 from pipeline.config import NotifierConfig
+from pipeline.notices import due_date
 from pipeline.offences import Offence, examples
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
@@ -84,7 +85,7 @@ def notice_context(
     for value in (occurred_at, issued_at):
         if value.utcoffset() is None:
             raise ValueError(f"naive datetime {value!r}: pass an aware datetime (UTC)")
-    deadline = issued_at.astimezone(zone).date() + timedelta(days=config.payment_days)
+    deadline = due_date(issued_at, config.payment_days, config.timezone)
     return NoticeContext(
         name=person_name,
         notice_number=notice_number,

@@ -166,7 +166,7 @@ class EvidenceStore:
         if recorded is not None and sha256_hex(raw) != recorded:
             report.problems.append(f"{path}: not the manifest the store recorded ({recorded[:12]})")
 
-        def stored(digest: str) -> bytes | None:
+        def stored(digest: str, _: str) -> bytes | None:
             try:
                 return self.path_of(digest).read_bytes()
             except (OSError, ValueError):

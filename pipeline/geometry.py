@@ -92,7 +92,8 @@ def homography(image: Sequence[XY], ground: Sequence[XY]) -> np.ndarray:
     return np.append(h, 1.0).reshape(3, 3)
 
 
-def on_ground(matrix: np.ndarray, point: XY) -> XY:
-    """Where an image point lies on the road plane, in the calibration's metres."""
+def on_ground(matrix: np.ndarray, point: XY) -> XY | None:
+    """Where an image point lies on the road plane, in the calibration's metres; None for a
+    point the plane does not reach (at or beyond its horizon in the image)."""
     u, v, w = matrix @ np.array([point[0], point[1], 1.0])
-    return (float(u / w), float(v / w))
+    return None if w <= 1e-12 else (float(u / w), float(v / w))

@@ -14,7 +14,9 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pipeline.evidence import atomic_write
 
@@ -43,13 +45,28 @@ def is_notice_number(text: str) -> bool:
     )
 
 
+def due_date(start: datetime, days: int, timezone: str) -> date:
+    """The date `days` after `start` in the deployment's zone: a notice's pay-by or contest-by
+    date, the same wherever it is printed (SMS, portal)."""
+    return start.astimezone(ZoneInfo(timezone)).date() + timedelta(days=days)
+
+
+def end_of(day: date, timezone: str) -> datetime:
+    """When a printed date is over: midnight after it, in the deployment's zone (as UTC). A
+    window that "ends on" a date is open all that day, for an appeal and for a billboard hold."""
+    zone = ZoneInfo(timezone)
+    return datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
+
+
 def pin_for(key: bytes, notice_number: str) -> str:
     digest = hmac.new(key, notice_number.encode(), hashlib.sha256).digest()
     return str(int.from_bytes(digest[:8], "big") % 10**PIN_DIGITS).zfill(PIN_DIGITS)
 
 
 def pin_matches(key: bytes, notice_number: str, pin: str) -> bool:
-    return hmac.compare_digest(pin_for(key, notice_number), pin.strip())
+    """Compared as bytes: `compare_digest` raises on non-ASCII text, which would answer a PIN
+    typed in full-width digits differently for numbers that exist."""
+    return hmac.compare_digest(pin_for(key, notice_number).encode(), pin.strip().encode())
 
 
 def load_or_create_pin_key(path: Path) -> bytes:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pipeline.events import Reason, ViolationDetected
+from pipeline.events import Reason, SignalSnapshot, ViolationDetected
 
 Language = Literal["zh-CN", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh-CN", "en")
@@ -70,7 +70,7 @@ class Offence:
             reason=event.reason or _reason_of_older(event),
             object_class=event.object_class,
             time_into_red_s=signal.time_into_red_s if signal else None,
-            red_onset_seen=signal.red_onset_seen if signal else True,
+            red_onset_seen=_onset_seen(signal, event.kind),
             amber_s=signal.amber_duration_s if signal else None,
             grace_s=signal.grace_s if signal else None,
             signal_source=signal.source if signal else None,
@@ -168,6 +168,17 @@ def language_of(tag: str | None) -> Language:
     """The description language for a BCP-47 tag: Chinese for any `zh`, else English."""
     primary = (tag or "").replace("_", "-").split("-")[0].casefold()
     return "zh-CN" if primary == "zh" else "en"
+
+
+def _onset_seen(signal: SignalSnapshot | None, kind: str) -> bool:
+    """Events written before `red_onset_seen` was recorded: a red light's onset was seen
+    exactly when the amber before it was measured (an unseen onset was cited with a lower
+    bound and no amber); a jaywalk's time into red was recorded only when its onset was seen."""
+    if signal is None:
+        return True
+    if "red_onset_seen" in signal.model_fields_set:
+        return signal.red_onset_seen
+    return kind != "red_light" or signal.amber_duration_s is not None
 
 
 def _reason_of_older(event: ViolationDetected) -> Reason:

@@ -55,11 +55,12 @@ def signer_of(body: Mapping[str, Any], signature: Mapping[str, str]) -> str:
 def check_signed(
     raw: bytes,
     kind: str,
-    fetch: Callable[[str], bytes | None],
+    fetch: Callable[[str, str], bytes | None],
     trusted: Collection[str] | None = None,
 ) -> tuple[list[str], int]:
     """Problems with one signed document (`kind`: manifest or bundle) and the files it lists,
-    each fetched by hash (None: missing), and how many files were checked. Never raises."""
+    each fetched by hash and label (its role, or its name in a bundle; None: missing), and how
+    many files were checked. Never raises."""
     try:
         document = json.loads(raw)
         body, signature = document[kind], document["signature"]
@@ -76,7 +77,7 @@ def check_signed(
         problems.append("signed by a key this deployment does not trust")
     checked = 0
     for digest, label in entries:
-        data = fetch(digest)
+        data = fetch(digest, label)
         if data is None:
             problems.append(f"file {digest} ({label}) is missing")
             continue
@@ -86,16 +87,19 @@ def check_signed(
     return problems, checked
 
 
-def check_bundle(folder: Path, public_key: str | None) -> list[str]:
-    """Every problem with an unpacked court bundle; empty when it is intact."""
+def check_bundle(folder: Path, public_keys: Collection[str] | None) -> list[str]:
+    """Every problem with an unpacked court bundle; empty when it is intact. With
+    `public_keys` (the deployment's published keys, every rotation), both the index and the
+    evidence manifest must be signed by one of them; without, only by the same key."""
     index_path = folder / INDEX
     if not index_path.is_file():
         return [f"no {INDEX} in {folder}"]
     raw = index_path.read_bytes()
     try:
         index = json.loads(raw)
-        names = {str(e["sha256"]): str(e["name"]) for e in index["bundle"]["files"]}
+        listed = {str(e["name"]) for e in index["bundle"]["files"]}
         manifest_name = str(index["bundle"]["manifest"])
+        index_signer = str(index["signature"]["public_key"])
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
         return [f"unreadable {INDEX} ({type(exc).__name__}: {exc})"]
 
@@ -105,20 +109,23 @@ def check_bundle(folder: Path, public_key: str | None) -> list[str]:
             return None
         return path.read_bytes()
 
-    trusted = None if public_key is None else [public_key]
-    problems, _ = check_signed(raw, "bundle", lambda d: in_folder(names.get(d, "")), trusted)
+    problems, _ = check_signed(raw, "bundle", lambda _, name: in_folder(name), public_keys)
     problems = [f"{INDEX}: {p}" for p in problems]
     manifest = in_folder(manifest_name)
     if manifest is None:
         return [*problems, f"{manifest_name}: missing"]
-    listed = set(names.values())
     unlisted = sorted(
         str(p.relative_to(folder))
         for p in folder.rglob("*")
         if p.is_file() and p.name != INDEX and str(p.relative_to(folder)) not in listed
     )
     problems += [f"{name}: not listed in {INDEX}" for name in unlisted]
-    found, _ = check_signed(manifest, "manifest", lambda d: in_folder(f"files/{d}"), trusted)
+    # Without published keys, the manifest must at least be the index signer's: the evidence
+    # was recorded with an earlier key only where the deployment says it had one.
+    trusted = public_keys if public_keys is not None else [index_signer]
+    found, _ = check_signed(
+        manifest, "manifest", lambda digest, _: in_folder(f"files/{digest}"), trusted
+    )
     return problems + [f"{manifest_name}: {p}" for p in found]
 
 
@@ -127,8 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", nargs="?", default=str(Path(__file__).resolve().parent))
     parser.add_argument(
         "--public-key",
-        help="the deployment's published Ed25519 public key (base64); without it the bundle "
-        "is checked against the key it carries, which proves integrity but not origin",
+        action="append",
+        help="a public Ed25519 key (base64) the deployment published; give each of its keys "
+        "(rotations) once. Without any, the bundle is checked against the key it carries, "
+        "which proves it intact but not who made it",
     )
     args = parser.parse_args(argv)
     problems = check_bundle(Path(args.folder), args.public_key)

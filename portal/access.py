@@ -87,7 +87,8 @@ def attempt(
     throttle = Throttle(session, limits, THROTTLE_WINDOW, now)
     where = {"ip": address}
     if throttle.wait_s > 0:
-        audit.append(session, "anonymous", "portal.throttled", "notice", number, where)
+        # Not audited one by one: the counters hold it, and a stranger's flood of tries must
+        # not grow the hash-chained log (nor queue on its lock).
         return Attempt(Outcome.WAIT, wait_s=throttle.wait_s)
     citation_id = None
     if is_notice_number(number):

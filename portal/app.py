@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Form, Request, Response, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment
 from sqlalchemy import text
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 LANGUAGE_COOKIE = "stopline_portal_lang"
+FORM_OVERHEAD_BYTES = 64 * 1024
+"""Room for an appeal's text and the multipart framing around its attachment."""
 HEADERS = {**SECURITY_HEADERS, "Referrer-Policy": "no-referrer"}
 """The console's, and no referrer at all: the portal's addresses carry nothing to leak, and
 the person's next site need not know where they came from."""
@@ -107,10 +109,22 @@ def create_app(portal: Portal) -> FastAPI:
             "form-action 'self'", f"form-action 'self' {origin}"
         )
 
+    largest = portal.config.portal.max_upload_bytes + FORM_OVERHEAD_BYTES
+
     @app.middleware("http")
     async def security_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
+        # Before anything reads the body: a form is parsed (and spooled to disk) before the
+        # route checks the login, so a stranger's huge body must be refused by its length.
+        if request.method == "POST":
+            length = request.headers.get("content-length")
+            if length is None or not length.isdigit() or int(length) > largest:
+                response: Response = PlainTextResponse("request body too large", 413)
+                response.headers["Connection"] = "close"
+                for name, value in headers.items():
+                    response.headers.setdefault(name, value)
+                return response
         response = await call_next(request)
         for name, value in headers.items():
             response.headers.setdefault(name, value)
@@ -288,7 +302,7 @@ def create_app(portal: Portal) -> FastAPI:
             log.warning("payment notification refused: %s", error)
             return JSONResponse({"detail": "bad signature"}, status_code=400)
         with portal.session() as session:
-            done = payments.completed(session, event, notifier)
+            done = payments.completed(session, event)
         log.info("payment notification %s: %s", event.get("id"), done)
         return JSONResponse({"received": True})
 

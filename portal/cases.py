@@ -9,7 +9,7 @@ queue in the console), and the audit row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from pipeline.config import NotifierConfig
 from pipeline.evidence import EvidenceStore
+from pipeline.notices import due_date, end_of
 from pipeline.offences import Offence
 from pipeline.store import audit
-from pipeline.store.citations import approved_at, transition
+from pipeline.store.citations import IllegalTransition, approved_at, transition
 from pipeline.store.citizen import Appeal
 from pipeline.store.models import Camera, Citation, Status, Violation, utcnow
 
@@ -62,14 +63,14 @@ class CitizenCase:
 def _deadlines(
     session: Session, citation: Citation, config: NotifierConfig
 ) -> tuple[date, date, datetime]:
-    """Pay-by and appeal-by dates in the deployment's zone, and the appeal window's end."""
+    """Pay-by and contest-by dates in the deployment's zone (as the SMS printed them), and the
+    end of the contest-by day, when the appeal window closes."""
     approved = approved_at(session, citation.id) or citation.created_at
-    local = approved.astimezone(ZoneInfo(config.timezone)).date()
-    closes = approved + timedelta(days=config.appeal_days)
+    appeal_by = due_date(approved, config.appeal_days, config.timezone)
     return (
-        local + timedelta(days=config.payment_days),
-        local + timedelta(days=config.appeal_days),
-        closes,
+        due_date(approved, config.payment_days, config.timezone),
+        appeal_by,
+        end_of(appeal_by, config.timezone),
     )
 
 
@@ -155,7 +156,10 @@ def contest(
     )
     session.add(appeal)
     why = "contested in the portal" if nominee is None else "driver nominated in the portal"
-    transition(session, citation_id, Status.APPEALED, actor, why)
+    try:
+        transition(session, citation_id, Status.APPEALED, actor, why)
+    except IllegalTransition as refused:  # another tab's appeal, or a decision, came first
+        raise AppealRefused("this case can no longer be contested") from refused
     detail = {"kind": appeal.kind, "upload_sha256": sha256, "reason_chars": len(reason)}
     audit.append(session, actor, "appeal.filed", "citation", citation_id, detail)
     return appeal

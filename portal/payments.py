@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session
 
-from pipeline.config import NotifierConfig, PaymentsConfig
+from pipeline.config import PaymentsConfig
 from pipeline.store import audit
 from pipeline.store.citations import transition
 from pipeline.store.citizen import Payment
@@ -36,6 +36,8 @@ ACTOR = "system:payments"
 PAYABLE = frozenset(
     {Status.APPROVED, Status.NOTIFIED, Status.DISPLAYED, Status.DELIVERY_FAILED, Status.UPHELD}
 )
+SETTLING = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
+"""A card pays at completion; a bank debit completes unpaid and settles with the second."""
 TOLERANCE_S = 300
 """A notification signed longer ago than this is refused: a replayed old one pays nothing."""
 ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"})
@@ -151,25 +153,22 @@ def record_checkout(
         )
 
 
-def completed(
-    session: Session, event: Any, notifier: NotifierConfig, now: datetime | None = None
-) -> str:
-    """Apply a verified `checkout.session.completed`; what it did, for the log."""
-    if not isinstance(event, dict) or event.get("type") != "checkout.session.completed":
-        return "ignored: not a completed checkout"
+def completed(session: Session, event: Any, now: datetime | None = None) -> str:
+    """Apply a verified notification that a checkout was paid; what it did, for the log."""
+    if not isinstance(event, dict) or event.get("type") not in SETTLING:
+        return f"ignored: {event.get('type') if isinstance(event, dict) else 'not an event'}"
     paid = event.get("data", {}).get("object", {})
     payment = session.get(Payment, str(paid.get("id")))
     if payment is None:
         return f"ignored: unknown checkout {paid.get('id')!r}"
     if payment.status == "paid":
         return f"already paid: {payment.id}"
-    expected = (minor_units(notifier.fine_amount, notifier.currency), notifier.currency.lower())
+    if paid.get("payment_status") != "paid":
+        return f"not settled yet: {payment.id}"  # a debit: its async_payment_succeeded follows
+    # What this page asked for, not today's configured fine, which may have changed since.
+    expected = (payment.amount_minor, payment.currency.lower())
     got = (paid.get("amount_total"), str(paid.get("currency", "")).lower())
-    if (
-        paid.get("payment_status") != "paid"
-        or got != expected
-        or payment.currency.lower() != got[1]
-    ):
+    if got != expected:
         detail = {"payment": payment.id, "got": list(got), "expected": list(expected)}
         audit.append(session, ACTOR, "payment.refused", "citation", payment.citation_id, detail)
         return f"refused: {detail}"

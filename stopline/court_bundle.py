@@ -41,16 +41,17 @@ manifest.json    the camera's evidence manifest, signed when the evidence was re
 files/<sha256>   every file the manifest lists (the clip, key frames, crops), as recorded
 custody.json     the audit log rows about this case, each chained to the one before
 case.json        the case record as the store holds it
-public_key.txt   the Ed25519 public key that signed the manifest and this bundle
+public_keys.txt  the Ed25519 public keys that signed this bundle and the manifest (the same
+                 key unless the deployment rotated its key in between)
 bundle.json      every file above by SHA-256, signed
 
 To verify, with Python 3 and the `cryptography` package only:
 
-    python verify.py --public-key <the key the deployment published>
+    python verify.py --public-key <a key the deployment published> [--public-key <another>]
 
 It checks bundle.json's signature and every file's hash, then the manifest's signature and
-every evidence file's hash. Without --public-key it checks against public_key.txt, which
-proves the bundle intact but not who made it.
+every evidence file's hash, each by one of the keys given. Without --public-key both must be
+signed by the key in bundle.json, which proves the bundle intact but not who made it.
 """
 
 
@@ -99,9 +100,12 @@ def export(
     config: StoplineConfig,
     evidence: EvidenceStore,
     key: Ed25519PrivateKey,
+    trusted: set[str],
     out: Path,
     actor: str,
 ) -> Bundle:
+    """`trusted`: the deployment's public keys (its signing key's and earlier rotations'); the
+    evidence must be signed by one of them before it goes into a bundle."""
     citation = session.get(Citation, citation_id)
     if citation is None:
         raise ExportError(f"no citation {citation_id}")
@@ -110,7 +114,7 @@ def export(
     if citation.evidence_purged_at is not None:
         raise ExportError(f"citation {citation_id}: its evidence was purged by retention")
     manifest_path = evidence.manifest_path(violation.id)
-    report = evidence.verify_manifest(manifest_path, None, violation.manifest_sha256)
+    report = evidence.verify_manifest(manifest_path, trusted, violation.manifest_sha256)
     if not report.ok:
         raise ExportError("evidence fails verification: " + "; ".join(report.problems))
     manifest_raw = manifest_path.read_bytes()
@@ -139,7 +143,10 @@ def export(
             {"from": h.from_state, "to": h.to_state, "actor": h.actor, "at": h.at.isoformat()}
             for h in history(session, citation.id)
         ],
-        "camera": camera.model_dump(mode="json") if camera else None,
+        # Not its stream addresses: they hold the camera's password.
+        "camera": camera.model_dump(mode="json", exclude={"source", "evidence_source"})
+        if camera
+        else None,
         "audit_chain_at_export": {
             "ok": chain.ok,
             "rows": chain.rows_checked,
@@ -165,6 +172,8 @@ def export(
         )
     )
     public = public_key_b64(key.public_key())
+    recorded_by = json.loads(manifest_raw)["signature"]["public_key"]
+    keys = f"bundle.json signed by: {public}\nmanifest.json signed by: {recorded_by}\n"
     members: dict[str, bytes] = {
         "README.txt": README.format(
             citation=citation.id, exported=exported.isoformat(), actor=actor
@@ -173,7 +182,7 @@ def export(
         "manifest.json": manifest_raw,
         "custody.json": json.dumps(custody, indent=2, ensure_ascii=False).encode(),
         "case.json": json.dumps(case, indent=2, ensure_ascii=False, default=str).encode(),
-        "public_key.txt": (public + "\n").encode(),
+        "public_keys.txt": keys.encode(),
         "verify.py": VERIFY_SCRIPT.read_bytes(),
         **{f"files/{digest}": data for digest, data in files.items()},
     }

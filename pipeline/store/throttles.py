@@ -42,7 +42,7 @@ class Throttle:
         self.rows: list[tuple[LoginThrottle, Limit]] = []
         for limit in limits:
             key = (limit.kind, limit.subject[:NAME_LEN])
-            row = session.get(LoginThrottle, key)
+            row = session.get(LoginThrottle, key, with_for_update=True)
             if row is None:
                 row = LoginThrottle(kind=key[0], subject=key[1], failures=0, last_failure_at=now)
                 session.add(row)
@@ -67,6 +67,7 @@ class Throttle:
         return {row.kind: row.failures for row, _ in self.rows}
 
     def passed(self) -> None:
-        """A right secret clears the counters."""
-        for row, _ in self.rows:
-            self.session.delete(row)
+        """A right secret clears the counter of what it opened (the last limit: the name or
+        notice), not the address's: one valid secret of one's own must not buy an address a
+        fresh run of guesses at others."""
+        self.session.delete(self.rows[-1][0])

@@ -97,11 +97,14 @@ def evidence_export(
     from stopline.court_bundle import ExportError, export
 
     cfg = read_config(config)
+    if not cfg.storage.signing_key_path.is_file():  # never sign a bundle with a new key
+        fail(f"stopline: {cfg.storage.signing_key_path}: no signing key (run from its folder?)", 2)
     key = load_or_create_key(cfg.storage.signing_key_path)
+    trusted = deployment_keys(cfg)
     evidence = EvidenceStore(cfg.storage.evidence_dir)
     with plain_errors(), open_store(cfg) as store, store.session() as session:
         try:
-            bundle = export(session, citation, cfg, evidence, key, out_file, actor)
+            bundle = export(session, citation, cfg, evidence, key, trusted, out_file, actor)
         except ExportError as error:
             fail(f"stopline: {error}", 1)
     out.print(

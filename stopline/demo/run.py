@@ -178,16 +178,12 @@ def _print_billboards(
     the privacy policy lets it (a case naming nobody stays off the screens by default)."""
     open_to_all = cfg.display.privacy.unidentified == "shown"
     approved = set()
-    for case in cases:
-        if case["status"] not in SHOWABLE:
-            continue
+    for case in (c for c in cases if c["status"] in SHOWABLE):
         if case["person_id"] or open_to_all:
             approved.add(case["citation_id"])
-        else:
-            console.print(
-                f"kept off the billboards: citation {case['citation_id']} names nobody "
-                "(display.privacy.unidentified: hidden)"
-            )
+            continue
+        why = "names nobody (display.privacy.unidentified: hidden)"
+        console.print(f"kept off the billboards: citation {case['citation_id']} {why}")
     unshown = set()
     for screen in cfg.display.screens:
         folder = out_dir / screen.output_dir / screen.id
@@ -280,13 +276,9 @@ def _print_notice(console: Console, case: dict[str, Any]) -> None:
 
 
 def _console_login(out_dir: Path) -> tuple[Path, str, str]:
-    """A console (and portal) config for the demo's store, and a supervisor login with a fresh
-    password.
-
-    The demo's own reviewer approves every case and cannot log in; this user can look at them.
-    The console and the portal are reached over plain HTTP on this machine, so their cookies
-    are not HTTPS-only.
-    """
+    """A console and portal config for the demo's store, and a supervisor login with a fresh
+    password (the demo's own reviewer cannot log in). Both are reached over plain HTTP on this
+    machine, so their cookies are not HTTPS-only."""
     data = yaml.safe_load(DEMO_CONFIG.read_text())
     data["storage"] = {
         key: f"sqlite:///{out_dir / 'stopline.db'}"

@@ -4,7 +4,7 @@ policy says otherwise. Judged on SQLite and PostgreSQL by the store's query, wit
 wall clock."""
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,12 +19,20 @@ from tests.display.conftest import Crossing, open_crossing, screens
 
 WINDOW = timedelta(days=15)
 """notifier.appeal_days of the demo config the crossings start from."""
+SHOWN_FROM = datetime(2026, 12, 6, 16, 0, tzinfo=UTC)
+"""Approved 2026-11-21 08:00 UTC (16:00 in Shanghai, the crossings' zone): the notice's
+contest-by date is 2026-12-06, open all that day, so the case goes up at midnight after it."""
 
 
 def held_crossing(tmp_path: Path, store: Store, finder: PeopleFinder) -> Crossing:
     return open_crossing(
         tmp_path, store, finder, screens=screens(("led", 256, 128)), hold_for_appeal=True
     )
+
+
+def notified(crossing: Crossing, citation: str) -> None:
+    with crossing.store.session() as session:
+        transition(session, citation, Status.NOTIFIED, "system:test")
 
 
 def test_a_case_goes_up_only_when_its_appeal_window_has_passed(
@@ -36,13 +44,16 @@ def test_a_case_goes_up_only_when_its_appeal_window_has_passed(
     billboards = crossing.billboards()
     approved_at = crossing.clock()
     assert billboards.post(citation, approved_at) == ["led"], "posted at once, held"
+    assert crossing.status(citation) == Status.APPROVED, "not marked displayed while held"
+    notified(crossing, citation)
     assert billboards.playlist("led") == []
     with pytest.raises(NotShowable, match="not on"):
         billboards.frame("led", citation)
-    assert crossing.status(citation) == Status.APPROVED, "not marked displayed while held"
-    crossing.clock.advance(WINDOW - timedelta(seconds=1))
+    crossing.clock.advance(WINDOW)
+    assert billboards.playlist("led") == [], "the contest-by day is not over yet"
+    crossing.clock.at = SHOWN_FROM - timedelta(seconds=1)
     assert billboards.playlist("led") == []
-    crossing.clock.advance(timedelta(seconds=1))
+    crossing.clock.at = SHOWN_FROM
     assert billboards.playlist("led") == [citation]
     assert billboards.frame("led", citation).size == (256, 128)
     # The screen's maximum age counts from when it went up, not from the approval.
@@ -54,7 +65,24 @@ def test_a_case_goes_up_only_when_its_appeal_window_has_passed(
         detail = session.scalar(
             select(AuditEntry.detail).where(AuditEntry.action == "billboard.posted")
         )
-    assert detail is not None and detail["shown_from"] == (approved_at + WINDOW).isoformat()
+    assert detail is not None and detail["shown_from"] == SHOWN_FROM.isoformat()
+
+
+@pytest.mark.parametrize("status", [None, Status.DELIVERY_FAILED])
+def test_a_person_never_told_is_never_shown_after_the_window(
+    tmp_path: Path, store: Store, finder: PeopleFinder, status: Status | None
+) -> None:
+    """No SMS went out (nobody's phone on record), or the carrier reported it undelivered: the
+    person never had the window to appeal in, so the window's end shows nothing."""
+    crossing = held_crossing(tmp_path, store, finder)
+    citation = crossing.citation()
+    billboards = crossing.billboards()
+    billboards.post(citation, crossing.clock())
+    if status is not None:
+        with crossing.store.session() as session:
+            transition(session, citation, status, "system:test")
+    crossing.clock.at = SHOWN_FROM + timedelta(hours=1)
+    assert billboards.playlist("led") == []
 
 
 @pytest.mark.parametrize(

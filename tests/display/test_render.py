@@ -8,7 +8,6 @@ writes the frame drawn to test-artifacts/golden/ beside a difference image.
 """
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -102,7 +101,7 @@ def posted(crossing: Crossing, case: str) -> str:
         citation = session.get(Citation, citation_id)
         assert citation is not None
         screens = crossing.config.display.screens
-        playlist.post(session, citation, screens, crossing.clock(), timedelta(0), None, people)
+        playlist.post(session, citation, screens, crossing.clock(), None, None, people)
     return citation_id
 
 

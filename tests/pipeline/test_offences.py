@@ -147,3 +147,15 @@ def test_the_examples_cover_every_reason_and_variant() -> None:
     }
     assert {o.red_onset_seen for o in offences if o.kind == "red_light"} == {True, False}
     assert len({o.seen("en") for o in offences}) == len(offences)
+
+
+def test_an_older_red_light_without_amber_states_a_lower_bound() -> None:
+    """Events from before `red_onset_seen` was recorded: no measured amber means red began
+    before the camera saw it, so the time into red is a minimum, not a measurement."""
+    older = SignalSnapshot.model_validate(
+        {"phase": "red", "source": "vision", "time_into_red_s": 4.2}
+    )
+    offence = Offence.of(event("red_light", older, reason="stop_line_on_red"))
+    assert not offence.red_onset_seen
+    assert "at least 4.2 s" in offence.seen("en") and "至少4.2秒" in offence.seen("zh-CN")
+    assert Offence.of(event("red_light", RED)).red_onset_seen

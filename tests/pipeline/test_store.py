@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.bus.idempotency import Deduper
 from pipeline.events import SignalSnapshot, ViolationDetected
+from pipeline.notices import is_notice_number
 from pipeline.store import (
     TRANSITIONS,
     AlreadyProcessed,
@@ -231,6 +232,39 @@ def test_delivery_failed_migration_keeps_rows_and_their_references(database_url:
             session.execute(text("UPDATE citations SET status = 'lost' WHERE id = 'c-migrate'"))
     finally:
         store.close()
+
+
+def test_cases_approved_before_notice_numbers_get_one(database_url: str) -> None:
+    """0011 numbers the cases already approved (their SMS and portal need one), not the rest."""
+    config = alembic_config(database_url)
+    command.upgrade(config, "0010")
+    engine = make_engine(database_url)
+    now = utcnow()
+    try:
+        with Session(engine) as session, session.begin():
+            put_camera(session, "cam-1", "cam-1")
+            for status in ("pending_review", "approved", "notified"):
+                event = _violation_event().model_copy(update={"violation_id": f"v-{status}"})
+                record_violation(session, event)
+                session.execute(
+                    text(
+                        "INSERT INTO citations (id, violation_id, camera_id, status, corrected,"
+                        " created_at, updated_at) VALUES (:id, :v, 'cam-1', :s, false, :t, :t)"
+                    ),
+                    {"id": f"c-{status}", "v": f"v-{status}", "s": status, "t": now},
+                )
+    finally:
+        engine.dispose()
+    command.upgrade(config, "head")
+    store = open_store(database_url)
+    try:
+        with store.session() as session:
+            numbers = dict(session.execute(select(Citation.status, Citation.notice_number)).all())
+    finally:
+        store.close()
+    assert numbers["pending_review"] is None
+    assert all(is_notice_number(numbers[s] or "") for s in ("approved", "notified"))
+    assert numbers["approved"] != numbers["notified"]
 
 
 def test_downgrade_removes_everything_and_upgrade_restores_it(database_url: str) -> None:

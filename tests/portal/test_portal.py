@@ -221,3 +221,16 @@ def test_nobody_names_a_driver_for_a_pedestrian(fined: Fined) -> None:
         "/case/nominate", data={"name": "A", "phone": "+8613800138000", "csrf_token": csrf}
     )
     assert answer.status_code == 422 and "keeper" in answer.text
+
+
+def test_a_body_larger_than_an_appeal_is_refused_before_it_is_read(fined: Fined) -> None:
+    """A stranger's upload is refused by its length, before the form parser spools it."""
+    stranger = TestClient(fined.portal)
+    limit = fined.site.console.config.portal.max_upload_bytes
+    huge = stranger.post(
+        "/case/appeal",
+        files={"attachment": ("big.jpg", b"\xff\xd8\xff" + b"0" * (limit + 100_000), "image/jpeg")},
+        data={"reason": "x"},
+    )
+    assert huge.status_code == 413
+    assert portal_login(stranger, fined.notice_number, fined.pin).status_code == 303

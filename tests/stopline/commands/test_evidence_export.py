@@ -69,12 +69,16 @@ def test_the_bundle_verifies_with_its_contents_and_the_published_key(
     folder = unpacked(zip_path, tmp_path / "case")
     names = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
     assert {"report.pdf", "manifest.json", "custody.json", "case.json", "verify.py"} <= names
-    assert {"public_key.txt", "bundle.json", "README.txt"} <= names
+    assert {"public_keys.txt", "bundle.json", "README.txt"} <= names
     manifest = json.loads((folder / "manifest.json").read_text())["manifest"]
     assert {f"files/{f['sha256']}" for f in manifest["files"]} <= names
     assert any(f["role"] == "clip" for f in manifest["files"])
     ok = verify(folder, "--public-key", key)
     assert ok.returncode == 0 and ok.stdout.startswith("OK"), ok.stdout + ok.stderr
+    plain = verify(folder)
+    assert plain.returncode == 0 and "not compared with a published key" in plain.stdout
+    rotated = verify(folder, "--public-key", "A" * 43 + "=", "--public-key", key)
+    assert rotated.returncode == 0, "any of the deployment's published keys"
     other = verify(folder, "--public-key", "A" * 43 + "=")
     assert other.returncode == 1 and "does not trust" in other.stdout
     custody = json.loads((folder / "custody.json").read_text())

@@ -10,7 +10,21 @@ Create Date: 2026-12-07
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
+
+from pipeline.notices import new_notice_number
+
+NOTICED = (
+    "approved",
+    "notified",
+    "displayed",
+    "delivery_failed",
+    "appealed",
+    "upheld",
+    "dismissed",
+    "paid",
+)
+"""Every status a reviewer's approval leads to."""
 
 revision: str = "0011"
 down_revision: str | None = "0010"
@@ -21,6 +35,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.add_column("citations", sa.Column("notice_number", sa.String(16), nullable=True))
     op.create_index(op.f("ix_citations_notice_number"), "citations", ["notice_number"], unique=True)
+    _number_approved_cases()
     op.add_column(
         "billboard_items", sa.Column("shown_from", sa.DateTime(timezone=True), nullable=True)
     )
@@ -87,3 +102,23 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_citations_notice_number"), "citations")
     with op.batch_alter_table("citations") as batch:
         batch.drop_column("notice_number")
+
+
+def _number_approved_cases() -> None:
+    """Cases approved before notice numbers existed get one now: their SMS (still to go out)
+    needs it, and so does the person who opens the portal. An offline SQL script (`--sql`) has
+    no rows to read, and is for new databases: there is nothing to number."""
+    if context.is_offline_mode():
+        return
+    citations = sa.table(
+        "citations", sa.column("id"), sa.column("status"), sa.column("notice_number")
+    )
+    bind = op.get_bind()
+    ids = bind.execute(sa.select(citations.c.id).where(citations.c.status.in_(NOTICED)))
+    given: set[str] = set()
+    for citation_id in list(ids.scalars()):
+        number = new_notice_number(given.__contains__)
+        given.add(number)
+        bind.execute(
+            citations.update().where(citations.c.id == citation_id).values(notice_number=number)
+        )
