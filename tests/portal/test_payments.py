@@ -161,3 +161,20 @@ def test_a_payment_provider_needs_its_secrets(monkeypatch: pytest.MonkeyPatch) -
     )
     with pytest.raises(PaymentError, match="UNSET_STRIPE_KEY"):
         Stripe(config)
+
+
+def test_a_debit_completes_unpaid_and_is_paid_when_it_settles(paying: Paying) -> None:
+    """Stripe's delayed methods: `completed` with payment_status unpaid pays nothing; the later
+    `async_payment_succeeded` pays the fine, once."""
+    session_id = started(paying)
+    stripe = paying.stripe
+    stripe.sessions[session_id].update(status="complete", payment_status="unpaid")
+    body = stripe.completed_event(session_id)
+    assert notify(paying, body, stripe.signed(body)) == 200
+    assert paying.status() == Status.APPROVED
+    stripe.sessions[session_id].update(payment_status="paid")
+    settled = json.loads(stripe.completed_event(session_id))
+    settled["type"] = "checkout.session.async_payment_succeeded"
+    data = json.dumps(settled).encode()
+    assert notify(paying, data, stripe.signed(data)) == 200
+    assert paying.status() == Status.PAID and paying.paid_transitions() == 1

@@ -69,8 +69,10 @@ def test_wrong_and_unknown_numbers_get_one_answer_and_wrong_pins_are_throttled(
     ]
     assert {a.status_code for a in answers} == {200}
     assert len({a.text.split('name="csrf_token" value="')[0] for a in answers}) == 1
+    odd = portal_login(client, fined.notice_number, "１２３４５６")  # full-width digits
+    assert odd.status_code == 200 and "not right" in odd.text
     config = fined.site.console.config.portal
-    for _ in range(config.max_failed_pins):
+    for _ in range(config.max_failed_pins - 1):
         last = portal_login(client, fined.notice_number, wrong_pin)
     assert last.status_code == 429 and "try again in" in last.text.lower()
     refused = portal_login(client, fined.notice_number, fined.pin)
@@ -80,6 +82,10 @@ def test_wrong_and_unknown_numbers_get_one_answer_and_wrong_pins_are_throttled(
         assert counted is not None and counted.wait_until is not None
         counted.wait_until = counted.wait_until - timedelta(days=1)  # the wait has passed
     assert portal_login(client, fined.notice_number, fined.pin).status_code == 303
+    with fined.site.store.session() as session:
+        address = session.get(LoginThrottle, ("portal-address", "testclient"))
+        assert address is not None and address.failures >= config.max_failed_pins, "kept"
+        assert session.get(LoginThrottle, ("notice", fined.notice_number)) is None
 
 
 def test_a_contest_files_an_appeal_that_supervisors_see(fined: Fined) -> None:
