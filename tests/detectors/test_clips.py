@@ -14,7 +14,7 @@ import yaml
 
 from benchmarks.clip_accuracy import ROOT, evaluate
 from pipeline.events import ViolationDetected
-from tests.cli import stopline
+from tests.cli import HEAVY_S, stopline
 from tests.shared_data import DATA, need
 
 CLIPS = ("y2", "y3", "hanoi")
@@ -64,6 +64,7 @@ def test_detect_command_prints_events_and_a_summary(tmp_path: Path) -> None:
     assert "1/1 manifest(s) verified" in verified.stdout
 
 
+@pytest.mark.timeout(HEAVY_S)
 def test_a_replay_of_the_same_footage_gives_the_same_violation(tmp_path: Path) -> None:
     """Capture times come from the file (its creation_time: y2 was filmed 2014-12-01 14:51:10
     UTC), not from when it was processed, so running it again (a restart after a crash) gives
@@ -72,7 +73,9 @@ def test_a_replay_of_the_same_footage_gives_the_same_violation(tmp_path: Path) -
     config = y2_site(tmp_path)
     runs = []
     for _ in range(2):
-        result = stopline("detect", str(clip), "--config", "site.yaml", "--json", cwd=tmp_path)
+        result = stopline(
+            "detect", str(clip), "--config", "site.yaml", "--json", cwd=tmp_path, timeout_s=HEAVY_S
+        )
         assert result.returncode == 0, result.stderr
         runs.append([json.loads(line) for line in result.stdout.splitlines()])
     first, again = runs
@@ -84,7 +87,9 @@ def test_a_replay_of_the_same_footage_gives_the_same_violation(tmp_path: Path) -
     assert (occurred - filmed).total_seconds() == pytest.approx(event["stream_s"], abs=0.01)
     config["cameras"][0]["recorded_at"] = "2026-11-21T08:00:00+08:00"
     (tmp_path / "site.yaml").write_text(yaml.safe_dump(config))
-    result = stopline("detect", str(clip), "--config", "site.yaml", "--json", cwd=tmp_path)
+    result = stopline(
+        "detect", str(clip), "--config", "site.yaml", "--json", cwd=tmp_path, timeout_s=HEAVY_S
+    )
     (moved,) = [json.loads(line) for line in result.stdout.splitlines()]
     local_start = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)  # 08:00 at +08:00
     moved_s = (datetime.fromisoformat(moved["occurred_at"]) - local_start).total_seconds()

@@ -20,7 +20,7 @@ from identify.plates import PlateReader, near_matches, vote
 from pipeline.config import PlateEngine, PlatesConfig
 from pipeline.geometry import iou
 from stopline.deployment import plate_reader
-from tests.cli import ROOT, stopline
+from tests.cli import HEAVY_S, ROOT, stopline
 from tests.shared_data import DATA, need
 
 CN_CROPS = DATA / "plates-cn-crops"
@@ -203,9 +203,6 @@ def test_no_frames_is_unreadable(reader: PlateReader) -> None:
 
 
 # ---------------------------------------------------------------- CLI
-
-HEAVY_S = 1200
-"""Safety net of the OCR-heavy tests: on two busy cores (issue 18: load 8-24) they passed 300 s."""
 
 
 @pytest.mark.timeout(HEAVY_S)

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from stopline.demo.run import DEMO_CONFIG
-from tests.cli import stopline
+from tests.cli import HEAVY_S, stopline
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def site(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")
-    result = stopline("demo", "--out", str(out))
+    result = stopline("demo", "--out", str(out), timeout_s=HEAVY_S)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "the red motorcycle" in result.stdout and "the cameraman" in result.stdout
     assert "missed" not in result.stdout

@@ -15,7 +15,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from pipeline.evidence import public_key_b64
-from tests.cli import stopline
+from tests.cli import HEAVY_S, stopline
+
+pytestmark = pytest.mark.timeout(HEAVY_S)
+"""The first test here waits for the demo (`demo_out`), a few minutes on busy cores."""
 
 DOCS = Path(__file__).resolve().parents[3] / "test-artifacts"
 

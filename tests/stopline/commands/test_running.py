@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
+import pytest
 import yaml
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -28,9 +29,12 @@ from stopline.console import console_app, portal_app
 from stopline.demo.run import DEMO_CONFIG, KEEPER_ID, KEEPER_NAME, KEEPER_PHONE
 from stopline.demo.scene import RED_LIGHT_PLATE
 from stopline.wiring import Pipeline
-from tests.cli import COMMAND, stopline
+from tests.cli import COMMAND, HEAVY_S, stopline
 from tests.clock import START
 from tests.detectors.live_camera import RtspCamera
+
+pytestmark = pytest.mark.timeout(HEAVY_S)
+"""The first test here waits for the demo (`demo_out`), a few minutes on busy cores."""
 
 WAIT_S = 30.0
 
