@@ -20,8 +20,9 @@ def test_garbage_on_a_topic_is_dead_lettered_and_the_run_goes_on(tmp_path: Path)
         summary = pipeline.run_all()
     assert summary.dead_letters == 1
     assert summary.violations == 2
-    # Approved, and on the crossing's billboards (nobody is registered: no notice is sent).
-    assert summary.citations == {"displayed": 2}
+    # Approved; nobody is registered, so no notice is sent and, as the cases name nobody, no
+    # billboard shows them (display.privacy.unidentified: hidden).
+    assert summary.citations == {"approved": 2}
     assert summary.frames == 300
 
 
