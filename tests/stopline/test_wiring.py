@@ -33,7 +33,7 @@ def test_run_command_processes_a_config(tmp_path: Path) -> None:
     render(load_config(config).cameras[0], tmp_path)
     result = stopline("run", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "citations displayed" in result.stdout
+    assert "citations approved" in result.stdout  # naming nobody: no SMS, no billboard
     assert (tmp_path / "stopline.db").is_file()
     assert list((tmp_path / "evidence" / "manifests").glob("*.json"))
 

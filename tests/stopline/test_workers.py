@@ -33,6 +33,8 @@ def test_workers_on_kafka_and_postgres(
     data = yaml.safe_load(DEMO_CONFIG.read_text())
     data["bus"] = {"kind": "kafka", "bootstrap_servers": kafka_bootstrap, "max_attempts": 3}
     data["storage"]["database_url"] = postgres_database_url
+    # Nobody is registered here; the display worker is to show both cases all the same.
+    data["display"]["privacy"] = {"unidentified": "shown"}
     config = tmp_path / "workers.yaml"
     config.write_text(yaml.safe_dump(data))
     render(load_config(config).cameras[0], tmp_path)
