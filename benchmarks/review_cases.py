@@ -11,12 +11,14 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import cv2
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 from pipeline.events import EvidenceRef, SignalSnapshot, ViolationDetected, derived_id
-from pipeline.evidence import EvidenceStore
+from pipeline.evidence import EvidenceStore, StoredFile
 from pipeline.store import Store, create_citation
 from pipeline.store.registry import put_camera, put_person, put_vehicle, record_violation
 
@@ -28,8 +30,16 @@ FRAME_ROLES = ("key_frame:stop_line", "key_frame:entry_line", "crop:offender", "
 
 @dataclass(frozen=True)
 class Evidence:
-    refs: list[EvidenceRef]
+    files: list[StoredFile]
+    facts: dict[str, Any]
     manifest_sha256: str
+    """A stand-in where the cases have no signed manifest."""
+
+    @property
+    def refs(self) -> list[EvidenceRef]:
+        return [
+            EvidenceRef(sha256=f.sha256, role=f.role, media_type=f.media_type) for f in self.files
+        ]
 
 
 def store_evidence(evidence: EvidenceStore, clip: Path = CLIP) -> Evidence:
@@ -45,17 +55,16 @@ def store_evidence(evidence: EvidenceStore, clip: Path = CLIP) -> Evidence:
             ok, encoded = cv2.imencode(".jpg", image)
             frames.append(encoded.tobytes())
         index += 1
+    fps = cap.get(cv2.CAP_PROP_FPS)
     cap.release()
-    refs = [
-        EvidenceRef(
-            sha256=evidence.put(data, role, "image/jpeg").sha256, role=role, media_type="image/jpeg"
-        )
+    files = [
+        evidence.put(data, role, "image/jpeg")
         for role, data in zip(FRAME_ROLES, frames, strict=True)
     ]
-    movie = evidence.put(clip.read_bytes(), "clip", "video/mp4")
-    refs.append(EvidenceRef(sha256=movie.sha256, role="clip", media_type="video/mp4"))
-    manifest = hashlib.sha256(b"".join(r.sha256.encode() for r in refs)).hexdigest()
-    return Evidence(refs, manifest)
+    files.append(evidence.put(clip.read_bytes(), "clip", "video/mp4"))
+    manifest = hashlib.sha256(b"".join(f.sha256.encode() for f in files)).hexdigest()
+    height, width = image.shape[:2]
+    return Evidence(files, {"frame_size": [width, height], "clip_fps": fps}, manifest)
 
 
 def plate_of(index: int) -> str:
@@ -63,21 +72,28 @@ def plate_of(index: int) -> str:
 
 
 def seed(
-    store: Store, evidence: EvidenceStore, count: int, start: int = 0, batch: int = 500
+    store: Store,
+    evidence: EvidenceStore,
+    count: int,
+    start: int = 0,
+    batch: int = 500,
+    signing_key: Ed25519PrivateKey | None = None,
 ) -> list[str]:
-    """`count` pending citations (ids returned, oldest first); every other one has a keeper."""
+    """`count` pending citations (ids returned, oldest first); every other one has a keeper.
+    With `signing_key`, each case has its signed manifest, as the detect stage writes it."""
     stored = store_evidence(evidence)
+    signer = None if signing_key is None else EvidenceStore(evidence.root, signing_key)
     ids: list[str] = []
     for first in range(start, start + count, batch):
         with store.session() as session:
             for camera in CAMERAS:
                 put_camera(session, camera, camera, f"{camera} junction")
             for index in range(first, min(first + batch, start + count)):
-                ids.append(_cite(session, index, stored))
+                ids.append(_cite(session, index, stored, signer))
     return ids
 
 
-def _cite(session: Session, index: int, stored: Evidence) -> str:
+def _cite(session: Session, index: int, stored: Evidence, signer: EvidenceStore | None) -> str:
     camera = CAMERAS[index % len(CAMERAS)]
     plate = plate_of(index)
     person_id = None
@@ -85,8 +101,12 @@ def _cite(session: Session, index: int, stored: Evidence) -> str:
         person_id = f"P{index:06d}"
         put_person(session, person_id, f"Keeper {index}", phone=f"+4930{index:07d}")
         put_vehicle(session, plate, person_id)
+    violation_id = derived_id("review-case", str(index))
+    manifest = stored.manifest_sha256
+    if signer is not None:
+        manifest = signer.write_manifest(violation_id, stored.files, stored.facts)
     event = ViolationDetected(
-        violation_id=derived_id("review-case", str(index)),
+        violation_id=violation_id,
         kind="red_light" if index % 3 else "jaywalk",
         camera_id=camera,
         occurred_at=EPOCH + timedelta(seconds=30 * index),
@@ -98,7 +118,7 @@ def _cite(session: Session, index: int, stored: Evidence) -> str:
         speed_px_s=180.0,
         rule="north-stop",
         evidence=stored.refs,
-        manifest_sha256=stored.manifest_sha256,
+        manifest_sha256=manifest,
     )
     record_violation(session, event)
     citation_id = derived_id("citation", event.violation_id)

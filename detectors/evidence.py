@@ -11,19 +11,14 @@ on its own thread, so decoding and encoding a clip never holds up analysis.
 from __future__ import annotations
 
 import bisect
-import itertools
-import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import partial
-from pathlib import Path
 from typing import Any, Protocol
 
-import av
 import cv2
 import numpy as np
 
@@ -32,11 +27,11 @@ from detectors.sources import Frame
 from pipeline.evidence import EvidenceStore, StoredFile
 from pipeline.images import TRACK_CROP_QUALITY, clamp_box, crop, jpeg
 from pipeline.outages import until_back
+from pipeline.video import encode_mp4
 
 BAR_PX = 40
 TRACK_CROPS = 8
 """Offender crops kept for identification: plates and faces are voted over several frames."""
-CLIP_X264 = {"preset": "ultrafast", "crf": "23"}
 BEFORE_S = AFTER_S = 6.0
 EVIDENCE_WINDOW_S = BEFORE_S + AFTER_S
 MAX_INTERPOLATION_GAP_S = 1.0
@@ -135,32 +130,6 @@ def _with_bar(frame: Frame, text: str, box: Box | None, live: str | None) -> np.
     return np.vstack([img, bar])
 
 
-def _clip(frames: Iterator[np.ndarray], fps: float) -> bytes:
-    """H.264 in MP4 with the index first, so the review console's browser plays it at once.
-
-    Frames are encoded as they come, so a case never holds its 12 s in memory. x264's fastest
-    preset costs about as much CPU per frame as OpenCV's MPEG-4 Part 2 writer, whose output no
-    browser plays; one encoder thread leaves the cores to analysis.
-    """
-    first = next(frames)
-    h, w = first.shape[:2]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "clip.mp4"
-        with av.open(str(path), "w", options={"movflags": "+faststart"}) as container:
-            stream = container.add_stream(
-                "libx264", rate=Fraction(fps).limit_denominator(1000), options=CLIP_X264
-            )
-            stream.width, stream.height = w + w % 2, h + h % 2  # 4:2:0 needs even sides
-            stream.pix_fmt = "yuv420p"
-            stream.codec_context.thread_count = 1
-            for img in itertools.chain([first], frames):
-                if img.shape[:2] != (stream.height, stream.width):
-                    img = cv2.copyMakeBorder(img, 0, h % 2, 0, w % 2, cv2.BORDER_REPLICATE)
-                container.mux(stream.encode(av.VideoFrame.from_ndarray(img, format="bgr24")))
-            container.mux(stream.encode())
-        return path.read_bytes()
-
-
 def box_at(track: list[TrackPoint], t: float, tolerance_s: float) -> Box | None:
     """The track's box at time `t`: a point's own box within `tolerance_s`, else interpolated
     between the points around `t` when they are close enough, else unknown."""
@@ -180,6 +149,10 @@ def box_at(track: list[TrackPoint], t: float, tolerance_s: float) -> Box | None:
 def _scaled(box: Box, sx: float, sy: float) -> Box:
     x1, y1, x2, y2 = box
     return (x1 * sx, y1 * sy, x2 * sx, y2 * sy)
+
+
+def _pixels(box: Box | None) -> list[int] | None:
+    return None if box is None else [round(c) for c in box]
 
 
 def _area(box: Box, shape: tuple[int, ...]) -> int:
@@ -281,6 +254,8 @@ class EvidenceRecorder:
         offender_time = None if largest is None else nearest(largest.t)
         wanted = {*key_times.values(), *crop_times, offender_time}
         kept: dict[float, tuple[Frame, Box | None]] = {}
+        boxes: list[list[int] | None] = []
+        """The offender's box in each frame of the clip, for the portal's redaction."""
 
         def rendered() -> Iterator[np.ndarray]:
             for frame in clip.frames():
@@ -288,11 +263,12 @@ class EvidenceRecorder:
                 box = box_at(points, frame.t, tolerance)
                 if box is not None:
                     box = _scaled(box, w / shape[1], h / shape[0])
+                boxes.append(_pixels(box))
                 if frame.t in wanted:
                     kept[frame.t] = (frame, box)
                 yield _with_bar(frame, case.data_bar, box, live.get(frame.t))
 
-        clip_bytes = _clip(rendered(), clip.fps)
+        clip_bytes = encode_mp4(rendered(), clip.fps)
         what = f"evidence of {case.violation_id}"
 
         def put(data: bytes, role: str, media_type: str) -> StoredFile:
@@ -325,6 +301,10 @@ class EvidenceRecorder:
             # The camera's geometry is in analysed-frame pixels: what a report scales it by.
             "analysis_frame_size": [shape[1], shape[0]],
             "track_crops": [{"t": t, "box": [round(c, 1) for c in box]} for t, _, box in crops],
+            "offender_boxes": boxes,
+            "key_frame_boxes": {
+                name: _pixels(kept[t][1]) for name, t in key_times.items() if t in kept
+            },
             **({"missing_key_frames": missing} if missing else {}),
         }
         write = partial(self.store.write_manifest, case.violation_id, files, facts)

@@ -14,29 +14,19 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image
 
 from pipeline.config import PrivacyPolicy
 from pipeline.geometry import iou
+from pipeline.redaction import Box, PeopleFinder, area, blur, centre_in, head
 
-Box = tuple[int, int, int, int]
-HEAD_SHARE = 0.28
-"""Top share of a standing person's box that holds the head."""
+__all__ = ["Box", "People", "PeopleFinder", "classify", "decode", "find_people", "redact"]
+
 OFFENDER_IOU = 0.3
 """Overlap with the whole picture a person box needs to be the offender's."""
-BLUR_GROW = 0.12
-"""Blurred boxes grow by this share of their size each way: hair and ears identify too."""
-PIXELS_ACROSS = 6
-"""A blurred region is first reduced to this many pixels across: nothing to sharpen back."""
-
-
-class PeopleFinder(Protocol):
-    def find(self, image_bgr: np.ndarray, plates: bool) -> tuple[list[Box], list[Box], list[Box]]:
-        """(faces, persons, plates) seen in the image, as pixel boxes; plates only if asked."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -80,19 +70,6 @@ def _box(values: Any) -> Box:
     return (x1, y1, x2, y2)
 
 
-def _area(box: Box) -> int:
-    return max(0, box[2] - box[0]) * max(0, box[3] - box[1])
-
-
-def _centre_in(box: Box, outer: Box) -> bool:
-    x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    return outer[0] <= x <= outer[2] and outer[1] <= y <= outer[3]
-
-
-def _head(box: Box) -> Box:
-    return (box[0], box[1], box[2], box[1] + round((box[3] - box[1]) * HEAD_SHARE))
-
-
 def classify(
     faces: list[Box],
     persons: list[Box],
@@ -107,12 +84,12 @@ def classify(
     offender = max(persons, key=lambda p: iou(p, frame), default=None)
     if offender is not None and iou(offender, frame) < OFFENDER_IOU:
         offender = None
-    theirs = [f for f in faces if offender and _centre_in(f, offender)]
-    face = max(theirs, key=_area, default=None)
+    theirs = [f for f in faces if offender and centre_in(f, offender)]
+    face = max(theirs, key=area, default=None)
     if face is None and offender is not None:
-        face = _head(offender)
+        face = head(offender)
     elif face is None and pedestrian:
-        face = _head(frame)
+        face = head(frame)
     return People(
         offender=offender,
         offender_faces=(face,) if face else (),
@@ -130,36 +107,6 @@ def find_people(
     wanted = policy.plate == "masked" and not pedestrian
     faces, persons, plates = finder.find(np.ascontiguousarray(rgb[:, :, ::-1]), wanted)
     return classify(faces, persons, plates, picture.width, picture.height, pedestrian)
-
-
-def _grown(image: Image.Image, box: Box) -> Box:
-    grow_x = round((box[2] - box[0]) * BLUR_GROW)
-    grow_y = round((box[3] - box[1]) * BLUR_GROW)
-    return (
-        max(0, box[0] - grow_x),
-        max(0, box[1] - grow_y),
-        min(image.width, box[2] + grow_x),
-        min(image.height, box[3] + grow_y),
-    )
-
-
-def blur(image: Image.Image, box: Box, spare: Box | None = None) -> None:
-    """Make a region unrecognisable, in place (pixelate, then soften the blocks), except
-    where it overlaps `spare`."""
-    x1, y1, x2, y2 = _grown(image, box)
-    if x2 <= x1 or y2 <= y1:
-        return
-    region = image.crop((x1, y1, x2, y2))
-    w, h = region.size
-    small = (PIXELS_ACROSS, max(1, round(PIXELS_ACROSS * h / w)))
-    region = region.resize(small, Image.Resampling.BOX).resize((w, h), Image.Resampling.NEAREST)
-    region = region.filter(ImageFilter.GaussianBlur(max(w, h) / 12))
-    mask = Image.new("L", (w, h), 255)
-    if spare is not None:
-        ImageDraw.Draw(mask).rectangle(
-            (spare[0] - x1, spare[1] - y1, spare[2] - x1 - 1, spare[3] - y1 - 1), fill=0
-        )
-    image.paste(region, (x1, y1), mask)
 
 
 def redact(picture: Image.Image, people: People, policy: PrivacyPolicy) -> Image.Image:

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Form, Request, Response, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+)
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment
 from sqlalchemy import text
@@ -28,6 +34,7 @@ from pipeline.config import StoplineConfig
 from pipeline.evidence import EvidenceStore
 from pipeline.offences import Language, language_of
 from pipeline.store import Store
+from pipeline.store.citizen import portal_media
 from pipeline.store.models import Citation
 from pipeline.tokens import same_token
 from pipeline.webpages import SECURITY_HEADERS, html_templates
@@ -162,6 +169,25 @@ def create_app(portal: Portal) -> FastAPI:
         if visitor(request) is not None:
             return RedirectResponse("/case", status_code=303)
         return login_page(request)
+
+    @app.get("/media/{sha256}")
+    def media(request: Request, sha256: str) -> Response:
+        """A blurred picture or clip of the visitor's own case, and nothing else: any other
+        hash, evidence of other cases included, is not found."""
+        who = visitor(request)
+        if who is None:
+            return RedirectResponse("/", status_code=303)
+        with portal.session() as session:
+            citation = session.get(Citation, who.citation_id)
+            files = {f["sha256"]: f for f in portal_media(citation)} if citation else {}
+        if sha256 not in files:
+            return Response("not found", status_code=404, media_type="text/plain")
+        path = portal.evidence.path_of(sha256)
+        if not path.is_file():
+            return Response("not found", status_code=404, media_type="text/plain")
+        response = FileResponse(path, media_type=files[sha256]["media_type"])
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
 
     @app.post("/login")
     def login(

@@ -17,21 +17,18 @@ from sqlalchemy.orm import Session
 
 from pipeline.config import NotifierConfig
 from pipeline.evidence import EvidenceStore
+from pipeline.media_types import sniff
 from pipeline.notices import due_date, end_of
 from pipeline.offences import Offence
 from pipeline.store import audit
 from pipeline.store.citations import IllegalTransition, approved_at, transition
-from pipeline.store.citizen import Appeal
+from pipeline.store.citizen import Appeal, add_files, portal_media
 from pipeline.store.models import Camera, Citation, Status, Violation, utcnow
 
 CONTESTABLE = frozenset(
     {Status.APPROVED, Status.NOTIFIED, Status.DISPLAYED, Status.DELIVERY_FAILED}
 )
-UPLOAD_TYPES = {
-    b"\xff\xd8\xff": "image/jpeg",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"%PDF-": "application/pdf",
-}
+UPLOAD_TYPES = ("image/jpeg", "image/png", "application/pdf")
 """What an appeal may attach, told by the file's first bytes, not by what the browser says."""
 MAX_REASON_CHARS = 4000
 
@@ -49,6 +46,8 @@ class CitizenCase:
     pay_by: date
     appeal_by: date
     appeal: Appeal | None
+    media: list[dict[str, str]]
+    """The blurred key frames and clip (`portal.stage`); empty until made."""
 
     @property
     def can_appeal(self) -> bool:
@@ -93,14 +92,15 @@ def load(session: Session, citation_id: str, config: NotifierConfig) -> CitizenC
         pay_by=pay_by,
         appeal_by=appeal_by,
         appeal=appeal,
+        media=portal_media(citation),
     )
 
 
 def upload_type(data: bytes) -> str:
-    for magic, media_type in UPLOAD_TYPES.items():
-        if data.startswith(magic):
-            return media_type
-    raise AppealRefused("attach a photo (JPEG, PNG) or a PDF document")
+    media_type = sniff(data[:12])
+    if media_type not in UPLOAD_TYPES:
+        raise AppealRefused("attach a photo (JPEG, PNG) or a PDF document")
+    return media_type
 
 
 def contest(
@@ -142,8 +142,9 @@ def contest(
         raise AppealRefused("the appeal window has closed")
     sha256 = media_type = None
     if upload:
-        media_type = upload_type(upload)
-        sha256 = evidence.put(upload, "appeal:upload", media_type).sha256
+        stored = evidence.put(upload, "appeal:upload", upload_type(upload))
+        sha256, media_type = stored.sha256, stored.media_type
+        add_files(citation, [stored])
     appeal = Appeal(
         citation_id=citation_id,
         kind="contest" if nominee is None else "nomination",

@@ -51,14 +51,15 @@ from pipeline.outbox import relay, relay_once
 from pipeline.retention import run_retention
 from pipeline.store import Store
 from pipeline.store.models import Citation
+from portal.stage import PortalMediaStage
 from review.policy import AutoReviewer
 from stopline.camera_run import CameraRun, frame_count
-from stopline.deployment import deployment_store, make_billboards, plate_reader
+from stopline.deployment import deployment_store, make_billboards, people_finder, plate_reader
 from stopline.loops import Loops
 
 log = logging.getLogger(__name__)
 
-STAGES = ("detect", "identify", "review-policy", "relay", "notify", "display")
+STAGES = ("detect", "identify", "review-policy", "relay", "notify", "display", "portal")
 """`relay` publishes the event outbox (decisions made in the console or by the policy)."""
 
 
@@ -138,6 +139,10 @@ class Pipeline:
                 subscribe(CITATIONS_APPROVED, DisplayStage.group, display.handle),
                 subscribe(CITATIONS_DISMISSED, DisplayStage.recall_group, display.handle),
             ]
+        if stage == "portal":
+            finder = partial(people_finder, self.config)
+            media = PortalMediaStage(self.store, self.evidence, self.config.portal.media, finder)
+            return [subscribe(CITATIONS_APPROVED, PortalMediaStage.group, media.handle)]
         raise ValueError(f"stage {stage!r} does not consume")
 
     def _stages(self) -> list[str]:
@@ -147,6 +152,8 @@ class Pipeline:
             stages.append("notify")
         if self.shows_billboards:
             stages.append("display")
+        if self.config.portal.media.enabled:
+            stages.append("portal")
         return stages
 
     def _side_work(self, stage: str | None) -> list[Callable[[threading.Event], None]]:

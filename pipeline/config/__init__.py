@@ -40,7 +40,7 @@ from pipeline.config.identification import (
 )
 from pipeline.config.loading import load_config, parse_config, reference
 from pipeline.config.notifier import NotifierConfig
-from pipeline.config.portal import PaymentsConfig, PortalConfig
+from pipeline.config.portal import PaymentsConfig, PortalConfig, PortalMediaConfig
 from pipeline.config.retention import RetentionConfig
 from pipeline.config.review import ReviewConfig
 from pipeline.config.root import StoplineConfig
@@ -90,6 +90,7 @@ __all__ = [
     "PlatesConfig",
     "Point",
     "PortalConfig",
+    "PortalMediaConfig",
     "PrivacyPolicy",
     "Problem",
     "RedLightRule",

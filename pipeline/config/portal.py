@@ -51,6 +51,26 @@ class PaymentsConfig(Model):
         return self
 
 
+class PortalMediaConfig(Model):
+    enabled: bool = Field(
+        True,
+        description=(
+            "Make, once per approved case, the key frames and clip the portal shows the person "
+            "fined, with bystanders' faces and bodies and other vehicles' plates blurred"
+        ),
+    )
+    sample_fps: float = Field(
+        4.0,
+        gt=0,
+        le=60,
+        description=(
+            "Frames per second of the clip searched for people and plates (each costs a "
+            "person finder and a plate spotter); frames between are blurred by what the "
+            "searched frames around them found"
+        ),
+    )
+
+
 class PortalConfig(Model):
     listen_host: str = Field("127.0.0.1", description="Address the portal binds to")
     listen_port: int = Field(8091, ge=1, le=65535, description="TCP port of the portal")
@@ -101,4 +121,7 @@ class PortalConfig(Model):
     )
     payments: PaymentsConfig = Field(
         default_factory=PaymentsConfig, description="Paying the fine from the portal"
+    )
+    media: PortalMediaConfig = Field(
+        default_factory=PortalMediaConfig, description="The evidence the portal shows"
     )

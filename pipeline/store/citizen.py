@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pipeline.store.models import SHA256_LEN, Base, utcnow
+from pipeline.evidence import StoredFile
+from pipeline.store.models import SHA256_LEN, Base, Citation, utcnow
+
+PORTAL_ROLE = "portal:"
+"""Role prefix of the files the portal shows the person fined."""
 
 
 class PortalSession(Base):
@@ -67,3 +72,19 @@ class Payment(Base):
     paid_at: Mapped[datetime | None]
     event_id: Mapped[str | None] = mapped_column(String(255))
     """The provider's notification that marked it paid."""
+
+
+def add_files(citation: Citation, files: Iterable[StoredFile]) -> None:
+    """List files the portal added to the case (`Citation.citizen_files`), each once."""
+    listed = list(citation.citizen_files or [])
+    known = {(f["sha256"], f["role"]) for f in listed}
+    for f in files:
+        if (f.sha256, f.role) not in known:
+            listed.append({"sha256": f.sha256, "role": f.role, "media_type": f.media_type})
+            known.add((f.sha256, f.role))
+    citation.citizen_files = listed  # a new list: the JSON column sees the change
+
+
+def portal_media(citation: Citation) -> list[dict[str, str]]:
+    """The blurred key frames and clip made for the portal (`portal.media`), in their order."""
+    return [f for f in citation.citizen_files or [] if f["role"].startswith(PORTAL_ROLE)]

@@ -202,6 +202,10 @@ class Citation(Base):
     """Who last changed whom the case names; that person may not also approve it (four eyes)."""
     second_reviewed_by: Mapped[str | None] = mapped_column(String(NAME_LEN))
     second_reviewed_at: Mapped[datetime | None]
+    citizen_files: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    """Files the portal added (sha256, role, media_type): the blurred key frames and clip the
+    person fined watches (`portal:*`, see portal.media) and appeal uploads (`appeal:upload`).
+    Retention deletes them with the evidence."""
     evidence_purged_at: Mapped[datetime | None]
     """When retention deleted the case's evidence files and manifest; see pipeline.retention."""
     face_crops_purged_at: Mapped[datetime | None]

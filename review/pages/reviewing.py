@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy import select
 
+from pipeline.media_types import SNIFFED, sniff
 from pipeline.store import Status, audit
 from pipeline.store.models import Camera, Role
 from review import cases
@@ -162,22 +163,12 @@ def evidence_file(
         audit.append(session, who.name, "evidence.viewed", "evidence", sha256)
     with path.open("rb") as file:
         head = file.read(12)
-    response = FileResponse(path, media_type=_media_type(head))
+    response = FileResponse(path, media_type=sniff(head) or "application/octet-stream")
     # Faces and plates of people not yet found guilty: never kept in a browser's or proxy's cache
     # (a shared police PC), so every view is fetched, checked and audited again.
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-EVIDENCE_MEDIA_TYPES = ("image/jpeg", "video/mp4", "image/png", "application/octet-stream")
-"""What `_media_type` can answer; the API's document lists them."""
-
-
-def _media_type(head: bytes) -> str:
-    if head.startswith(b"\xff\xd8"):
-        return "image/jpeg"
-    if head[4:8] == b"ftyp":
-        return "video/mp4"
-    if head.startswith(b"\x89PNG"):
-        return "image/png"
-    return "application/octet-stream"
+EVIDENCE_MEDIA_TYPES = (*SNIFFED, "application/octet-stream")
+"""What the evidence route answers; the API's document lists them."""

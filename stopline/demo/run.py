@@ -13,7 +13,6 @@ unsendable, as it would be in a real deployment.
 
 from __future__ import annotations
 
-import html
 import json
 import secrets
 from collections.abc import Callable
@@ -31,10 +30,12 @@ from pipeline.config import StoplineConfig
 from pipeline.evidence import EvidenceStore
 from pipeline.store import Role, open_store
 from pipeline.store.audit import append, verify_chain
+from pipeline.store.citizen import portal_media
 from pipeline.store.models import Citation, SmsOutbox, SmsStatus, Violation
 from pipeline.store.registry import add_user, get_user, put_person, put_vehicle
 from review.passwords import hash_password
 from stopline.demo.frames import render
+from stopline.demo.index import file_entry, write_index
 from stopline.demo.scene import (
     COMPLIANT,
     DURATION_S,
@@ -129,7 +130,7 @@ def run_demo(out_dir: Path, console: Console, load: Callable[[Path], StoplineCon
             indent=2,
         )
     )
-    _write_index(out_dir, cases)
+    write_index(out_dir, cases)
     ok_manifests = sum(r.ok for r in reports)
     console.print(f"evidence manifests verified: {ok_manifests}/{len(reports)}")
     console.print(f"audit chain: {'intact' if chain.ok else 'BROKEN'}")
@@ -147,6 +148,13 @@ def run_demo(out_dir: Path, console: Console, load: Callable[[Path], StoplineCon
         )
     for offence in missed:
         console.print(f"[red]missed:[/] {offence.kind} by the {offence.who} at {offence.at_s} s")
+    noticed = [c for c in cases if c["notice_number"]]
+    unblurred = [c for c in noticed if not c["portal_evidence"]] if cfg.portal.media.enabled else []
+    if cfg.portal.media.enabled:
+        console.print(
+            "portal evidence (bystanders and other plates blurred): "
+            f"{len(noticed) - len(unblurred)}/{len(noticed)} approved cases"
+        )
     console.print("not cited, as expected: " + "; ".join(f"{u.name} {u.role}" for u in COMPLIANT))
     console.print(f"browse: {out_dir / 'index.html'}")
     unshown = _print_billboards(console, cfg, out_dir, cases)
@@ -166,7 +174,8 @@ def run_demo(out_dir: Path, console: Console, load: Callable[[Path], StoplineCon
         highlight=False,
         soft_wrap=True,
     )
-    if missed or unexpected or unsent or unshown or ok_manifests != len(reports) or not chain.ok:
+    wrong = missed or unexpected or unsent or unshown or unblurred
+    if wrong or ok_manifests != len(reports) or not chain.ok:
         console.print("[red]the demo result does not match the scene's script[/]")
         raise typer.Exit(1)
 
@@ -356,41 +365,7 @@ def _case(citation: Citation, violation: Violation, evidence: EvidenceStore) -> 
         "time_into_red_s": violation.time_into_red_s,
         "speed_px_s": event.get("speed_px_s"),
         "manifest": f"evidence/manifests/{violation.id}.json",
-        "evidence": [
-            {
-                "role": ref["role"],
-                "path": f"evidence/sha256/{ref['sha256'][:2]}/{ref['sha256'][2:4]}/{ref['sha256']}",
-                "media_type": ref["media_type"],
-            }
-            for ref in event.get("evidence", [])
-        ],
+        "evidence": [file_entry(ref) for ref in event.get("evidence", [])],
+        "notice_number": citation.notice_number,
+        "portal_evidence": [file_entry(ref) for ref in portal_media(citation)],
     }
-
-
-def _write_index(out_dir: Path, cases: list[dict]) -> None:
-    parts = [
-        "<!doctype html><meta charset='utf-8'><title>stopline demo</title>",
-        "<style>body{font-family:sans-serif;margin:2em}img{max-width:420px;margin:4px}</style>",
-        f"<h1>stopline demo: {len(cases)} citation(s)</h1>",
-    ]
-    for case in cases:
-        e = html.escape
-        title = f"{case['kind']} by track {case['track_id']} at {case['occurred_at']}"
-        into_red = (
-            "" if case["time_into_red_s"] is None else f"{case['time_into_red_s']} s into red;"
-        )
-        parts.append(
-            f"<h2>{e(title)}</h2><p>status <b>{e(str(case['status']))}</b>"
-            f" by {e(str(case['decided_by']))}; {into_red}"
-            f" <a href='{e(str(case['manifest']))}'>manifest</a></p>"
-        )
-        # Track crops feed identification; the key frames and one crop show the case.
-        for item in (i for i in case["evidence"] if i["role"] != "crop:track"):
-            src = e(item["path"])
-            if item["media_type"].startswith("image/"):
-                parts.append(f"<a href='{src}'><img src='{src}' title='{e(item['role'])}'></a>")
-            else:
-                parts.append(
-                    f"<p><a href='{src}'>{e(item['role'])} ({e(item['media_type'])})</a></p>"
-                )
-    (out_dir / "index.html").write_text("\n".join(parts), encoding="utf-8")

@@ -108,6 +108,14 @@ def test_case_evidence_comes_from_the_main_stream(tmp_path: Path, main_clip: Pat
     for item in crops:
         box = points[round(item["t"], 3)]
         assert item["box"] == pytest.approx([2 * c for c in box], abs=0.1)
+    # The offender's box in every frame of the clip (for the portal's redaction): doubled,
+    # and unknown before the track starts and after it ends.
+    boxes = facts["offender_boxes"]
+    assert len(boxes) == 101
+    known = [b for b in boxes if b is not None]
+    assert 45 <= len(known) <= 52  # 4.0 s to 6.0 s at 25 fps
+    assert known[0] == pytest.approx([200, 300, 360, 420], abs=2)
+    assert facts["key_frame_boxes"]["stop_line"] == pytest.approx([280, 300, 440, 420], abs=2)
     roles = {f["role"]: f["sha256"] for f in manifest["files"]}
     key = cv2.imdecode(np.frombuffer(store.get(roles["key_frame:stop_line"]), np.uint8), 1)
     assert key.shape == (MAIN_SIZE[1] + 40, MAIN_SIZE[0], 3)

@@ -81,7 +81,7 @@ def test_the_english_notice_reads_as_written() -> None:
     assert english(outside) == (
         "Dear Ann Lee, notice 12345678903: Crossed outside a crosswalk at Main St / 5th Ave on "
         "2025-03-01 16:30; the pedestrian walked across the carriageway outside every "
-        "crosswalk.\nFine 200 CNY, pay by 2025-03-17. See the case, pay or appeal at "
+        "crosswalk.\nFine 200 CNY, pay by 2025-03-17. See the video, pay or appeal at "
         "https://fines.example.gov with PIN 042917"
     )
     # A typical notice (a plain name and place) takes 2 segments.

@@ -11,11 +11,15 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from identify.people import PeopleFinder
+from pipeline.config import PortalMediaConfig
 from pipeline.notices import load_or_create_pin_key, pin_for
 from pipeline.store.models import Citation
 from portal.app import Portal, create_app
+from portal.stage import PortalMediaStage
 from review.cases import approve
-from tests.review.conftest import Site, make_site
+from stopline.deployment import people_finder
+from tests.review.conftest import Site, make_site, site_config
 
 
 @dataclass
@@ -36,6 +40,20 @@ def open_portal(site: Site, tmp_path: Path) -> tuple[FastAPI, bytes]:
     key = load_or_create_pin_key(tmp_path / "pin.key")
     portal = Portal(config=config, store=site.store, evidence=site.evidence, pin_key=key)
     return create_app(portal), key
+
+
+@pytest.fixture(scope="session")
+def finder(tmp_path_factory: pytest.TempPathFactory) -> PeopleFinder:
+    """The deployment's people finder (models load once for the whole session)."""
+    return people_finder(site_config(tmp_path_factory.mktemp("finder")))
+
+
+@pytest.fixture
+def media_stage(fined: Fined, finder: PeopleFinder) -> PortalMediaStage:
+    """The portal's stage on the fined person's site; one searched frame a second keeps the
+    y2 clip's 292 frames to a dozen searches."""
+    config = PortalMediaConfig(sample_fps=1.0)
+    return PortalMediaStage(fined.site.store, fined.site.evidence, config, lambda: finder)
 
 
 @pytest.fixture

@@ -171,6 +171,7 @@ def test_every_route_without_a_login_leads_back_to_the_login(fined: Fined) -> No
     assert private == {
         ("GET", "/case"),
         ("POST", "/case/appeal"),
+        ("GET", "/media/{sha256}"),
         ("POST", "/case/nominate"),
         ("POST", "/case/pay"),
         ("POST", "/logout"),

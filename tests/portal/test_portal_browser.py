@@ -1,7 +1,8 @@
 """A fined person in a real browser (Debian's chromium, driven by Playwright) against the
 portal, and a supervisor against the console, both served by uvicorn on loopback: the person
 opens their case with the notice number and PIN from the SMS, reads what was seen, contests with
-a photo, and the appeal is in the supervisors' queue. Wrong PINs are answered alike and then
+a photo, and the appeal is in the supervisors' queue. The case page plays the clip and shows
+the key frames the portal's stage blurred. Wrong PINs are answered alike and then
 throttled. Screenshots of the portal's pages go to test-artifacts/."""
 
 import io
@@ -10,15 +11,18 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import Browser, expect
 
+from portal.stage import PortalMediaStage
 from review.app import create_app as console_app
 from tests.fixtures.browser import ARTIFACTS, serving
 from tests.portal.conftest import Fined
 from tests.review.conftest import PASSWORD
+from tests.waits import wait_until
 
 
-def test_a_fined_person_opens_contests_and_the_appeal_reaches_the_console(
-    fined: Fined, browser: Browser, tmp_path: Path
+def test_a_fined_person_opens_watches_contests_and_the_appeal_reaches_the_console(
+    fined: Fined, media_stage: PortalMediaStage, browser: Browser, tmp_path: Path
 ) -> None:
+    assert media_stage.make(fined.citation_id), "the approval's blurred key frames and clip"
     photo = tmp_path / "receipt.jpg"
     buffer = io.BytesIO()
     Image.new("RGB", (320, 240), "#3a6").save(buffer, "JPEG")
@@ -38,6 +42,19 @@ def test_a_fined_person_opens_contests_and_the_appeal_reaches_the_console(
         page.click("#open")
         expect(page.locator("#offence")).to_have_text("闯红灯")
         expect(page.locator("#seen")).to_contain_text("越过停止线")
+        # Watch: the blurred clip plays, and both key frames load.
+        clip = page.locator("video#clip")
+        wait_until(lambda: clip.evaluate("v => v.readyState") >= 2, "clip ready to play")
+        assert clip.evaluate("v => [v.videoWidth, v.videoHeight]") == [450, 360]
+        clip.evaluate("v => v.play()")
+        wait_until(lambda: clip.evaluate("v => v.currentTime") > 1.0, "clip playing")
+        frames = page.locator("img.key-frame")
+        expect(frames).to_have_count(2)
+        for i in range(2):
+            wait_until(
+                lambda i=i: frames.nth(i).evaluate("i => i.complete && i.naturalWidth") == 450,
+                "key frame shown",
+            )
         page.screenshot(path=str(ARTIFACTS / "portal-case-zh.png"), full_page=True)
         page.click("#lang-en")
         expect(page.locator("#offence")).to_have_text("Ran a red light")

@@ -18,7 +18,7 @@ from benchmarks import review_cases
 from pipeline.bus.memory import MemoryBus
 from pipeline.config import StoplineConfig, parse_config
 from pipeline.events import Event
-from pipeline.evidence import EvidenceStore
+from pipeline.evidence import EvidenceStore, load_or_create_key
 from pipeline.outbox import relay_once
 from pipeline.store import Role, Store
 from pipeline.store.models import AuditEntry, Citation
@@ -84,7 +84,8 @@ def make_site(tmp_path: Path, cases: int = CASES, **review: object) -> Site:
     with cons.store.session() as session:
         for name, role in USERS.items():
             add_user(session, name, hash_password(PASSWORD), role)
-    ids = review_cases.seed(cons.store, cons.evidence, cases)
+    key = load_or_create_key(Path(config.storage.signing_key_path))
+    ids = review_cases.seed(cons.store, cons.evidence, cases, signing_key=key)
     return Site(cons, create_app(cons), bus, ids)
 
 
