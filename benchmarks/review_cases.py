@@ -43,15 +43,17 @@ class Evidence:
 
 
 def store_evidence(evidence: EvidenceStore, clip: Path = CLIP) -> Evidence:
-    """Four frames of the clip as JPEG and the clip itself, stored once."""
+    """Four frames from the middle of the clip as JPEG and the clip itself, stored once."""
     cap = cv2.VideoCapture(str(clip))
+    count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    wanted = {round(count * share) for share in (0.45, 0.48, 0.51, 0.55)}  # the car at the line
     frames: list[bytes] = []
     index = 0
     while len(frames) < len(FRAME_ROLES):
         ok, image = cap.read()
         if not ok:
             raise OSError(f"cannot read frames of {clip}")
-        if index in (130, 140, 150, 160):
+        if index in wanted:
             ok, encoded = cv2.imencode(".jpg", image)
             frames.append(encoded.tobytes())
         index += 1
@@ -78,10 +80,11 @@ def seed(
     start: int = 0,
     batch: int = 500,
     signing_key: Ed25519PrivateKey | None = None,
+    clip: Path = CLIP,
 ) -> list[str]:
     """`count` pending citations (ids returned, oldest first); every other one has a keeper.
     With `signing_key`, each case has its signed manifest, as the detect stage writes it."""
-    stored = store_evidence(evidence)
+    stored = store_evidence(evidence, clip)
     signer = None if signing_key is None else EvidenceStore(evidence.root, signing_key)
     ids: list[str] = []
     for first in range(start, start + count, batch):

@@ -323,6 +323,7 @@ class DetectStage:
                     "speed_px_s": speed,
                     "speed_kmh": kmh,
                     "tracker": self.tracker.name,
+                    "camera_setup": self.camera.setup_record(),
                     **facts,
                 },
             )

@@ -65,14 +65,22 @@ class Slide:
     """Already redacted."""
 
 
+def why_hidden(status: str, person_id: str | None, policy: PrivacyPolicy) -> str | None:
+    """Why a case may be on no screen; None when it may."""
+    if status not in SHOWABLE:
+        return f"is {status}, not approved"
+    if person_id is None and policy.unidentified == "hidden":
+        return "names nobody (display.privacy.unidentified: hidden)"
+    return None
+
+
 def showable(session: Session, citation_id: str, policy: PrivacyPolicy) -> Citation:
     citation = session.get(Citation, citation_id)
     if citation is None:
         raise NotShowable(f"no citation {citation_id}")
-    if citation.status not in SHOWABLE:
-        raise NotShowable(f"citation {citation_id} is {citation.status}, not approved")
-    if citation.person_id is None and policy.unidentified == "hidden":
-        raise NotShowable(f"citation {citation_id} names nobody (privacy.unidentified: hidden)")
+    why = why_hidden(citation.status, citation.person_id, policy)
+    if why is not None:
+        raise NotShowable(f"citation {citation_id} {why}")
     return citation
 
 

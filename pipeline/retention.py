@@ -8,8 +8,9 @@ is when the case stopped needing the data, and a rejected case can be reopened u
 - **rejected** citations lose their evidence after `rejected_evidence_days`; **closed** ones
   (`paid`, `dismissed`: no transition leaves either) after `closed_evidence_days`. Evidence is
   every file the violation's event lists, the crops identification kept (its `evidence` list
-  and the `crop_sha256` of its `plate` and `face` records, see `identify.stage`), and the
-  signed manifest, whose hash the audit row keeps;
+  and the `crop_sha256` of its `plate` and `face` records, see `identify.stage`), the files
+  the portal added (`citizen_files`: the blurred key frames and clip the person watched, and
+  what they attached to an appeal), and the signed manifest, whose hash the audit row keeps;
 - the **face crops** (`crop:face`) of people who were **not cited** go after
   `uncited_face_hours`, while the rest of the case stays for its days. Not cited: the case was
   rejected or dismissed, so it is against nobody; or review is over (status past
@@ -76,8 +77,13 @@ class CaseFiles:
         return self.others if faces_purged else self.faces | self.others
 
 
-def case_files(event: dict[str, Any], identification: dict[str, Any] | None) -> CaseFiles:
+def case_files(
+    event: dict[str, Any],
+    identification: dict[str, Any] | None,
+    citizen_files: list[dict[str, Any]] | None = None,
+) -> CaseFiles:
     refs = [(r["sha256"], r["role"]) for r in event.get("evidence", [])]
+    refs += [(r["sha256"], r["role"]) for r in citizen_files or []]
     found = identification or {}
     refs += [(r["sha256"], r["role"]) for r in found.get("evidence", [])]
     for record, role in (("plate", "crop:plate"), ("face", FACE_CROP_ROLE)):
@@ -242,6 +248,7 @@ def _planned(store: Store, due: _Due) -> list[_Purge]:
         Citation.id,
         Citation.status,
         Citation.identification,
+        Citation.citizen_files,
         Citation.face_crops_purged_at,
         Violation.id.label("violation_id"),
         Violation.event,
@@ -251,14 +258,14 @@ def _planned(store: Store, due: _Due) -> list[_Purge]:
     purges: list[_Purge] = []
     for row in _pages(store, joined.where(due.evidence), Citation.id):
         # Face crops purged before are gone and were audited then.
-        files = case_files(row.event, row.identification).live(
+        files = case_files(row.event, row.identification, row.citizen_files).live(
             False, bool(row.face_crops_purged_at)
         )
         reason = Reason.REJECTED if row.status == Status.REJECTED else Reason.CLOSED
         purges.append(_Purge(row.id, row.violation_id, reason, files, row.manifest_sha256))
     evidence_ids = {p.citation_id for p in purges}
     for row in _pages(store, joined.where(due.faces), Citation.id):
-        faces = case_files(row.event, row.identification).faces
+        faces = case_files(row.event, row.identification, row.citizen_files).faces
         if row.id not in evidence_ids and faces:
             purges.append(_Purge(row.id, row.violation_id, Reason.NOT_CITED, faces, None))
     return purges
@@ -270,6 +277,7 @@ def _leftovers(store: Store, evidence: EvidenceStore) -> tuple[set[str], set[Pat
         select(
             Citation.id,
             Citation.identification,
+            Citation.citizen_files,
             Citation.evidence_purged_at,
             Violation.id.label("violation_id"),
             Violation.event,
@@ -284,7 +292,7 @@ def _leftovers(store: Store, evidence: EvidenceStore) -> tuple[set[str], set[Pat
     files: set[str] = set()
     manifests: set[Path] = set()
     for row in _pages(store, query, Citation.id):
-        found = case_files(row.event, row.identification)
+        found = case_files(row.event, row.identification, row.citizen_files)
         if row.evidence_purged_at is not None:
             files |= {d for d in found.faces | found.others if evidence.path_of(d).exists()}
             manifest = evidence.manifest_path(row.violation_id)
@@ -304,12 +312,13 @@ def _still_referenced(store: Store, candidates: set[str], purges: list[_Purge]) 
         Violation.event,
         Citation.id.label("citation_id"),
         Citation.identification,
+        Citation.citizen_files,
         Citation.evidence_purged_at,
         Citation.face_crops_purged_at,
     ).outerjoin(Citation, Citation.violation_id == Violation.id)
     shared: set[str] = set()
     for row in _pages(store, query, Violation.id):
-        live = case_files(row.event, row.identification).live(
+        live = case_files(row.event, row.identification, row.citizen_files).live(
             row.evidence_purged_at is not None or row.citation_id in evidence_ids,
             row.face_crops_purged_at is not None or row.citation_id in face_ids,
         )

@@ -293,7 +293,8 @@ def create_app(portal: Portal) -> FastAPI:
         if portal.payments is None:
             return case_page(request, who, TEXTS["no_payments"][_language(request)], 404)
         amount = payments.minor_units(notifier.fine_amount, notifier.currency)
-        back = str(request.url_for("case"))
+        # The configured address, never the request's Host header, which a client chooses.
+        back = notifier.portal_url.rstrip("/") + "/case"
         with portal.session() as session:
             citation = session.get(Citation, who.citation_id)
             assert citation is not None  # the session's foreign key

@@ -107,11 +107,13 @@ class Redactor:
         self.height = height
         self.blurred = 0
         """Regions blurred in searched frames, for the audit row."""
+        self.searched = 0
 
     def search(self, frame: np.ndarray, offender: Box | None) -> list[Region]:
         image = np.ascontiguousarray(frame[: self.height])
         found = regions(self.finder.find(image, True), offender)
         self.blurred += len(found)
+        self.searched += 1
         return found
 
     def apply(self, frame: np.ndarray, found: list[Region], offender: Box | None) -> np.ndarray:

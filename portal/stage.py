@@ -69,7 +69,7 @@ class PortalMediaStage:
             violation_id, recorded = violation.id, violation.manifest_sha256
             refs = [(r["sha256"], r["role"]) for r in violation.event.get("evidence", [])]
         facts = self._checked_facts(violation_id, recorded)
-        files, blurred = self._redacted(refs, facts)
+        files, redactor = self._redacted(refs, facts)
         with self.store.session() as session:
             citation = session.get(Citation, citation_id)
             assert citation is not None
@@ -79,7 +79,8 @@ class PortalMediaStage:
             detail = {
                 "files": [{"sha256": f.sha256, "role": f.role} for f in files],
                 "from_manifest": recorded,
-                "regions_blurred": blurred,
+                "frames_searched": redactor.searched,
+                "regions_blurred": redactor.blurred,
                 "offender_boxes": "offender_boxes" in facts,
             }
             audit.append(session, ACTOR, "portal_media.made", "citation", citation_id, detail)
@@ -95,8 +96,8 @@ class PortalMediaStage:
 
     def _redacted(
         self, refs: list[tuple[str, str]], facts: dict[str, Any]
-    ) -> tuple[list[StoredFile], int]:
-        """The files, and how many regions were blurred in the frames searched."""
+    ) -> tuple[list[StoredFile], Redactor]:
+        """The files, and the redactor that made them (its counts)."""
         if self._finder is None:
             self._finder = self._make_finder()
         _, height = facts["frame_size"]
@@ -113,4 +114,4 @@ class PortalMediaStage:
                 boxes = facts.get("offender_boxes", [])
                 data = redactor.clip(self.evidence.get(sha256), boxes, self.config.sample_fps)
                 files.append(self.evidence.put(data, PORTAL_ROLE + role, "video/mp4"))
-        return files, redactor.blurred
+        return files, redactor

@@ -4,8 +4,11 @@ carries (so each statement can be checked against a signed file).
 Page 1 is the case: the offence as every other screen words it, the signal facts and
 timeline, identification, the reviewer's decision and the status history. Then the key frames
 as recorded (offender box and data bar burnt in by the camera), with the camera's stop and entry
-lines drawn over them from its configuration, scaled from analysed-frame to recorded pixels.
-Last, the chain of custody from the audit log and the camera's set-up.
+lines drawn over them, scaled from analysed-frame to recorded pixels. Last, the chain of
+custody from the audit log and the camera's set-up. The lines and set-up are those the detect
+stage recorded in the signed manifest with the evidence (`camera_setup`), so a line moved
+since is not drawn over an old case; only evidence older than that record falls back on the
+configuration of today, and the report says which it drew.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from fpdf import FPDF
 from PIL import Image, ImageDraw
 
 from display.fonts import find_fonts
-from pipeline.config import CameraConfig
+from pipeline.config import CameraConfig, Geometry
 from pipeline.offences import Offence
 from pipeline.store.models import Citation, Violation
 
@@ -49,24 +52,69 @@ class Report:
     font_path: Path | None
 
 
-def with_lines(
-    image: Image.Image, camera: CameraConfig | None, facts: dict[str, Any]
-) -> Image.Image:
+@dataclass(frozen=True)
+class Setup:
+    """The camera set-up a report draws and prints: the one recorded in the signed manifest
+    when the evidence was made, else (older evidence) the deployment's configuration today."""
+
+    record: dict[str, Any]
+    origin: str
+
+
+def camera_setup(camera: CameraConfig | None, facts: dict[str, Any]) -> Setup | None:
+    recorded = facts.get("camera_setup")
+    today = None if camera is None else camera.setup_record()
+    if recorded is not None:
+        same = "the same as" if recorded == today else "different from"
+        origin = f"recorded in the signed manifest with the evidence; {same} today's configuration"
+        return Setup(recorded, origin if today is not None else origin.split(";")[0])
+    if today is None:
+        return None
+    return Setup(today, "today's configuration: this evidence predates recording the set-up")
+
+
+def with_lines(image: Image.Image, setup: Setup | None, facts: dict[str, Any]) -> Image.Image:
     """The key frame with the camera's stop lines (yellow) and entry lines (blue) drawn."""
-    if camera is None:
+    if setup is None:
         return image
     width, height = facts.get("frame_size") or image.size
     aw, ah = facts.get("analysis_frame_size") or (width, height)
     sx, sy = width / aw, height / ah
     drawn = image.convert("RGB")
     draw = ImageDraw.Draw(drawn)
-    geometry = camera.geometry
+    geometry = Geometry.model_validate(setup.record["geometry"])
     for lines, colour in ((geometry.stop_lines, STOP), (geometry.entry_lines, ENTRY)):
         for line in lines:
             points = [(x * sx, y * sy) for x, y in line.points]
             draw.line(points, fill=colour, width=LINE_PX)
             draw.text((points[0][0] + 4, points[0][1] - 14), line.id, fill=colour)
     return drawn
+
+
+def _setup_rows(setup: Setup) -> list[tuple[str, str]]:
+    geometry = Geometry.model_validate(setup.record["geometry"])
+    ground = setup.record["ground_calibration"]
+    return [
+        ("Set-up", setup.origin),
+        ("Signal source", setup.record["signal_source"]),
+        ("Analysed at", f"{setup.record['analysis_fps']} frames per second"),
+        *(
+            (f"Stop line {s.id}", f"{s.points} moving {s.direction}, approach {s.approach}")
+            for s in geometry.stop_lines
+        ),
+        *(
+            (f"Entry line {e.id}", f"{e.points} (confirms {e.stop_line})")
+            for e in geometry.entry_lines
+        ),
+        *((f"Crosswalk {c.id}", f"{c.polygon}") for c in geometry.crosswalks),
+        (
+            "Ground calibration",
+            "none: no speed is stated"
+            if ground is None
+            else f"image {ground['image_points']} = road {ground['ground_points_m']} m; "
+            f"surveyed: {ground['surveyed']}",
+        ),
+    ]
 
 
 class _Pdf(FPDF):
@@ -123,6 +171,7 @@ def report_pdf(report: Report) -> bytes:
     pdf.ln(2)
     pdf.heading("Case")
     camera = report.camera
+    setup = camera_setup(camera, report.manifest.get("facts", {}))
     pdf.rows(
         [
             ("Citation", citation.id),
@@ -177,7 +226,7 @@ def report_pdf(report: Report) -> bytes:
     for entry in frames:
         pdf.add_page()
         pdf.heading(f"Key frame: {entry['role'].removeprefix('key_frame:').replace('_', ' ')}")
-        image = with_lines(Image.open(io.BytesIO(report.files[entry["sha256"]])), camera, facts)
+        image = with_lines(Image.open(io.BytesIO(report.files[entry["sha256"]])), setup, facts)
         pdf.image(image, w=pdf.epw)
         pdf.set_font("cjk", size=7)
         pdf.multi_cell(
@@ -185,7 +234,7 @@ def report_pdf(report: Report) -> bytes:
             4,
             f"As recorded: SHA-256 {entry['sha256']} (files/{entry['sha256']}). Drawn over it "
             "for this report: stop lines in yellow, entry lines in blue, from the camera's "
-            "configuration.",
+            f"set-up ({setup.origin if setup else 'not known'}).",
             align="L",
             new_x="LMARGIN",
             new_y="NEXT",
@@ -213,31 +262,8 @@ def report_pdf(report: Report) -> bytes:
     )
     pdf.ln(2)
     pdf.heading("Camera set-up")
-    if camera is not None:
-        setup = [
-            ("Signal source", camera.signal.kind),
-            ("Analysed at", f"{camera.analysis_fps} frames per second"),
-        ]
-        setup += [
-            (f"Stop line {s.id}", f"{s.points} moving {s.direction}, approach {s.approach}")
-            for s in camera.geometry.stop_lines
-        ]
-        setup += [
-            (f"Entry line {e.id}", f"{e.points} (confirms {e.stop_line})")
-            for e in camera.geometry.entry_lines
-        ]
-        setup += [(f"Crosswalk {c.id}", f"{c.polygon}") for c in camera.geometry.crosswalks]
-        ground = camera.ground_calibration
-        setup.append(
-            (
-                "Ground calibration",
-                "none: no speed is stated"
-                if ground is None
-                else f"image {ground.image_points} = road {ground.ground_points_m} m; "
-                f"surveyed: {ground.surveyed}",
-            )
-        )
-        pdf.rows(setup)
+    if setup is not None:
+        pdf.rows(_setup_rows(setup))
     else:
         pdf.rows([("Camera", "no longer in the deployment's configuration")])
     pdf.ln(2)

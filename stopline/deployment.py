@@ -3,6 +3,7 @@ and the detectors that identification borrows from `detectors`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -38,17 +39,22 @@ def deployment_store(config: StoplineConfig, base_dir: Path) -> Store:
     return store
 
 
-def make_billboards(config: StoplineConfig, store: Store, evidence: EvidenceStore) -> Billboards:
+def make_billboards(
+    config: StoplineConfig,
+    store: Store,
+    evidence: EvidenceStore,
+    finder: Callable[[], PeopleFinder] | None = None,
+) -> Billboards:
     """Fonts found and every screen checked once: a missing font or a layout that cannot hold
     the longest slide stops the start, not the first approval. The people finder (detector
-    models) loads only when a picture first needs it."""
+    models; `finder` where the process shares one) loads only when a picture first needs it."""
     display = config.display
     renderer = Renderer(find_fonts(display.font_path))
     for screen in display.screens:
         renderer.check(screen, display.message)
     notifier = config.notifier
     locale = Locale(notifier.timezone, notifier.fine_text, display.message)
-    finder = partial(people_finder, config)
+    finder = finder or partial(people_finder, config)
     return Billboards(store, evidence, display, locale, renderer, finder, notifier.appeal_days)
 
 

@@ -28,6 +28,7 @@ from display.billboards import Billboards
 from display.outputs import make_output
 from display.player import ScreenPlayer, wake
 from display.stage import DisplayStage
+from identify.people import PeopleFinder
 from identify.stage import IdentifyStage
 from notifier.gateways import make_gateway
 from notifier.sender import Sender
@@ -140,8 +141,9 @@ class Pipeline:
                 subscribe(CITATIONS_DISMISSED, DisplayStage.recall_group, display.handle),
             ]
         if stage == "portal":
-            finder = partial(people_finder, self.config)
-            media = PortalMediaStage(self.store, self.evidence, self.config.portal.media, finder)
+            media = PortalMediaStage(
+                self.store, self.evidence, self.config.portal.media, lambda: self.people
+            )
             return [subscribe(CITATIONS_APPROVED, PortalMediaStage.group, media.handle)]
         raise ValueError(f"stage {stage!r} does not consume")
 
@@ -340,7 +342,13 @@ class Pipeline:
 
     @cached_property
     def billboards(self) -> Billboards:
-        return make_billboards(self.config, self.store, self.evidence)
+        return make_billboards(self.config, self.store, self.evidence, lambda: self.people)
+
+    @cached_property
+    def people(self) -> PeopleFinder:
+        """One people finder for the display and portal stages of a process: its models load
+        once, when the first picture needs them; it serialises its own calls."""
+        return people_finder(self.config)
 
     @cached_property
     def players(self) -> list[ScreenPlayer]:

@@ -251,3 +251,15 @@ class CameraConfig(Model):
             if x < 0 or y < 0 or width < 16 or height < 16:
                 raise ValueError(f"window {[x, y, width, height]} needs x, y >= 0 and sides >= 16")
         return windows
+
+    def setup_record(self) -> dict[str, object]:
+        """What decides a case on this camera, as the detect stage records it in each case's
+        manifest: a court report then draws the lines that were in force, not today's."""
+        return {
+            "geometry": self.geometry.model_dump(mode="json"),
+            "ground_calibration": None
+            if self.ground_calibration is None
+            else self.ground_calibration.model_dump(mode="json"),
+            "signal_source": self.signal.kind,
+            "analysis_fps": self.analysis_fps,
+        }

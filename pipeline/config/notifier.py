@@ -76,10 +76,12 @@ class NotifierConfig(Model):
     )
     portal_url: str = Field(
         "https://fines.example.gov",
-        pattern=r"^https://\S+$",
+        pattern=r"^(https://\S+|http://(127\.0\.0\.1|localhost)(:\d+)?(/\S*)?)$",
         description=(
             "https URL of the citizen portal, printed in the notice: where the fined person "
-            "sees the evidence with the notice number and PIN, pays or contests"
+            "sees the evidence with the notice number and PIN, pays or contests; the payment "
+            "provider sends the person back to its /case page. http only on this machine "
+            "(127.0.0.1, localhost: a portal tried out locally)"
         ),
     )
 

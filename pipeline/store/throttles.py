@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from pipeline.store.models import NAME_LEN, LoginThrottle
+from pipeline.store.rows import insert_once
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,12 @@ class Throttle:
         self.rows: list[tuple[LoginThrottle, Limit]] = []
         for limit in limits:
             key = (limit.kind, limit.subject[:NAME_LEN])
-            row = session.get(LoginThrottle, key, with_for_update=True)
-            if row is None:
-                row = LoginThrottle(kind=key[0], subject=key[1], failures=0, last_failure_at=now)
-                session.add(row)
+            # Two first tries at once both find no row: one inserts it, the other takes it.
+            find = partial(
+                session.get, LoginThrottle, key, with_for_update=True, populate_existing=True
+            )
+            new = {"kind": key[0], "subject": key[1], "failures": 0, "last_failure_at": now}
+            row, _ = insert_once(session, find, partial(LoginThrottle, **new))
             self.rows.append((row, limit))
 
     @property

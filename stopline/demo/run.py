@@ -24,7 +24,7 @@ import yaml
 from rich.console import Console
 from sqlalchemy import select
 
-from display.slide import SHOWABLE
+from display.slide import SHOWABLE, why_hidden
 from identify.plates import registry_plate
 from pipeline.config import StoplineConfig
 from pipeline.evidence import EvidenceStore
@@ -185,14 +185,13 @@ def _print_billboards(
 ) -> list[str]:
     """Where each screen's frames are; the approved citations some screen does not show though
     the privacy policy lets it (a case naming nobody stays off the screens by default)."""
-    open_to_all = cfg.display.privacy.unidentified == "shown"
     approved = set()
     for case in (c for c in cases if c["status"] in SHOWABLE):
-        if case["person_id"] or open_to_all:
+        why = why_hidden(case["status"], case["person_id"], cfg.display.privacy)
+        if why is None:
             approved.add(case["citation_id"])
-            continue
-        why = "names nobody (display.privacy.unidentified: hidden)"
-        console.print(f"kept off the billboards: citation {case['citation_id']} {why}")
+        else:
+            console.print(f"kept off the billboards: citation {case['citation_id']} {why}")
     unshown = set()
     for screen in cfg.display.screens:
         folder = out_dir / screen.output_dir / screen.id

@@ -4,6 +4,8 @@ and the offences the shipped configs find today stay found (docs/PERFORMANCE.md 
 and the reasons for each miss)."""
 
 import json
+import subprocess
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,12 +47,31 @@ def y2_site(folder: Path) -> dict[str, Any]:
     return config
 
 
-def test_detect_command_prints_events_and_a_summary(tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class Detected:
+    folder: Path
+    result: subprocess.CompletedProcess[str]
+
+
+def detect_y2(folder: Path) -> subprocess.CompletedProcess[str]:
+    clip = need(DATA / "video" / "y2.mp4")
+    return stopline(
+        "detect", str(clip), "--config", "site.yaml", "--json", cwd=folder, timeout_s=HEAVY_S
+    )
+
+
+@pytest.fixture(scope="module")
+def y2_detected(tmp_path_factory: pytest.TempPathFactory) -> Detected:
+    """`stopline detect` on y2 once for the tests below: it takes half a minute."""
+    folder = tmp_path_factory.mktemp("y2")
+    y2_site(folder)
+    return Detected(folder, detect_y2(folder))
+
+
+def test_detect_command_prints_events_and_a_summary(y2_detected: Detected) -> None:
     """`stopline detect` on y2 as a user runs it: the red-light car is cited and its evidence
     verifies; evidence is kept in a folder of the test's."""
-    clip = need(DATA / "video" / "y2.mp4")
-    y2_site(tmp_path)
-    result = stopline("detect", str(clip), "--config", "site.yaml", "--json", cwd=tmp_path)
+    result, folder = y2_detected.result, y2_detected.folder
     assert result.returncode == 0, result.stderr
     events = [
         ViolationDetected.model_validate(json.loads(line)) for line in result.stdout.splitlines()
@@ -58,24 +79,22 @@ def test_detect_command_prints_events_and_a_summary(tmp_path: Path) -> None:
     assert [event.kind for event in events] == ["red_light"]
     assert events[0].object_class == "car"
     assert "117 frames analysed" in result.stderr
-    assert not (tmp_path / "stopline.db").exists()
-    verified = stopline("evidence", "verify", "evidence", cwd=tmp_path)
+    assert not (folder / "stopline.db").exists()
+    verified = stopline("evidence", "verify", "evidence", cwd=folder)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "1/1 manifest(s) verified" in verified.stdout
 
 
 @pytest.mark.timeout(HEAVY_S)
-def test_a_replay_of_the_same_footage_gives_the_same_violation(tmp_path: Path) -> None:
+def test_a_replay_of_the_same_footage_gives_the_same_violation(
+    y2_detected: Detected, tmp_path: Path
+) -> None:
     """Capture times come from the file (its creation_time: y2 was filmed 2014-12-01 14:51:10
     UTC), not from when it was processed, so running it again (a restart after a crash) gives
     the same violation id and the store makes no new case (issue 18)."""
-    clip = need(DATA / "video" / "y2.mp4")
     config = y2_site(tmp_path)
     runs = []
-    for _ in range(2):
-        result = stopline(
-            "detect", str(clip), "--config", "site.yaml", "--json", cwd=tmp_path, timeout_s=HEAVY_S
-        )
+    for result in (y2_detected.result, detect_y2(tmp_path)):
         assert result.returncode == 0, result.stderr
         runs.append([json.loads(line) for line in result.stdout.splitlines()])
     first, again = runs
@@ -87,9 +106,7 @@ def test_a_replay_of_the_same_footage_gives_the_same_violation(tmp_path: Path) -
     assert (occurred - filmed).total_seconds() == pytest.approx(event["stream_s"], abs=0.01)
     config["cameras"][0]["recorded_at"] = "2026-11-21T08:00:00+08:00"
     (tmp_path / "site.yaml").write_text(yaml.safe_dump(config))
-    result = stopline(
-        "detect", str(clip), "--config", "site.yaml", "--json", cwd=tmp_path, timeout_s=HEAVY_S
-    )
+    result = detect_y2(tmp_path)
     (moved,) = [json.loads(line) for line in result.stdout.splitlines()]
     local_start = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)  # 08:00 at +08:00
     moved_s = (datetime.fromisoformat(moved["occurred_at"]) - local_start).total_seconds()

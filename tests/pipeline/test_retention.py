@@ -31,6 +31,7 @@ from pipeline.events import EvidenceRef, ViolationDetected
 from pipeline.evidence import EvidenceStore, StoredFile, load_or_create_key
 from pipeline.retention import RetentionReport, run_retention
 from pipeline.store import Status, Store, create_citation, open_store, transition, verify_chain
+from pipeline.store.citizen import add_files
 from pipeline.store.models import AuditEntry, Citation, utcnow
 from pipeline.store.registry import add_person, ensure_user, put_camera, record_violation
 from stopline.demo.run import DEMO_CONFIG
@@ -243,6 +244,27 @@ def test_closed_evidence_goes_after_the_closed_days(cases: Cases) -> None:
     assert cases.gone(paid) and cases.gone(dismissed)
     assert cases.intact(recent)
     assert report.purged == {"closed": 2}
+
+
+def test_what_the_portal_added_goes_with_the_evidence(cases: Cases) -> None:
+    """The blurred key frame and clip the person watched, and their appeal's attachment."""
+    dismissed = cases.case(Status.DISMISSED, 366 * DAY, pedestrian=False, person_id="p-ann")
+    recent = cases.case(Status.DISMISSED, 364 * DAY, pedestrian=False, person_id="p-ann")
+    added = {}
+    for case in (dismissed, recent):
+        files = [cases.put(role) for role in ("portal:key_frame:red", "appeal:upload")]
+        with cases.store.session() as session:
+            citation = session.get(Citation, case.citation_id)
+            assert citation is not None
+            add_files(citation, files)
+        added[case.citation_id] = [f.sha256 for f in files]
+
+    report = cases.run()
+
+    assert cases.gone(dismissed) and cases.intact(recent)
+    assert not any(cases.present(d) for d in added[dismissed.citation_id])
+    assert all(cases.present(d) for d in added[recent.citation_id])
+    assert report.files_deleted == len(dismissed.files) + 2 + 1  # the two added, the manifest
 
 
 def test_open_cases_are_never_purged(cases: Cases) -> None:

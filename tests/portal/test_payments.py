@@ -20,6 +20,7 @@ from pipeline.store.citizen import Payment
 from pipeline.store.models import AuditEntry, Citation, CitationTransition
 from portal.app import Portal, create_app
 from portal.payments import PaymentError, Stripe
+from tests.detectors.live_camera import free_port
 from tests.fixtures.browser import ARTIFACTS, serving
 from tests.portal.conftest import Fined
 from tests.portal.stripe_server import StripeServer
@@ -62,7 +63,10 @@ def paying(fined: Fined, monkeypatch: pytest.MonkeyPatch) -> Iterator[Paying]:
         portal_config = config.portal.model_copy(
             update={"payments": payments, "cookie_secure": False}
         )
-        config = config.model_copy(update={"portal": portal_config})
+        port = free_port()
+        back = f"http://127.0.0.1:{port}"  # where the provider sends the person back
+        notifier = config.notifier.model_copy(update={"portal_url": back})
+        config = config.model_copy(update={"portal": portal_config, "notifier": notifier})
         old = fined.portal.state.portal
         portal = Portal(
             config=config,
@@ -71,7 +75,7 @@ def paying(fined: Fined, monkeypatch: pytest.MonkeyPatch) -> Iterator[Paying]:
             pin_key=old.pin_key,
             payments=Stripe(payments),
         )
-        with serving(create_app(portal)) as url:
+        with serving(create_app(portal), port) as url:
             stripe.webhook_url = f"{url}/payments/stripe"
             yield Paying(fined, stripe, url)
 
@@ -115,11 +119,14 @@ def started(paying: Paying) -> str:
         "/login", data={"notice_number": fined.notice_number, "pin": fined.pin, "csrf_token": token}
     )
     csrf = client.get("/case").text.split('name="csrf_token" value="')[1].split('"')[0]
-    first = client.post("/case/pay", data={"csrf_token": csrf})
+    # A client's Host header does not choose where the provider sends the person back.
+    first = client.post("/case/pay", data={"csrf_token": csrf}, headers={"Host": "phish.example"})
     second = client.post("/case/pay", data={"csrf_token": csrf})
     assert first.status_code == second.status_code == 303
     assert first.headers["location"] == second.headers["location"], "one page per fine"
     assert len(paying.stripe.sessions) == 1
+    (session,) = paying.stripe.sessions.values()
+    assert session["success_url"] == f"{paying.portal_url}/case?paid=1"
     return next(iter(paying.stripe.sessions))
 
 

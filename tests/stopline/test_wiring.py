@@ -3,9 +3,12 @@
 from pathlib import Path
 
 import yaml
+from sqlalchemy import select
 
-from pipeline.config import load_config
+from pipeline.config import PortalMediaConfig, load_config
 from pipeline.events import VIOLATIONS
+from pipeline.store import open_store
+from pipeline.store.models import Citation
 from stopline.demo.frames import render
 from stopline.demo.run import DEMO_CONFIG
 from stopline.wiring import Pipeline
@@ -14,6 +17,8 @@ from tests.cli import stopline
 
 def test_garbage_on_a_topic_is_dead_lettered_and_the_run_goes_on(tmp_path: Path) -> None:
     cfg = load_config(DEMO_CONFIG)
+    off = cfg.portal.model_copy(update={"media": PortalMediaConfig(enabled=False)})
+    cfg = cfg.model_copy(update={"portal": off})  # the subject is the dead letter
     render(cfg.cameras[0], tmp_path)
     with Pipeline(cfg, base_dir=tmp_path) as pipeline:
         pipeline.bus.publish_raw(VIOLATIONS, "demo-east", b"{not json")
@@ -36,6 +41,14 @@ def test_run_command_processes_a_config(tmp_path: Path) -> None:
     assert "citations approved" in result.stdout  # naming nobody: no SMS, no billboard
     assert (tmp_path / "stopline.db").is_file()
     assert list((tmp_path / "evidence" / "manifests").glob("*.json"))
+    # The portal's stage ran in the same process: both cases' blurred evidence is listed.
+    store = open_store(f"sqlite:///{tmp_path / 'stopline.db'}")
+    with store.session() as session:
+        listed = [c.citizen_files for c in session.scalars(select(Citation))]
+    store.close()
+    assert len(listed) == 2 and all(
+        {f["role"] for f in files or []} >= {"portal:clip"} for files in listed
+    ), listed
 
 
 def test_run_with_an_unreadable_source_stops_with_a_plain_error(tmp_path: Path) -> None:

@@ -35,11 +35,12 @@ def test_workers_on_kafka_and_postgres(
     data["storage"]["database_url"] = postgres_database_url
     # Nobody is registered here; the display worker is to show both cases all the same.
     data["display"]["privacy"] = {"unidentified": "shown"}
+    data.setdefault("portal", {})["media"] = {"sample_fps": 1.0}  # a dozen searches a clip
     config = tmp_path / "workers.yaml"
     config.write_text(yaml.safe_dump(data))
     render(load_config(config).cameras[0], tmp_path)
 
-    stages = ("identify", "review-policy", "relay", "notify", "display")
+    stages = ("identify", "review-policy", "relay", "notify", "display", "portal")
     consumers = [worker(s, config, tmp_path) for s in stages]
     try:
         detect = stopline(
@@ -67,8 +68,11 @@ def test_workers_on_kafka_and_postgres(
                     text("SELECT status, last_error FROM sms_outbox ORDER BY id")
                 ).all()
                 posted = conn.execute(text("SELECT count(*) FROM billboard_items")).scalar()
+                media = conn.execute(
+                    text("SELECT count(*) FROM citations WHERE citizen_files IS NOT NULL")
+                ).scalar()
             displayed = all(r.status == "displayed" for r in rows)
-            done = published == 2 and len(notices) == 2 and posted == 4
+            done = published == 2 and len(notices) == 2 and posted == 4 and media == 2
             if len(rows) == 2 and displayed and done:
                 break
             time.sleep(0.5)
@@ -82,6 +86,7 @@ def test_workers_on_kafka_and_postgres(
             ("displayed", "demo-reviewer", "red_light"),
         ]
         assert posted == 4
+        assert media == 2, "the portal worker blurred both cases' key frames and clips"
         for screen in load_config(config).display.screens:
             folder = tmp_path / screen.output_dir / screen.id / "playlist"
             deadline = time.monotonic() + 30

@@ -23,9 +23,9 @@ def test_evidence_verify_passes_then_catches_tampering(demo_out: Path, tmp_path:
     single = stopline("evidence", "verify", str(manifest))
     assert single.returncode == 0, single.stderr
 
-    clip = next(
-        p for p in (evidence / "sha256").rglob("*") if p.is_file() and p.stat().st_size > 50_000
-    )
+    listed = json.loads(manifest.read_text())["manifest"]["files"]
+    digest = next(f["sha256"] for f in listed if f["role"] == "clip")
+    clip = EvidenceStore(evidence).path_of(digest)
     data = bytearray(clip.read_bytes())
     data[1000] ^= 0xFF
     clip.write_bytes(bytes(data))

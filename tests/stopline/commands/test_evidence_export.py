@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
+import yaml
 from cryptography.hazmat.primitives import serialization
 
 from pipeline.evidence import public_key_b64
@@ -133,3 +134,37 @@ def test_the_report_shows_the_case_the_frames_and_the_custody(
     DOCS.mkdir(exist_ok=True)
     for index, name in ((0, "court-report-page1.png"), (1, "court-report-keyframe.png")):
         pdf[index].render(scale=1.5).to_pil().save(DOCS / name)
+
+
+def test_the_report_draws_the_set_up_recorded_with_the_evidence_not_todays(
+    bundle: tuple[Path, str, dict], demo_out: Path, tmp_path: Path
+) -> None:
+    """A stop line moved after the case is not drawn over it: the manifest recorded the old."""
+    zip_path, _, red = bundle
+    first = text_of(unpacked(zip_path, tmp_path / "before") / "report.pdf")
+    assert "recorded in the signed manifest with the evidence; the same as today's" in first
+    config = yaml.safe_load((demo_out / "console.yaml").read_text())
+    line = config["cameras"][0]["geometry"]["stop_lines"][0]
+    recorded = digits([(float(x), float(y)) for x, y in line["points"]])  # printed 300.0
+    line["points"] = [[x, y + 40] for x, y in line["points"]]
+    today = digits([(float(x), float(y)) for x, y in line["points"]])
+    moved = tmp_path / "moved.yaml"
+    moved.write_text(yaml.safe_dump(config))
+    out = tmp_path / "moved.zip"
+    made = stopline(
+        "evidence", "export", red["citation_id"], "--config", str(moved), "--out", str(out)
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    later = text_of(unpacked(out, tmp_path / "after") / "report.pdf")
+    assert "recorded in the signed manifest with the evidence; different from today's" in later
+    assert recorded in digits(later) and today not in digits(later)
+
+
+def digits(value: object) -> str:
+    """Only the digits and commas of a value as printed: [(1, 2)] and [[1,2]] read alike."""
+    return "".join(c for c in str(value) if c.isdigit() or c == ",")
+
+
+def text_of(pdf_path: Path) -> str:
+    pdf = pypdfium2.PdfDocument(str(pdf_path))
+    return "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
