@@ -31,6 +31,15 @@ class ReviewConfig(Model):
     )
     session_hours: float = Field(12.0, gt=0, description="A login lasts at most this long")
     idle_minutes: float = Field(30.0, gt=0, description="A login unused this long ends")
+    lease_minutes: float = Field(
+        5.0,
+        gt=0,
+        le=120,
+        description=(
+            "Opening a pending case leases it to the reviewer this long (renewed on each "
+            "opening): nobody else can decide it meanwhile; a decision ends the lease"
+        ),
+    )
     max_failed_logins: int = Field(
         10,
         ge=1,

@@ -23,6 +23,7 @@ from pipeline.store import Status, audit, transition
 from pipeline.store.models import ID_LEN, Citation, Violation, utcnow
 from pipeline.store.registry import get_person, get_vehicle, vehicles_near
 from review.auth import Viewer
+from review.cases import leases
 
 
 class RejectReason(StrEnum):
@@ -50,12 +51,16 @@ class DecisionError(ValueError):
     """A decision or correction the case's state does not allow, said plainly."""
 
 
-def _pending(session: Session, citation_id: str) -> Citation:
+def _pending(session: Session, citation_id: str, reviewer: str) -> Citation:
+    """The case, pending review and not held by another reviewer (`leases`)."""
     citation = session.get(Citation, citation_id)
     if citation is None:
         raise LookupError(citation_id)
     if citation.status != Status.PENDING_REVIEW:
         raise DecisionError(f"this case is {citation.status}, no longer pending review")
+    hold = leases.held_by_another(session, citation_id, reviewer)
+    if hold is not None:
+        raise DecisionError(hold.taken())
     return citation
 
 
@@ -68,8 +73,9 @@ def approve(
 ) -> None:
     """Approve, and store the announcement with the approval (`pipeline.outbox`): the only way
     a citation reaches the notifier and the billboards."""
-    citation = _pending(session, citation_id)
+    citation = _pending(session, citation_id, actor)
     transition(session, citation_id, Status.APPROVED, actor, reason)
+    leases.release(session, citation_id)
     event = CitationApproved(
         event_id=derived_id("approved", citation_id),
         citation_id=citation_id,
@@ -83,7 +89,8 @@ def approve(
 def reject(
     session: Session, citation_id: str, viewer: Viewer, reason: RejectReason, note: str = ""
 ) -> None:
-    citation = _pending(session, citation_id)
+    citation = _pending(session, citation_id, viewer.name)
+    leases.release(session, citation_id)
     text = reason.value + (f": {note.strip()}" if note.strip() else "")
     transition(session, citation_id, Status.REJECTED, viewer.name, text)
     event = CitationRejected(
@@ -104,7 +111,7 @@ def correct_plate(
     plate_key: Callable[[str], str | None],
 ) -> Citation:
     """Set the plate a reviewer read on the evidence, and look its keeper up again."""
-    citation = _pending(session, citation_id)
+    citation = _pending(session, citation_id, viewer.name)
     plate = plate_key(typed)
     if plate is None:
         raise DecisionError(f"{typed!r} is not a plate of this region's formats")
@@ -129,7 +136,7 @@ def correct_plate(
 
 def correct_person(session: Session, citation_id: str, viewer: Viewer, person_id: str) -> Citation:
     """Name the person a reviewer recognised (a registry id), replacing the match."""
-    citation = _pending(session, citation_id)
+    citation = _pending(session, citation_id, viewer.name)
     person = get_person(session, person_id.strip()[:ID_LEN])
     if person is None:
         raise DecisionError(f"no registered person {person_id!r}")
@@ -150,6 +157,7 @@ def _corrected(
     review) and audit before and after."""
     citation.corrected, citation.corrected_by = True, viewer.name
     citation.updated_at = utcnow()
+    leases.release(session, citation.id)  # another person decides it now
     detail = {"field": what, "before": before, "after": after}
     audit.append(session, viewer.name, "citation.corrected", "citation", citation.id, detail)
     return citation

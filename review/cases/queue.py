@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from pipeline.store import Status, audit
 from pipeline.store.models import Citation, Violation
 from review.auth import Viewer
+from review.cases import leases
 
 
 @dataclass(frozen=True)
@@ -104,14 +105,16 @@ def queue_counts(session: Session) -> dict[str, dict[str, int]]:
     }
 
 
-def next_in_queue(session: Session, after: Citation, f: QueueFilter) -> str | None:
-    """The pending case after `after` in queue order (the one a reviewer goes on to)."""
+def next_in_queue(session: Session, after: Citation, f: QueueFilter, reviewer: str) -> str | None:
+    """The pending case after `after` in queue order that no other reviewer holds (the one
+    `reviewer` goes on to)."""
     query = _filtered(f).where(
         or_(
             Citation.created_at > after.created_at,
             (Citation.created_at == after.created_at) & (Citation.id > after.id),
         ),
         Citation.id != after.id,
+        ~leases.taken_by_others(reviewer),
     )
     row = session.execute(query.order_by(Citation.created_at, Citation.id).limit(1)).first()
     return None if row is None else row[0].id

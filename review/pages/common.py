@@ -83,11 +83,12 @@ def _case_url(citation_id: str, query: str = "") -> str:
     return f"/cases/{citation_id}" + (f"?{query}" if query else "")
 
 
-def _after_decision(cons: Console, citation_id: str, f: QueueFilter) -> str:
-    """Where a reviewer goes after deciding: the next pending case, or the queue."""
+def _after_decision(cons: Console, citation_id: str, f: QueueFilter, reviewer: str) -> str:
+    """Where a reviewer goes after deciding: the next pending case nobody else holds, or the
+    queue."""
     with cons.session() as session:
         citation = session.get(Citation, citation_id)
-        following = cases.next_in_queue(session, citation, f) if citation else None
+        following = cases.next_in_queue(session, citation, f, reviewer) if citation else None
     query = f.query_string()
     if following is None:
         return "/queue" + (f"?{query}" if query else "")
@@ -95,9 +96,10 @@ def _after_decision(cons: Console, citation_id: str, f: QueueFilter) -> str:
 
 
 def _decided(
-    cons: Console, citation_id: str, f: QueueFilter, outcome: object, verb: str
+    cons: Console, citation_id: str, f: QueueFilter, outcome: object, verb: str, reviewer: str
 ) -> RedirectResponse:
     """After a decision, on to the next case; after a refusal, back to this one."""
     if isinstance(outcome, Refused):
         return _back(_case_url(citation_id), error=outcome)
-    return _back(_after_decision(cons, citation_id, f), message=f"{verb} {citation_id[:8]}")
+    next_url = _after_decision(cons, citation_id, f, reviewer)
+    return _back(next_url, message=f"{verb} {citation_id[:8]}")

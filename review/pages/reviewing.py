@@ -13,7 +13,7 @@ from pipeline.store import Status, audit
 from pipeline.store.models import Camera, Role
 from review import cases
 from review.auth import Viewer
-from review.cases import REJECT_LABELS, QueueFilter, RejectReason
+from review.cases import REJECT_LABELS, QueueFilter, RejectReason, leases
 from review.pages.common import (
     Cons,
     Decider,
@@ -53,6 +53,7 @@ def queue_page(
             "queue.html",
             who,
             rows=rows,
+            holds=leases.holds(session, [c.id for c, _ in rows]),
             total=total,
             counts=counts,
             cameras=cameras,
@@ -78,11 +79,16 @@ def case_page(
             case = cases.load_case(session, citation_id, who, purpose)
         except LookupError:
             return cons.page(request, "error.html", who, 404, message="No such citation.")
-        following = (
-            cases.next_in_queue(session, case.citation, f)
-            if case.citation.status == Status.PENDING_REVIEW
-            else None
-        )
+        pending = case.citation.status == Status.PENDING_REVIEW
+        corrector = case.citation.corrected_by == who.name
+        hold = taken = None
+        if pending and who.role in DECIDERS and not corrector:
+            minutes = cons.config.review.lease_minutes
+            hold = leases.take(session, citation_id, who.name, minutes)
+            taken = hold.taken() if hold.holder != who.name else None
+        elif pending and corrector:
+            taken = "you changed whom this case names: another person decides it"
+        following = cases.next_in_queue(session, case.citation, f, who.name) if pending else None
         preload = cases.preload_refs(session, following) if following else []
         return cons.page(
             request,
@@ -93,7 +99,8 @@ def case_page(
             preload=[f"/evidence/{sha}" for sha in preload],
             f=f,
             reasons=REJECT_LABELS,
-            can_decide=who.role in DECIDERS and case.citation.status == Status.PENDING_REVIEW,
+            can_decide=hold is not None and hold.holder == who.name,
+            taken=taken,
             is_supervisor=who.role is Role.SUPERVISOR,
             done=done,
             error=error,
@@ -105,7 +112,7 @@ def approve(
     cons: Cons, citation_id: str, who: DeciderPost, f: Annotated[QueueFilter, Depends(queue_filter)]
 ) -> Response:
     outcome = _attempt(cons, lambda session: cases.approve(session, citation_id, who.name))
-    return _decided(cons, citation_id, f, outcome, "approved")
+    return _decided(cons, citation_id, f, outcome, "approved", who.name)
 
 
 @router.post("/cases/{citation_id}/reject")
@@ -118,7 +125,7 @@ def reject(
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     outcome = _attempt(cons, lambda session: cases.reject(session, citation_id, who, reason, note))
-    return _decided(cons, citation_id, f, outcome, "rejected")
+    return _decided(cons, citation_id, f, outcome, "rejected", who.name)
 
 
 @router.post("/cases/{citation_id}/plate")
