@@ -34,6 +34,8 @@ class Evidence:
     facts: dict[str, Any]
     manifest_sha256: str
     """A stand-in where the cases have no signed manifest."""
+    at_s: float
+    """When the violation is in the clip (the middle: the car at the line)."""
 
     @property
     def refs(self) -> list[EvidenceRef]:
@@ -66,7 +68,8 @@ def store_evidence(evidence: EvidenceStore, clip: Path = CLIP) -> Evidence:
     files.append(evidence.put(clip.read_bytes(), "clip", "video/mp4"))
     manifest = hashlib.sha256(b"".join(f.sha256.encode() for f in files)).hexdigest()
     height, width = image.shape[:2]
-    return Evidence(files, {"frame_size": [width, height], "clip_fps": fps}, manifest)
+    facts = {"frame_size": [width, height], "clip_fps": fps, "clip_start_s": 0.0}
+    return Evidence(files, facts, manifest, at_s=round(count / 2 / fps, 2))
 
 
 def plate_of(index: int) -> str:
@@ -119,6 +122,7 @@ def _cite(session: Session, index: int, stored: Evidence, signer: EvidenceStore 
             phase="red", source="fixed_plan", time_into_red_s=1.5, amber_duration_s=3.0
         ),
         speed_px_s=180.0,
+        stream_s=stored.at_s,
         rule="north-stop",
         evidence=stored.refs,
         manifest_sha256=manifest,

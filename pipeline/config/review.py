@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from pipeline.config.base import Model
@@ -31,6 +33,14 @@ class ReviewConfig(Model):
     )
     session_hours: float = Field(12.0, gt=0, description="A login lasts at most this long")
     idle_minutes: float = Field(30.0, gt=0, description="A login unused this long ends")
+    confirm_approval: Literal["none", "clip_watched"] = Field(
+        "clip_watched",
+        description=(
+            "clip_watched: the console approves a case with a clip only once the reviewer has "
+            "played it through the moment of the violation (recorded with the approval); "
+            "none: any time"
+        ),
+    )
     lease_minutes: float = Field(
         5.0,
         gt=0,

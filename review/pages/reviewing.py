@@ -7,13 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pipeline.media_types import SNIFFED, sniff
 from pipeline.store import Status, audit
-from pipeline.store.models import Camera, Role
+from pipeline.store.models import Camera, Citation, Role, Violation
 from review import cases
 from review.auth import Viewer
 from review.cases import REJECT_LABELS, QueueFilter, RejectReason, leases
+from review.cases.watching import Watch, watch_for
 from review.pages.common import (
     Cons,
     Decider,
@@ -25,7 +27,7 @@ from review.pages.common import (
     _outcome,
     queue_filter,
 )
-from review.web import DECIDERS, HOME, READERS, require
+from review.web import DECIDERS, HOME, READERS, Console, require
 
 router = APIRouter(include_in_schema=False)
 
@@ -100,6 +102,7 @@ def case_page(
             f=f,
             reasons=REJECT_LABELS,
             can_decide=hold is not None and hold.holder == who.name,
+            watch=_watch(cons, session, citation_id) if pending else None,
             taken=taken,
             is_supervisor=who.role is Role.SUPERVISOR,
             done=done,
@@ -109,10 +112,36 @@ def case_page(
 
 @router.post("/cases/{citation_id}/approve")
 def approve(
-    cons: Cons, citation_id: str, who: DeciderPost, f: Annotated[QueueFilter, Depends(queue_filter)]
+    cons: Cons,
+    citation_id: str,
+    who: DeciderPost,
+    f: Annotated[QueueFilter, Depends(queue_filter)],
+    watched_s: Annotated[float, Form(ge=0, le=3600)] = 0.0,
 ) -> Response:
-    outcome = _attempt(cons, lambda session: cases.approve(session, citation_id, who.name))
+    """Approve, under the confirmation rule: with `clip_watched`, only once the browser says
+    the clip played through the violation; how far it played goes into the approval's reason."""
+
+    def decide(session: Session) -> None:
+        reason = "approved in review"
+        watch = _watch(cons, session, citation_id)
+        if watch is not None:
+            refused = watch.unmet(watched_s)
+            if refused:
+                raise cases.DecisionError(refused)
+            reason += f"; clip played to {watched_s:.1f} s (violation at {watch.moment_s:.1f} s)"
+        cases.approve(session, citation_id, who.name, reason)
+
+    outcome = _attempt(cons, decide)
     return _decided(cons, citation_id, f, outcome, "approved", who.name)
+
+
+def _watch(cons: Console, session: Session, citation_id: str) -> Watch | None:
+    """What the reviewer must have watched before approving; None where nothing need be."""
+    if cons.config.review.confirm_approval == "none":
+        return None
+    citation = session.get(Citation, citation_id)
+    violation = citation and session.get(Violation, citation.violation_id)
+    return None if violation is None else watch_for(violation, cons.evidence)
 
 
 @router.post("/cases/{citation_id}/reject")

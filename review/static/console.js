@@ -14,6 +14,48 @@
     if (form) form.requestSubmit();
   }
 
+  // The confirmation rule: how far the clip has been played without skipping into the
+  // violation, from the played stretch that began at least 1 s before it (not a seek).
+  const clip = document.getElementById("clip");
+  const watched = document.getElementById("watched-s");
+  const watchTo = clip && clip.dataset.watchTo ? Number(clip.dataset.watchTo) : null;
+
+  function playedThrough() {
+    let reached = 0;
+    for (let i = 0; clip && i < clip.played.length; i++) {
+      if (clip.played.start(i) <= Math.max(0, watchTo - 1)) {
+        reached = Math.max(reached, clip.played.end(i));
+      }
+    }
+    return reached;
+  }
+
+  function mayApprove() {
+    return watchTo === null || Number(watched.value) + 0.05 >= watchTo;
+  }
+
+  if (clip && watched && watchTo !== null) {
+    clip.addEventListener("timeupdate", function () {
+      watched.value = playedThrough().toFixed(2);
+      const hint = document.getElementById("watch-hint");
+      if (hint && mayApprove()) {
+        hint.textContent = "watched through the violation";
+        hint.className = "met";
+      }
+    });
+    const form = document.getElementById("approve-form");
+    if (form) {
+      form.addEventListener("submit", function (event) {
+        if (!mayApprove()) {
+          event.preventDefault();
+          const hint = document.getElementById("watch-hint");
+          if (hint) hint.className = "unmet";
+          clip.play();
+        }
+      });
+    }
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.key === "Escape") {
