@@ -41,6 +41,16 @@ class ReviewConfig(Model):
             "none: any time"
         ),
     )
+    double_review_share: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description=(
+            "Share (0-1) of cases two reviewers decide blind, the second without seeing the "
+            "first's decision: the case changes only when they agree, else a supervisor "
+            "decides; their agreement measures the review"
+        ),
+    )
     lease_minutes: float = Field(
         5.0,
         gt=0,

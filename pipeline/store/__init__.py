@@ -5,7 +5,7 @@ with store.session() as session:
     citation = create_citation(session, violation_id)
 """
 
-from pipeline.store import citizen, leases  # noqa: F401  (their tables join the metadata)
+from pipeline.store import citizen, reviewing  # noqa: F401  (their tables join the metadata)
 from pipeline.store.audit import ChainReport, verify_chain
 from pipeline.store.citations import (
     TRANSITIONS,

@@ -14,8 +14,8 @@ from functools import partial
 from sqlalchemy import ColumnElement, and_, delete, exists, select
 from sqlalchemy.orm import Session
 
-from pipeline.store.leases import CaseLease
 from pipeline.store.models import Citation, utcnow
+from pipeline.store.reviewing import CaseLease
 from pipeline.store.rows import insert_once
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from pipeline.store import Status, audit
 from pipeline.store.models import Citation, Violation
 from review.auth import Viewer
-from review.cases import leases
+from review.cases import blind, leases
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,7 @@ def next_in_queue(session: Session, after: Citation, f: QueueFilter, reviewer: s
         ),
         Citation.id != after.id,
         ~leases.taken_by_others(reviewer),
+        ~blind.decided_by(reviewer),
     )
     row = session.execute(query.order_by(Citation.created_at, Citation.id).limit(1)).first()
     return None if row is None else row[0].id

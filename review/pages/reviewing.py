@@ -14,7 +14,7 @@ from pipeline.store import Status, audit
 from pipeline.store.models import Camera, Citation, Role, Violation
 from review import cases
 from review.auth import Viewer
-from review.cases import REJECT_LABELS, QueueFilter, RejectReason, leases
+from review.cases import REJECT_LABELS, QueueFilter, RejectReason, blind, leases
 from review.cases.watching import Watch, watch_for
 from review.pages.common import (
     Cons,
@@ -83,8 +83,9 @@ def case_page(
             return cons.page(request, "error.html", who, 404, message="No such citation.")
         pending = case.citation.status == Status.PENDING_REVIEW
         corrector = case.citation.corrected_by == who.name
-        hold = taken = None
-        if pending and who.role in DECIDERS and not corrector:
+        hold = None
+        taken = blind.barred(session, citation_id, who) if pending else None
+        if pending and who.role in DECIDERS and not corrector and taken is None:
             minutes = cons.config.review.lease_minutes
             hold = leases.take(session, citation_id, who.name, minutes)
             taken = hold.taken() if hold.holder != who.name else None
@@ -121,7 +122,7 @@ def approve(
     """Approve, under the confirmation rule: with `clip_watched`, only once the browser says
     the clip played through the violation; how far it played goes into the approval's reason."""
 
-    def decide(session: Session) -> None:
+    def decide(session: Session) -> str:
         reason = "approved in review"
         watch = _watch(cons, session, citation_id)
         if watch is not None:
@@ -129,10 +130,28 @@ def approve(
             if refused:
                 raise cases.DecisionError(refused)
             reason += f"; clip played to {watched_s:.1f} s (violation at {watch.moment_s:.1f} s)"
-        cases.approve(session, citation_id, who.name, reason)
+        passed = _blind(cons, session, citation_id, who, "approve", reason)
+        if passed.apply:
+            cases.approve(
+                session, citation_id, who.name, "; ".join(filter(None, [reason, passed.note]))
+            )
+        return passed.note or "approved"
 
     outcome = _attempt(cons, decide)
-    return _decided(cons, citation_id, f, outcome, "approved", who.name)
+    return _decided(cons, citation_id, f, outcome, _said(outcome, "approved"), who.name)
+
+
+def _blind(
+    cons: Console, session: Session, citation_id: str, who: Viewer, decision: str, reason: str
+) -> blind.Gate:
+    """The double-review gate, for a case still pending (a decided one is refused later)."""
+    citation = session.get(Citation, citation_id)
+    if citation is None or citation.status != Status.PENDING_REVIEW:
+        return blind.Gate(True, "")
+    if leases.held_by_another(session, citation_id, who.name):
+        return blind.Gate(True, "")  # refused by the decision itself, with the holder's name
+    share = cons.config.review.double_review_share
+    return blind.gate(session, citation_id, who, decision, reason, share)
 
 
 def _watch(cons: Console, session: Session, citation_id: str) -> Watch | None:
@@ -153,8 +172,21 @@ def reject(
     f: Annotated[QueueFilter, Depends(queue_filter)],
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    outcome = _attempt(cons, lambda session: cases.reject(session, citation_id, who, reason, note))
-    return _decided(cons, citation_id, f, outcome, "rejected", who.name)
+    def decide(session: Session) -> str:
+        passed = _blind(cons, session, citation_id, who, "reject", f"{reason.value} {note}".strip())
+        if passed.apply:
+            cases.reject(
+                session, citation_id, who, reason, "; ".join(filter(None, [note, passed.note]))
+            )
+        return passed.note or "rejected"
+
+    outcome = _attempt(cons, decide)
+    return _decided(cons, citation_id, f, outcome, _said(outcome, "rejected"), who.name)
+
+
+def _said(outcome: object, verb: str) -> str:
+    """What the reviewer is told after a decision: a blind one's note, or the verb."""
+    return outcome if isinstance(outcome, str) and outcome else verb
 
 
 @router.post("/cases/{citation_id}/plate")

@@ -42,9 +42,14 @@ def site_config(tmp_path: Path, **review: object) -> StoplineConfig:
         "evidence_dir": str(tmp_path / "evidence"),
         "signing_key_path": str(tmp_path / "key.pem"),
     }
-    # The confirmation rule has its own tests (pages/test_watching.py); the others approve
-    # without playing the clip.
-    data["review"] = {"cookie_secure": False, "confirm_approval": "none", **review}
+    # The confirmation rule and the double review have their own tests (pages/test_watching.py,
+    # pages/test_blind.py); the others approve without playing the clip, each case once.
+    data["review"] = {
+        "cookie_secure": False,
+        "confirm_approval": "none",
+        "double_review_share": 0.0,
+        **review,
+    }
     data.setdefault("identification", {}).setdefault("plates", {})["region"] = "eu"
     return parse_config(data, "site.yaml")
 

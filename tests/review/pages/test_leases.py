@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from pipeline.store import Status
-from pipeline.store.leases import CaseLease
 from pipeline.store.models import utcnow
+from pipeline.store.reviewing import CaseLease
 from tests.review.conftest import Site, citation_of, login
 
 
