@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from sqlalchemy import select
 
 from pipeline.store import Status
 from pipeline.store.citizen import Appeal
-from pipeline.store.models import Citation, SmsOutbox
+from pipeline.store.models import Citation, SmsOutbox, utcnow
 from review import cases
 from review.auth import Viewer
+from review.cases.blind import agreement
+from review.cases.stats import reviewer_stats
 from review.pages.common import (
     NEEDS_A_PERSON,
     SUPERVISOR,
@@ -39,6 +42,22 @@ def second_review_page(
     with cons.session() as session:
         rows = session.execute(cases.second_review_query().limit(200)).all()
         return cons.page(request, "second_review.html", who, rows=rows, done=done, error=error)
+
+
+@router.get("/reviewers")
+def reviewers_page(
+    request: Request,
+    cons: Cons,
+    who: Annotated[Viewer, Depends(require(*SUPERVISOR))],
+    days: Annotated[int, Query(ge=1, le=366)] = 7,
+) -> Response:
+    """Each reviewer's decisions, approval ratio and time per case, and the double review's
+    agreement: for supervisors to see the review itself."""
+    with cons.session() as session:
+        stats = reviewer_stats(session, utcnow() - timedelta(days=days))
+        agreed, pairs = agreement(session)
+    values = {"stats": stats, "agreed": agreed, "pairs": pairs, "days": days}
+    return cons.page(request, "reviewers.html", who, **values)
 
 
 @router.post("/cases/{citation_id}/second-review")

@@ -40,6 +40,7 @@ ACCESS: dict[tuple[str, str], set[Role] | None] = {
     ("POST", "/cases/{citation_id}/person"): DECIDE,
     ("GET", "/evidence/{sha256}"): READ,
     ("GET", "/second-review"): SUPERVISE,
+    ("GET", "/reviewers"): SUPERVISE,
     ("POST", "/cases/{citation_id}/second-review"): SUPERVISE,
     ("POST", "/cases/{citation_id}/reopen"): SUPERVISE,
     ("GET", "/appeals"): SUPERVISE,

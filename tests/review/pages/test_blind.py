@@ -89,3 +89,27 @@ def test_the_sample_is_the_configured_share_and_the_same_everywhere() -> None:
     assert 0.045 < share < 0.055
     assert [sampled(i, 0.05) for i in ids[:50]] == [sampled(i, 0.05) for i in ids[:50]]
     assert not any(sampled(i, 0.0) for i in ids[:1000]) and all(sampled(i, 1.0) for i in ids[:1000])
+
+
+def test_supervisors_see_each_reviewers_decisions_and_the_agreement(sampled_site: Site) -> None:
+    site = sampled_site
+    first, second = site.ids
+    decide(site, "rita", first, "approve")
+    decide(site, "sam", first, "approve")  # agreed: approved
+    decide(site, "rita", second, "approve")
+    decide(site, "sam", second, "reject")  # disagreed
+    decide(site, "sue", second, "reject")  # the supervisor's decision
+    with TestClient(site.app, base_url="http://127.0.0.1") as client:
+        login(client, "sue")
+        page = client.get("/reviewers").text
+    # Blind decisions count as the reviewer's work though alone they changed nothing.
+    rita = page.split('data-reviewer="rita"')[1].split("</tr>")[0]
+    assert '<td class="decisions">2</td>' in rita and "100 %" in rita
+    sam = page.split('data-reviewer="sam"')[1].split("</tr>")[0]
+    assert '<td class="decisions">2</td>' in sam and "50 %" in sam
+    sue = page.split('data-reviewer="sue"')[1].split("</tr>")[0]
+    assert '<td class="decisions">1</td>' in sue and "0 %" in sue
+    assert "1 of 2 pairs agreed (50 %)" in page
+    with TestClient(site.app, base_url="http://127.0.0.1") as client:
+        login(client, "rita")
+        assert client.get("/reviewers", follow_redirects=False).status_code in (303, 403)
