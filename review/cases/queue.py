@@ -26,6 +26,8 @@ class QueueFilter:
     min_confidence: float | None = None
     max_confidence: float | None = None
     """Identification confidence: the plate read's, else the face match's score."""
+    search: str | None = None
+    """A plate (or part of one, any case), a notice number, or the start of a citation id."""
 
     def query_string(self) -> str:
         values = {
@@ -35,6 +37,7 @@ class QueueFilter:
             "date_to": self.date_to,
             "min_confidence": self.min_confidence,
             "max_confidence": self.max_confidence,
+            "search": self.search,
         }
         return "&".join(f"{k}={v}" for k, v in values.items() if v not in (None, ""))
 
@@ -62,6 +65,15 @@ def _filtered(f: QueueFilter) -> Select[Any]:
         query = query.where(_confidence() >= f.min_confidence)
     if f.max_confidence is not None:
         query = query.where(or_(_confidence() <= f.max_confidence, _confidence().is_(None)))
+    if f.search:
+        text = "".join(f.search.split())
+        query = query.where(
+            or_(
+                func.upper(Citation.plate_text).contains(text.upper(), autoescape=True),
+                Citation.notice_number == text,
+                Citation.id.startswith(text.lower(), autoescape=True),
+            )
+        )
     return query
 
 

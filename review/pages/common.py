@@ -47,6 +47,7 @@ def queue_filter(
     date_to: date | None = None,
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     max_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
+    search: Annotated[str | None, Query(max_length=64)] = None,
 ) -> QueueFilter:
     return QueueFilter(
         camera=camera or None,
@@ -55,6 +56,7 @@ def queue_filter(
         date_to=date_to,
         min_confidence=min_confidence,
         max_confidence=max_confidence,
+        search=search.strip() or None if search else None,
     )
 
 

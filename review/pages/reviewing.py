@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.media_types import SNIFFED, sniff
 from pipeline.store import Status, audit
-from pipeline.store.models import Camera, Citation, Role, Violation
+from pipeline.store.models import Camera, Citation, Role, Violation, utcnow
 from review import cases
 from review.auth import Viewer
 from review.cases import REJECT_LABELS, QueueFilter, RejectReason, blind, leases
@@ -62,7 +64,16 @@ def queue_page(
             f=f,
             page=page,
             pages=max(1, -(-total // size)),
+            waiting=partial(_waiting, utcnow()),
         )
+
+
+def _waiting(now: datetime, since: datetime) -> str:
+    """How long a case has waited for review, as a reviewer reads it: 45 min, 3 h, 2 d."""
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    if minutes < 120:
+        return f"{minutes} min"
+    return f"{minutes // 60} h" if minutes < 48 * 60 else f"{minutes // 1440} d"
 
 
 @router.get("/cases/{citation_id}")

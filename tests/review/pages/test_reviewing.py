@@ -7,6 +7,8 @@ from fastapi.testclient import TestClient
 from benchmarks import review_cases
 from pipeline.events import CITATIONS_APPROVED, CITATIONS_REJECTED
 from pipeline.store import Status, verify_chain
+from pipeline.store.models import Citation
+from review.cases import approve
 from tests.review.conftest import Site, audit_rows, citation_of, csrf_of, login
 
 
@@ -30,6 +32,32 @@ def test_queue_is_oldest_first_with_filters_and_counts(site: Site, client: TestC
     sure = client.get("/queue?min_confidence=0.9").text
     expected = sum(1 for i in range(6) if 0.6 + 0.4 * ((i * 37) % 100) / 100 >= 0.9)
     assert f"Pending review: {expected}" in sure
+
+
+def test_the_queue_finds_a_case_by_plate_notice_or_citation_number(
+    site: Site, client: TestClient
+) -> None:
+    login(client, "rita")
+    third = site.ids[2]
+    plate = citation_of(site, third).plate_text
+    assert plate is not None
+
+    def found(search: str) -> list[str]:
+        page = client.get("/queue", params={"search": search})
+        return re.findall(r'<a href="/cases/([0-9a-f]+)\?', page.text)
+
+    assert found(plate.lower()) == [third], "a plate, in any case"
+    assert found(plate[-3:]) == [third], "part of a plate"
+    assert found(third[:8]) == [third], "the start of a citation id, as the pages print it"
+    assert found("KX%") == [], "no wildcards"
+    with site.store.session() as session:
+        approve(session, third, "rita")
+        notice = session.get(Citation, third).notice_number  # type: ignore[union-attr]
+    listed = client.get("/api/v1/citations", params={"status": "approved", "search": notice})
+    assert [c["id"] for c in listed.json()["items"]] == [third], "a notice number, by the API"
+    page = client.get("/queue").text
+    assert "1.5 s" in page, "time into red"
+    assert re.search(r'<td class="age">\d+ (min|h|d)</td>', page), "how long each has waited"
 
 
 def test_case_page_shows_the_evidence_and_audits_the_view(site: Site, client: TestClient) -> None:
