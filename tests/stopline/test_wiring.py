@@ -3,12 +3,9 @@
 from pathlib import Path
 
 import yaml
-from sqlalchemy import select
 
 from pipeline.config import PortalMediaConfig, load_config
 from pipeline.events import VIOLATIONS
-from pipeline.store import open_store
-from pipeline.store.models import Citation
 from stopline.demo.frames import render
 from stopline.demo.run import DEMO_CONFIG
 from stopline.wiring import Pipeline
@@ -33,6 +30,9 @@ def test_garbage_on_a_topic_is_dead_lettered_and_the_run_goes_on(tmp_path: Path)
 
 def test_run_command_processes_a_config(tmp_path: Path) -> None:
     data = yaml.safe_load(DEMO_CONFIG.read_text())
+    # The portal's stage inside `stopline run` is shown by the demo's own run
+    # (tests/stopline/commands/test_running.py); here it would add half a minute.
+    data["portal"] = {"media": {"enabled": False}}
     config = tmp_path / "site.yaml"
     config.write_text(yaml.safe_dump(data))
     render(load_config(config).cameras[0], tmp_path)
@@ -41,14 +41,6 @@ def test_run_command_processes_a_config(tmp_path: Path) -> None:
     assert "citations approved" in result.stdout  # naming nobody: no SMS, no billboard
     assert (tmp_path / "stopline.db").is_file()
     assert list((tmp_path / "evidence" / "manifests").glob("*.json"))
-    # The portal's stage ran in the same process: both cases' blurred evidence is listed.
-    store = open_store(f"sqlite:///{tmp_path / 'stopline.db'}")
-    with store.session() as session:
-        listed = [c.citizen_files for c in session.scalars(select(Citation))]
-    store.close()
-    assert len(listed) == 2 and all(
-        {f["role"] for f in files or []} >= {"portal:clip"} for files in listed
-    ), listed
 
 
 def test_run_with_an_unreadable_source_stops_with_a_plain_error(tmp_path: Path) -> None:

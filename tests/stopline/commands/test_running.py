@@ -119,8 +119,15 @@ def test_demo_cites_the_red_light_runner_and_the_jaywalker_only(demo_out: Path) 
         "key_frame:on_road": 1,
         "crop:track": TRACK_CROPS,
     }
+    # And each case's blurred key frames and clip, as the portal shows them to the person.
+    for case in (red, walk):
+        roles = sorted(item["role"] for item in case["portal_evidence"])
+        recorded = [item["role"] for item in case["evidence"]]
+        keys = sorted(f"portal:{r}" for r in recorded if r.startswith("key_frame:"))
+        assert roles == sorted(["portal:clip", *keys]), roles
     assert summary["audit_chain_ok"] is True
-    assert (demo_out / "index.html").read_text().count("<img") == 6
+    # Per case: two key frames and the offender crop as recorded, two key frames blurred.
+    assert (demo_out / "index.html").read_text().count("<img") == 2 * (3 + 2)
     # The named case on both billboards at the crossing, at each screen's size; the
     # unidentified jaywalker on neither.
     for screen in load_config(DEMO_CONFIG).display.screens:
