@@ -20,6 +20,7 @@ from pipeline.store.models import ID_LEN, Citation, Violation
 from review import cases
 from review.auth import Viewer
 from review.cases import DecisionError, QueueFilter, RejectReason
+from review.cases.reviewed import approve_case, reject_case
 from review.pages.common import PageNumber, queue_filter
 from review.pages.reviewing import EVIDENCE_MEDIA_TYPES, evidence_file
 from review.web import DECIDERS, READERS, Console, checked, console, require
@@ -109,6 +110,15 @@ class Approval(BaseModel):
 
     decision: Literal["approve"]
     note: str = Field("", max_length=2000)
+    watched_s: float | None = Field(
+        None,
+        ge=0,
+        le=3600,
+        description=(
+            "How far (seconds) the reviewer played the clip without skipping; with "
+            "review.confirm_approval: clip_watched it must reach the violation"
+        ),
+    )
 
 
 class Rejection(BaseModel):
@@ -222,10 +232,11 @@ def decide(
 ) -> Response | list[Transition]:
     try:
         with cons.session() as session:
+            review = cons.config.review
             if isinstance(body, Rejection):
-                cases.reject(session, citation_id, who, body.reason, body.note)
+                reject_case(session, citation_id, who, body.reason, body.note, review)
             else:
-                cases.approve(session, citation_id, who.name)
+                approve_case(session, citation_id, who, review, cons.evidence, body.watched_s)
     except LookupError:
         return JSONResponse({"detail": "no such citation"}, status_code=404)
     except (DecisionError, IllegalTransition) as exc:

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from pipeline.media_types import SNIFFED, sniff
 from pipeline.store import Status, audit
-from pipeline.store.models import Camera, Citation, Role, Violation, utcnow
+from pipeline.store.models import Camera, Role, utcnow
 from review import cases
 from review.auth import Viewer
 from review.cases import REJECT_LABELS, QueueFilter, RejectReason, blind, leases
-from review.cases.watching import Watch, watch_for
+from review.cases.reviewed import approve_case, reject_case, required_watch
 from review.pages.common import (
     Cons,
     Decider,
@@ -29,7 +29,7 @@ from review.pages.common import (
     _outcome,
     queue_filter,
 )
-from review.web import DECIDERS, HOME, READERS, Console, require
+from review.web import DECIDERS, HOME, READERS, require
 
 router = APIRouter(include_in_schema=False)
 
@@ -114,7 +114,9 @@ def case_page(
             f=f,
             reasons=REJECT_LABELS,
             can_decide=hold is not None and hold.holder == who.name,
-            watch=_watch(cons, session, citation_id) if pending else None,
+            watch=required_watch(session, citation_id, cons.config.review, cons.evidence)
+            if pending
+            else None,
             taken=taken,
             is_supervisor=who.role is Role.SUPERVISOR,
             done=done,
@@ -134,44 +136,11 @@ def approve(
     the clip played through the violation; how far it played goes into the approval's reason."""
 
     def decide(session: Session) -> str:
-        reason = "approved in review"
-        watch = _watch(cons, session, citation_id)
-        if watch is not None:
-            refused = watch.unmet(watched_s)
-            if refused:
-                raise cases.DecisionError(refused)
-            reason += f"; clip played to {watched_s:.1f} s (violation at {watch.moment_s:.1f} s)"
-        passed = _blind(cons, session, citation_id, who, "approve", reason)
-        if passed.apply:
-            cases.approve(
-                session, citation_id, who.name, "; ".join(filter(None, [reason, passed.note]))
-            )
-        return passed.note or "approved"
+        review = cons.config.review
+        return approve_case(session, citation_id, who, review, cons.evidence, watched_s)
 
     outcome = _attempt(cons, decide)
     return _decided(cons, citation_id, f, outcome, _said(outcome, "approved"), who.name)
-
-
-def _blind(
-    cons: Console, session: Session, citation_id: str, who: Viewer, decision: str, reason: str
-) -> blind.Gate:
-    """The double-review gate, for a case still pending (a decided one is refused later)."""
-    citation = session.get(Citation, citation_id)
-    if citation is None or citation.status != Status.PENDING_REVIEW:
-        return blind.Gate(True, "")
-    if leases.held_by_another(session, citation_id, who.name):
-        return blind.Gate(True, "")  # refused by the decision itself, with the holder's name
-    share = cons.config.review.double_review_share
-    return blind.gate(session, citation_id, who, decision, reason, share)
-
-
-def _watch(cons: Console, session: Session, citation_id: str) -> Watch | None:
-    """What the reviewer must have watched before approving; None where nothing need be."""
-    if cons.config.review.confirm_approval == "none":
-        return None
-    citation = session.get(Citation, citation_id)
-    violation = citation and session.get(Violation, citation.violation_id)
-    return None if violation is None else watch_for(violation, cons.evidence)
 
 
 @router.post("/cases/{citation_id}/reject")
@@ -184,12 +153,7 @@ def reject(
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     def decide(session: Session) -> str:
-        passed = _blind(cons, session, citation_id, who, "reject", f"{reason.value} {note}".strip())
-        if passed.apply:
-            cases.reject(
-                session, citation_id, who, reason, "; ".join(filter(None, [note, passed.note]))
-            )
-        return passed.note or "rejected"
+        return reject_case(session, citation_id, who, reason, note, cons.config.review)
 
     outcome = _attempt(cons, decide)
     return _decided(cons, citation_id, f, outcome, _said(outcome, "rejected"), who.name)

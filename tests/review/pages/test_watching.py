@@ -81,3 +81,17 @@ def test_the_approve_key_waits_for_the_clip_in_the_browser(
             lambda: citation_of(watching, case).status == Status.APPROVED, "approved by the key"
         )
     assert "clip played to" in approval_reason(watching, case)
+
+
+def test_the_api_applies_the_same_rule(watching: Site) -> None:
+    case = watching.ids[1]
+    with TestClient(watching.app, base_url="http://127.0.0.1") as client:
+        token = login(client, "rita")
+        url = f"/api/v1/citations/{case}/decisions"
+        headers = {"X-CSRF-Token": token}
+        unwatched = client.post(url, json={"decision": "approve"}, headers=headers)
+        assert unwatched.status_code == 409 and "play the clip" in unwatched.text
+        watched = client.post(url, json={"decision": "approve", "watched_s": 6.0}, headers=headers)
+        assert watched.status_code == 200, watched.text
+    assert citation_of(watching, case).status == Status.APPROVED
+    assert "clip played to 6.0 s" in approval_reason(watching, case)
