@@ -18,7 +18,7 @@ from PIL import Image
 from sqlalchemy.orm import Session
 
 from display import playlist
-from display.picture import People, PeopleFinder, find_people
+from display.picture import People, find_people
 from display.render import Renderer
 from display.slide import (
     Locale,
@@ -33,6 +33,7 @@ from display.slide import (
 from pipeline.config import DisplayConfig, ScreenConfig
 from pipeline.evidence import EvidenceStore
 from pipeline.notices import due_date, end_of
+from pipeline.redaction import PeopleFinder
 from pipeline.store import Store
 from pipeline.store.models import Camera, Violation, utcnow
 

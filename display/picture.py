@@ -23,8 +23,6 @@ from pipeline.config import PrivacyPolicy
 from pipeline.geometry import iou
 from pipeline.redaction import Box, PeopleFinder, area, blur, centre_in, head
 
-__all__ = ["Box", "People", "PeopleFinder", "classify", "decode", "find_people", "redact"]
-
 OFFENDER_IOU = 0.3
 """Overlap with the whole picture a person box needs to be the offender's."""
 

@@ -27,7 +27,8 @@ MIN_SIDE_PX = 300
 
 
 class PeopleFinder:
-    """Satisfies `display.picture.PeopleFinder`, which `display/` defines without importing us."""
+    """Satisfies `pipeline.redaction.PeopleFinder`, which the stages that blur (display,
+    portal) take without importing us."""
 
     def __init__(self, detector: ObjectDetector, faces: FaceEngine, spotter: Spotter) -> None:
         self.detector = detector

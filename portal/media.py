@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from pipeline.geometry import enclosing
 from pipeline.images import jpeg
 from pipeline.redaction import Box, PeopleFinder, blur, centre_in, head
 from pipeline.video import decode_mp4, encode_mp4
@@ -70,25 +71,20 @@ def _centre(box: Box) -> tuple[float, float]:
     return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
 
 
+def _distance(a: Box, b: Box) -> float:
+    (ax, ay), (bx, by) = _centre(a), _centre(b)
+    return float(np.hypot(ax - bx, ay - by))
+
+
 def between(before: list[Region], after: list[Region]) -> list[Region]:
     """What to blur in a frame between two searched frames."""
     hulls = []
     for a in before:
-        near = [
-            b
-            for b in after
-            if b.kind == a.kind
-            and np.hypot(*np.subtract(_centre(a.box), _centre(b.box))) <= REACH * _side(a.box)
-        ]
-        if near:
-            b = min(near, key=lambda r: np.hypot(*np.subtract(_centre(a.box), _centre(r.box))))
-            box = (
-                min(a.box[0], b.box[0]),
-                min(a.box[1], b.box[1]),
-                max(a.box[2], b.box[2]),
-                max(a.box[3], b.box[3]),
-            )
-            hulls.append(Region(a.kind, box))
+        near = [b for b in after if b.kind == a.kind]
+        b = min(near, key=lambda r: _distance(a.box, r.box), default=None)
+        if b is not None and _distance(a.box, b.box) <= REACH * _side(a.box):
+            x1, y1, x2, y2 = enclosing(a.box, b.box)
+            hulls.append(Region(a.kind, (x1, y1, x2, y2)))
     return [*before, *after, *hulls]
 
 

@@ -60,12 +60,6 @@ def reviewer_stats(session: Session, since: datetime) -> list[ReviewerStats]:
             CitationTransition.actor.in_(people),
         )
     ).all()
-    first_views = session.execute(
-        select(AuditEntry.actor, AuditEntry.subject_id, func.min(AuditEntry.at))
-        .where(AuditEntry.action == "citation.viewed", AuditEntry.actor.in_(people))
-        .group_by(AuditEntry.actor, AuditEntry.subject_id)
-    )
-    opened = {(actor, citation): at for actor, citation, at in first_views}
     blind = session.execute(
         select(
             BlindReview.reviewer,
@@ -74,6 +68,18 @@ def reviewer_stats(session: Session, since: datetime) -> list[ReviewerStats]:
             BlindReview.decided_at,
         ).where(BlindReview.decided_at >= since)
     ).all()
+    # Only the decided cases' views: the audit log holds every view there ever was.
+    decided = {citation for _, citation, _, _ in decisions} | {row[1] for row in blind}
+    first_views = session.execute(
+        select(AuditEntry.actor, AuditEntry.subject_id, func.min(AuditEntry.at))
+        .where(
+            AuditEntry.action == "citation.viewed",
+            AuditEntry.subject_id.in_(decided),
+            AuditEntry.actor.in_(people),
+        )
+        .group_by(AuditEntry.actor, AuditEntry.subject_id)
+    )
+    opened = {(actor, citation): at for actor, citation, at in first_views}
     # A blind decision is the reviewer's work though it changed nothing; one that agreed is
     # also the transition, counted once.
     made = {
