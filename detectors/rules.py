@@ -21,6 +21,7 @@ from pipeline.config import (
     StopLine,
     Zone,
 )
+from pipeline.events import Safeguard
 from pipeline.geometry import ground_point, inside
 
 Box = tuple[float, float, float, float]
@@ -64,11 +65,18 @@ class JaywalkFinding:
 
 @dataclass(frozen=True)
 class Suppressed:
-    """A crossing on red that was deliberately not cited, with why (logged for audit)."""
+    """A crossing that a safeguard kept from being cited, with which one and why: the detect
+    stage records it with evidence for the supervisors' audit of the safeguards."""
 
     stop_line_id: str
+    """The stop line, or the crosswalk a pedestrian stepped onto."""
     crossed_stop_s: float
     reason: str
+    safeguard: Safeguard
+    phase: PhaseState
+    """The signal as the rule saw it when it judged."""
+    judged_s: float
+    """When the signal was judged: the moment the road user committed (or stepped on)."""
 
 
 def leading_point(box: Box, direction: str) -> XY:
@@ -226,7 +234,8 @@ def red_light(
     """Cite only a vehicle that crossed the stop line on established red and then entered.
 
     A car that stops over the line never crosses the entry line; a car that crossed within the
-    grace period or after a short amber is not a violator; an unknown phase cites no one. With
+    grace period or after a short amber is not a violator; an unknown phase cites no one. These
+    safeguards answer `Suppressed`, final for the crossing, so it can be audited. With
     the ground point as anchor the signal is judged when the vehicle committed (`committed_at`),
     so a car whose front passed on amber is not cited when its rear wheels cross on red.
     """
@@ -241,7 +250,9 @@ def red_light(
             return None
     phase = phase_at(committed)
     if phase.phase == "unknown":
-        return Suppressed(stop_line.id, crossed, "signal phase unknown")
+        return Suppressed(
+            stop_line.id, crossed, "signal phase unknown", "unknown_phase", phase, committed
+        )
     if phase.phase != "red":
         return None
     into_red = phase.time_in_phase(committed)
@@ -259,14 +270,15 @@ def red_light(
         )
         if not stood_on_red and (seen_s is None or seen_s < rule.grace_s + rule.min_amber_s):
             shown = "never" if seen_s is None else f"only {seen_s:.2f} s"
-            return Suppressed(
-                stop_line.id, crossed, f"red onset not observed and red seen for {shown}"
-            )
+            reason = f"red onset not observed and red seen for {shown}"
+            return Suppressed(stop_line.id, crossed, reason, "red_onset_not_seen", phase, committed)
         into_red = seen_s
     elif into_red < rule.grace_s:
-        return None
+        reason = f"committed {into_red:.2f} s into red, within the {rule.grace_s} s grace period"
+        return Suppressed(stop_line.id, crossed, reason, "grace_period", phase, committed)
     elif phase.amber_s is None or phase.amber_s < rule.min_amber_s:
-        return Suppressed(stop_line.id, crossed, f"amber {phase.amber_s} s below minimum")
+        reason = f"amber {phase.amber_s} s below minimum"
+        return Suppressed(stop_line.id, crossed, reason, "amber_too_short", phase, committed)
     entered = first_crossing(
         track, entry_line.points, stop_line.direction, after_s=crossed, anchor=anchor
     )
@@ -280,7 +292,8 @@ def red_light(
         if movement is None:
             return None  # not yet far enough past the line to tell the turn
         if movement in stop_line.exempt_turns:
-            return Suppressed(stop_line.id, crossed, f"{movement} turn on red is allowed here")
+            reason = f"{movement} turn on red is allowed here"
+            return Suppressed(stop_line.id, crossed, reason, "turn_allowed", phase, committed)
     return RedLightFinding(stop_line.id, crossed, entered, committed, phase, into_red, speed)
 
 
@@ -345,7 +358,8 @@ def jaywalk(
                     continue  # an unsignalised crosswalk is always open to pedestrians
                 phase = phase_at(zone.approach, tp.t)
                 if phase.phase == "unknown":
-                    return Suppressed(zone.id, tp.t, "pedestrian signal unknown")
+                    reason = "pedestrian signal unknown"
+                    return Suppressed(zone.id, tp.t, reason, "unknown_phase", phase, tp.t)
                 if phase.phase == "green":
                     episode = (key, tp.t, foot, "", None)
                     continue

@@ -17,6 +17,9 @@ SCHEMA_VERSION = 1
 
 # Topics: the contract between stages (the dead-letter topic is in pipeline.bus).
 VIOLATIONS = "violations"
+VIOLATIONS_SUPPRESSED = "violations.suppressed"
+"""Crossings a safeguard kept from being cited: read by the review stage's record for the
+supervisors, never by identify, the notifier or the billboards."""
 VIOLATIONS_IDENTIFIED = "violations.identified"
 CITATIONS_APPROVED = "citations.approved"
 CITATIONS_REJECTED = "citations.rejected"
@@ -134,6 +137,44 @@ class ViolationDetected(Event):
     manifest_sha256: Sha256 = Field(description="Hash of the signed evidence manifest")
 
 
+Safeguard = Literal[
+    "unknown_phase", "red_onset_not_seen", "grace_period", "amber_too_short", "turn_allowed"
+]
+"""Which safeguard kept a crossing from being cited: the signal (vehicle or pedestrian) was
+unknown; red had begun before the source saw it and was not seen long enough; the vehicle
+committed within the grace period after red onset; the amber before red was shorter than the
+minimum; the turn it made is allowed on red at that line."""
+
+
+class ViolationSuppressed(Event):
+    """A rule's crossing that a safeguard kept from being cited, with the evidence a case would
+    have had, so that supervisors can audit the safeguards. It never becomes a citation.
+
+    `event_id` is derived from the footage (camera, kind, track, capture time), so a replay of
+    the same footage re-publishes the same id and the record keeps it once.
+    """
+
+    event_type: Literal["violation.suppressed"] = "violation.suppressed"
+    kind: Literal["red_light", "jaywalk"]
+    safeguard: Safeguard
+    reason: str = Field(description="The rule's own words, e.g. 'amber 2.1 s below minimum'")
+    camera_id: str
+    occurred_at: datetime = Field(description="Capture time of the crossing")
+    track_id: int = Field(description="Tracker id of the road user")
+    object_class: Literal["person", "bicycle", "car", "motorcycle", "bus", "truck"]
+    rule: str = Field(description="The stop line or crosswalk the rule judged")
+    signal: SignalSnapshot = Field(description="The signal as the rule saw it when it judged")
+    judged_s: float = Field(description="Stream seconds at which the signal was judged")
+    stream_s: float = Field(description="Stream seconds of the crossing: where to seek")
+    where_px: tuple[float, float] | None = Field(
+        None, description="The road user's ground point [x, y] in the camera image then"
+    )
+    evidence: list[EvidenceRef] = Field(default_factory=list)
+    manifest_sha256: Sha256 | None = Field(
+        None, description="Hash of the signed evidence manifest; None where none was kept"
+    )
+
+
 class ViolationIdentified(Event):
     event_type: Literal["violation.identified"] = "violation.identified"
     violation_id: str
@@ -197,6 +238,7 @@ class DeadLetter(Event):
 
 AnyEvent = Annotated[
     ViolationDetected
+    | ViolationSuppressed
     | ViolationIdentified
     | CitationApproved
     | CitationRejected

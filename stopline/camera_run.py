@@ -8,22 +8,26 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 
 from detectors.evidence import EVIDENCE_WINDOW_S, EvidenceRecorder
 from detectors.objects import ZoomedDetector, make_detector
+from detectors.outcomes import StageStats
 from detectors.plausible_boxes import PlausibleBoxes
 from detectors.recording import FileRecording, LiveRecording, open_recording
 from detectors.signals import phase_source
 from detectors.sources import Frame, ReconnectingReader, SourceStats, local_path, open_source
-from detectors.stage import DetectStage, StageStats
+from detectors.stage import DetectStage
 from detectors.tracking import ByteTrackTracker, Tracker
 from detectors.video_files import recorded_at
 from pipeline.config import CameraConfig, StoplineConfig, is_live
-from pipeline.events import ViolationDetected
+from pipeline.events import ViolationDetected, ViolationSuppressed
 from pipeline.evidence import EvidenceStore
 from pipeline.outages import until_back
+
+E = TypeVar("E", ViolationDetected, ViolationSuppressed)
 
 
 def make_tracker(camera: CameraConfig, config: StoplineConfig) -> Tracker:
@@ -55,7 +59,10 @@ class CameraRun:
         publish: Callable[[ViolationDetected], None],
         base_dir: Path,
         start: datetime | None = None,
+        suppressed: Callable[[ViolationSuppressed], None] | None = None,
     ) -> None:
+        """`suppressed` takes the crossings a safeguard kept from being cited; without it they
+        are only counted (`stopline detect`, `stopline camera check`)."""
         self.camera = camera
         self.start = start or capture_start(camera, base_dir)
         self._stop = threading.Event()
@@ -90,6 +97,7 @@ class CameraRun:
             ),
             publish=partial(self._publish, publish),
             stream_start=self.start,
+            publish_suppressed=None if suppressed is None else partial(self._publish, suppressed),
         )
 
     def run(self, stop: threading.Event, advance: Callable[[], None] | None = None) -> StageStats:
@@ -110,11 +118,11 @@ class CameraRun:
             log.warning("camera %s: %s", self.camera.id, self.source_stats.incomplete)
         return stats
 
-    def _publish(
-        self, publish: Callable[[ViolationDetected], None], event: ViolationDetected
-    ) -> None:
-        """A case waits, with its camera, while the bus is away: it has no other copy."""
-        what = f"camera {self.camera.id}: publishing {event.violation_id}"
+    def _publish(self, publish: Callable[[E], None], event: E) -> None:
+        """A case (or suppressed crossing) waits, with its camera, while the bus is away: it
+        has no other copy."""
+        name = event.violation_id if isinstance(event, ViolationDetected) else event.event_id
+        what = f"camera {self.camera.id}: publishing {name}"
         until_back(partial(publish, event), self._stop, what)
 
     def close(self) -> None:

@@ -33,9 +33,35 @@ class JaywalkRule(Model):
     )
 
 
+class SuppressedEvidence(Model):
+    """Evidence of crossings a safeguard kept from being cited (the console's "why not cited"
+    page): each costs a clip, as a case does, so an outage of a busy approach's signal is capped.
+    """
+
+    keep: bool = Field(
+        True,
+        description=(
+            "Record key frames and a clip of each suppressed crossing, as of a case; off, they "
+            "are listed with their reason and signal only"
+        ),
+    )
+    max_per_hour: int = Field(
+        60,
+        ge=1,
+        description=(
+            "Suppressed crossings per camera and hour of footage that get evidence; the rest "
+            "that hour are listed without (a signal outage suppresses every crossing)"
+        ),
+    )
+
+
 class RulesConfig(Model):
     red_light: RedLightRule = Field(default_factory=RedLightRule, description="Red-light rule")
     jaywalk: JaywalkRule = Field(default_factory=JaywalkRule, description="Jaywalk rule")
+    suppressed_evidence: SuppressedEvidence = Field(
+        default_factory=SuppressedEvidence,
+        description="Evidence of crossings the safeguards kept from being cited",
+    )
     min_track_age_frames: int = Field(
         3, ge=1, description="Frames a track must exist before any rule may fire on it"
     )

@@ -68,7 +68,9 @@ def test_grace_period_after_red_onset() -> None:
     track = moving_up(steady(160, 0, n=31), t0=RED_AT - 1.025)
     crossed = first_crossing(track, STOP.points, "up", anchor="leading_edge")
     assert crossed is not None and 0 < crossed - RED_AT < RULE.grace_s
-    assert red_light(track, STOP, ENTRY, red_since(RED_AT), RULE) is None
+    found = red_light(track, STOP, ENTRY, red_since(RED_AT), RULE)
+    assert isinstance(found, Suppressed) and found.safeguard == "grace_period"
+    assert found.judged_s == pytest.approx(crossed) and found.phase.phase == "red"
 
 
 def test_stopped_over_the_line_is_not_cited() -> None:
@@ -82,10 +84,12 @@ def test_unknown_phase_and_short_amber_suppress() -> None:
     track = moving_up(steady(160, 0), t0=RED_AT + 2)
     unknown = red_light(track, STOP, ENTRY, lambda t: PhaseState("unknown", None, None), RULE)
     assert isinstance(unknown, Suppressed) and "unknown" in unknown.reason
+    assert unknown.safeguard == "unknown_phase"
     short = red_light(track, STOP, ENTRY, red_since(RED_AT, amber=2.0), RULE)
     assert isinstance(short, Suppressed) and "amber" in short.reason
+    assert short.safeguard == "amber_too_short"
     unmeasured = red_light(track, STOP, ENTRY, lambda t: PhaseState("red", None, None), RULE)
-    assert isinstance(unmeasured, Suppressed)
+    assert isinstance(unmeasured, Suppressed) and unmeasured.safeguard == "red_onset_not_seen"
 
 
 @pytest.mark.parametrize(
@@ -158,7 +162,10 @@ def test_a_long_vehicle_whose_front_passed_on_amber_is_not_cited() -> None:
     track = moving_up(steady(160, -100, n=66), t0=RED_AT - 1.5, h=100)  # 40 px/s
     crossed = first_crossing(track, STOP.points, "up")
     assert crossed is not None and crossed > RED_AT + RULE.grace_s, "ground point crosses on red"
-    assert red_light(track, STOP, ENTRY, red_since(RED_AT), RULE) is None
+    found = red_light(track, STOP, ENTRY, red_since(RED_AT), RULE)
+    # Judged when its front reached the line, as red began: inside the grace period.
+    assert isinstance(found, Suppressed) and found.safeguard == "grace_period"
+    assert found.judged_s == pytest.approx(RED_AT)
 
 
 def test_a_road_user_first_seen_over_the_line_is_not_judged() -> None:
@@ -208,6 +215,7 @@ def turning(dx_per_step: float) -> list[TrackPoint]:
 def test_right_turn_on_red_is_exempt_but_straight_on_is_not() -> None:
     right = red_light(turning(+12), RIGHT_OK, ENTRY, red_since(RED_AT), RULE)
     assert isinstance(right, Suppressed) and "right turn" in right.reason
+    assert right.safeguard == "turn_allowed"
     straight = red_light(turning(0), RIGHT_OK, ENTRY, red_since(RED_AT), RULE)
     assert isinstance(straight, RedLightFinding)
     left = red_light(turning(-12), RIGHT_OK, ENTRY, red_since(RED_AT), RULE)
@@ -257,7 +265,7 @@ def test_crosswalk_on_walk_is_fine_and_on_dont_walk_is_cited() -> None:
     assert isinstance(found, JaywalkFinding) and found.zone_id == "zebra"
     assert "don't-walk" in found.reason
     unknown = jaywalk(track, [ROAD], [ZEBRA], ped_phase("unknown"), JAY)
-    assert isinstance(unknown, Suppressed)
+    assert isinstance(unknown, Suppressed) and unknown.safeguard == "unknown_phase"
 
 
 def test_unsignalised_crosswalk_is_always_open() -> None:

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from detectors.evidence import EvidenceRecorder, bar_lines
+from detectors.outcomes import live_label
 from detectors.phases import PhaseState
 from detectors.signals import FixedPlan
 from detectors.sources import Frame
-from detectors.stage import FORGET_AFTER_S, DetectStage, live_label
+from detectors.stage import FORGET_AFTER_S, DetectStage
 from detectors.tracking import TrackedObject
 from pipeline.config import CameraConfig, Geometry, GroundCalibration, RulesConfig
 from pipeline.events import ViolationDetected
