@@ -43,8 +43,10 @@ from pipeline.events import (
     SIGNALS,
     VIOLATIONS,
     VIOLATIONS_IDENTIFIED,
+    VIOLATIONS_SUPPRESSED,
     Event,
     ViolationDetected,
+    ViolationSuppressed,
 )
 from pipeline.evidence import EvidenceStore, load_or_create_key
 from pipeline.notices import load_or_create_pin_key
@@ -54,14 +56,25 @@ from pipeline.store import Store
 from pipeline.store.models import Citation
 from portal.stage import PortalMediaStage
 from review.policy import AutoReviewer
+from review.suppressed import SuppressedRecord
 from stopline.camera_run import CameraRun, frame_count
 from stopline.deployment import deployment_store, make_billboards, people_finder, plate_reader
 from stopline.loops import Loops
 
 log = logging.getLogger(__name__)
 
-STAGES = ("detect", "identify", "review-policy", "relay", "notify", "display", "portal")
-"""`relay` publishes the event outbox (decisions made in the console or by the policy)."""
+STAGES = (
+    "detect",
+    "identify",
+    "review-policy",
+    "review-suppressed",
+    "relay",
+    "notify",
+    "display",
+    "portal",
+)
+"""`relay` publishes the event outbox (decisions made in the console or by the policy),
+`review-suppressed` records the crossings the safeguards kept from being cited."""
 
 
 @dataclass
@@ -130,6 +143,9 @@ class Pipeline:
             reviewer = AutoReviewer(self.store, self.config.review)
             reviewer.ensure_user()
             return [subscribe(VIOLATIONS_IDENTIFIED, AutoReviewer.group, reviewer.handle)]
+        if stage == "review-suppressed":
+            record = SuppressedRecord(self.store)
+            return [subscribe(VIOLATIONS_SUPPRESSED, SuppressedRecord.group, record.handle)]
         if stage == "notify":
             pin_key = load_or_create_pin_key(self.base_dir / self.config.storage.pin_key_path)
             notices = NoticeStage(self.store, self.config.notifier, self.templates, pin_key)
@@ -149,7 +165,7 @@ class Pipeline:
 
     def _stages(self) -> list[str]:
         """The consuming stages `run` runs in one process."""
-        stages = ["identify", "review-policy"]
+        stages = ["identify", "review-policy", "review-suppressed"]
         if self.config.notifier.enabled:
             stages.append("notify")
         if self.shows_billboards:
@@ -176,8 +192,9 @@ class Pipeline:
     ) -> list[CameraRun]:
         """Every camera at once, one thread each, until their sources end or `stop` is set.
 
-        Live cameras never end by themselves: `stop` closes their streams. Violations go to the
-        bus unless `publish` takes them instead.
+        Live cameras never end by themselves: `stop` closes their streams. Violations and
+        suppressed crossings go to the bus unless `publish` takes the violations instead; then
+        suppressed crossings are only counted.
         """
         return self.run_cameras(self.camera_runs(publish, start), stop, progress)
 
@@ -186,14 +203,16 @@ class Pipeline:
         publish: Callable[[ViolationDetected], None] | None = None,
         start: datetime | None = None,
     ) -> list[CameraRun]:
+        suppressed = self._publish if publish is None else None
         return [
             CameraRun(
                 self.config,
                 camera,
                 self.evidence,
-                publish or self._publish_violation,
+                publish or self._publish,
                 self.base_dir,
                 start,
+                suppressed,
             )
             for camera in self.config.cameras
         ]
@@ -251,8 +270,9 @@ class Pipeline:
         thread.start()
         return consumer, stop, thread
 
-    def _publish_violation(self, event: ViolationDetected) -> None:
-        self.bus.publish(VIOLATIONS, event.camera_id, event)
+    def _publish(self, event: ViolationDetected | ViolationSuppressed) -> None:
+        topic = VIOLATIONS if isinstance(event, ViolationDetected) else VIOLATIONS_SUPPRESSED
+        self.bus.publish(topic, event.camera_id, event)
 
     def run_all(
         self, progress: Console | None = None, stop: threading.Event | None = None

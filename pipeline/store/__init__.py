@@ -5,7 +5,11 @@ with store.session() as session:
     citation = create_citation(session, violation_id)
 """
 
-from pipeline.store import citizen, reviewing  # noqa: F401  (their tables join the metadata)
+from pipeline.store import (  # noqa: F401  (their tables join the metadata)
+    citizen,
+    reviewing,
+    suppressed,
+)
 from pipeline.store.audit import ChainReport, verify_chain
 from pipeline.store.citations import (
     TRANSITIONS,

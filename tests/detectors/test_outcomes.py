@@ -4,6 +4,7 @@ same code, and never as a violation. Driven on real frames of ../shared/data/vid
 scripted track, so the signal and the moment of crossing are exactly known."""
 
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -32,8 +33,8 @@ LINES = {
 }
 
 
-@pytest.fixture(scope="module")
-def footage() -> list[np.ndarray]:
+@cache
+def y2_images() -> list[np.ndarray]:
     """Every sixth frame of y2 (450x360), shown as if 0.5 s apart."""
     capture = cv2.VideoCapture(str(need(DATA / "video" / "y2.mp4")))
     images = []
@@ -44,6 +45,11 @@ def footage() -> list[np.ndarray]:
             images.append(image)
     capture.release()
     return images
+
+
+@pytest.fixture
+def footage() -> list[np.ndarray]:
+    return y2_images()
 
 
 def frames_of(images: list[np.ndarray]) -> list[Frame]:
@@ -99,6 +105,17 @@ def run(
     stats = stage.process(frames_of(images))
     assert len(stats.suppressed) == len(held) or not taker
     return cited, held
+
+
+def grace_crossing(store: EvidenceStore, track_id: int = 1) -> ViolationSuppressed:
+    """The crossing of the grace-period test below, its evidence in `store`: for the tests of
+    the record and the page."""
+    cam = camera()
+    cited, (event,) = run(
+        store, cam, FixedPlan(cam.signal), car_up(track_id, 300, 13.1), y2_images()
+    )
+    assert cited == []
+    return event
 
 
 def assert_evidence_of(store: EvidenceStore, event: ViolationSuppressed) -> dict[str, object]:
