@@ -88,7 +88,8 @@ def listing(
 def counts(session: Session, f: NotCitedFilter) -> dict[str, int]:
     """Crossings held back by each safeguard (on the chosen camera), every safeguard listed."""
     sub = _filtered(f, by_safeguard=False).subquery()
-    found = dict(session.execute(select(sub.c.safeguard, func.count()).group_by(sub.c.safeguard)))
+    query = select(sub.c.safeguard, func.count()).group_by(sub.c.safeguard)
+    found: dict[str, int] = dict(session.execute(query).all())
     return {safeguard: found.get(safeguard, 0) for safeguard in SAFEGUARDS}
 
 

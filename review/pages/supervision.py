@@ -1,4 +1,5 @@
-"""Supervisors' pages: second reviews, reopening, appeals, and notices that need a person."""
+"""Supervisors' pages: second reviews, reopening, appeals, notices that need a person, and the
+crossings the safeguards kept from being cited."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ from sqlalchemy import select
 
 from pipeline.store import Status
 from pipeline.store.citizen import Appeal
-from pipeline.store.models import Citation, SmsOutbox, utcnow
-from review import cases
+from pipeline.store.models import Camera, Citation, SmsOutbox, utcnow
+from review import cases, suppressed
 from review.auth import Viewer
 from review.cases.blind import agreement
 from review.cases.stats import reviewer_stats
 from review.pages.common import (
+    AUDIT_READERS,
     NEEDS_A_PERSON,
     SUPERVISOR,
     Cons,
+    PageNumber,
     Refused,
     SupervisorPost,
     _attempt,
@@ -149,3 +152,49 @@ def notices_page(
             .limit(500)
         ).all()
         return cons.page(request, "notices.html", who, rows=rows)
+
+
+@router.get("/not-cited")
+def not_cited_page(
+    request: Request,
+    cons: Cons,
+    who: Annotated[Viewer, Depends(require(*AUDIT_READERS))],
+    camera: Annotated[str | None, Query(max_length=64)] = None,
+    safeguard: Annotated[str | None, Query(max_length=32)] = None,
+    page: PageNumber = 1,
+) -> Response:
+    """Why not cited: the crossings each safeguard held back, newest first, for supervisors and
+    auditors to check the safeguards themselves."""
+    f = suppressed.NotCitedFilter(camera or None, safeguard or None)
+    size = cons.config.review.page_size
+    with cons.session() as session:
+        rows, total = suppressed.listing(session, f, page, size)
+        values = {
+            "rows": rows,
+            "total": total,
+            "counts": suppressed.counts(session, f),
+            "cameras": session.scalars(select(Camera.id).order_by(Camera.id)).all(),
+            "f": f,
+            "page": page,
+            "pages": max(1, -(-total // size)),
+            "labels": suppressed.SAFEGUARD_LABELS,
+            "thumbnail": suppressed.thumbnail,
+        }
+        return cons.page(request, "not_cited.html", who, **values)
+
+
+@router.get("/not-cited/{event_id}")
+def not_cited_one(
+    request: Request,
+    cons: Cons,
+    event_id: str,
+    who: Annotated[Viewer, Depends(require(*AUDIT_READERS))],
+) -> Response:
+    """One suppressed crossing with its key frames and clip; opening it is audited."""
+    with cons.session() as session:
+        try:
+            row = suppressed.open_suppressed(session, event_id, who)
+        except LookupError:
+            return cons.page(request, "error.html", who, 404, message="No such event.")
+        labels = suppressed.SAFEGUARD_LABELS
+        return cons.page(request, "not_cited_event.html", who, row=row, labels=labels)

@@ -118,6 +118,18 @@ def grace_crossing(store: EvidenceStore, track_id: int = 1) -> ViolationSuppress
     return event
 
 
+def unknown_phase_crossing(store: EvidenceStore) -> ViolationSuppressed:
+    """The crossing of the unknown-signal test below, its evidence in `store`."""
+    cam = camera({"kind": "controller"})
+    feed = ControllerFeed(cam, START)
+    feed.handle(
+        SignalPhaseChanged(camera_id="cam", approach="north", phase="green", changed_at=START)
+    )
+    cited, (event,) = run(store, cam, feed, car_up(1, 300, 13.1), y2_images())
+    assert cited == []
+    return event
+
+
 def assert_evidence_of(store: EvidenceStore, event: ViolationSuppressed) -> dict[str, object]:
     """The key frames (real frames with the data bar), the clip and the crops are stored and
     the signed manifest verifies; returns the manifest's facts."""
@@ -174,20 +186,12 @@ def test_a_crossing_in_the_grace_period_is_published_with_evidence_and_not_cited
 
 
 def test_a_crossing_while_the_signal_is_unknown_is_published_with_evidence(
-    store: EvidenceStore, footage: list[np.ndarray]
+    store: EvidenceStore,
 ) -> None:
     """The controller feed said green at 0 s and then went silent: after `stale_after_s` (5 s)
     nobody can say what the signal showed, so the car that goes at 13.1 s is not cited."""
-    cam = camera({"kind": "controller"})
-    feed = ControllerFeed(cam, START)
-    feed.handle(
-        SignalPhaseChanged(camera_id="cam", approach="north", phase="green", changed_at=START)
-    )
+    event = unknown_phase_crossing(store)
 
-    cited, held = run(store, cam, feed, car_up(1, 300, 13.1), footage)
-
-    assert cited == []
-    (event,) = held
     assert (event.safeguard, event.reason) == ("unknown_phase", "signal phase unknown")
     assert event.signal.phase == "unknown" and event.signal.source == "controller"
     assert event.signal.time_into_red_s is None

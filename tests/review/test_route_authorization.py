@@ -48,6 +48,8 @@ ACCESS: dict[tuple[str, str], set[Role] | None] = {
     ("POST", "/cases/{citation_id}/appeal-decision"): SUPERVISE,
     ("GET", "/notices"): SUPERVISE,
     ("GET", "/audit"): {AUDITOR, SUPERVISOR},
+    ("GET", "/not-cited"): {AUDITOR, SUPERVISOR},
+    ("GET", "/not-cited/{event_id}"): {AUDITOR, SUPERVISOR},
     ("GET", "/admin/users"): {ADMIN},
     ("POST", "/admin/users/{name}/unlock"): {ADMIN},
     ("POST", "/admin/users/{name}/disable"): {ADMIN},
@@ -79,7 +81,9 @@ def served(site: Site) -> list[tuple[str, str]]:
 def url(site: Site, path: str) -> str:
     """A template filled with real objects; a name nobody has, so an admin's unlock or disable
     changes no account the checks log in with."""
-    return path.format(citation_id=site.ids[0], sha256=evidence_hashes(site)[0], name="nobody")
+    return path.format(
+        citation_id=site.ids[0], sha256=evidence_hashes(site)[0], name="nobody", event_id="0" * 32
+    )
 
 
 def evidence_hashes(site: Site) -> list[str]:
