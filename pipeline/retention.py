@@ -15,90 +15,70 @@ is when the case stopped needing the data, and a rejected case can be reopened u
   `uncited_face_hours`, while the rest of the case stays for its days. Not cited: the case was
   rejected or dismissed, so it is against nobody; or review is over (status past
   `pending_review`) and no person was named (`person_id` NULL), so the face belongs to nobody
-  the case is against. A face is kept while a reviewer may still need it to decide.
+  the case is against. A face is kept while a reviewer may still need it to decide;
+- **suppressed** crossings (a safeguard kept them from being cited; `suppressed_events`) lose
+  their evidence on the rejected cases' schedule, `rejected_evidence_days` after they were
+  recorded: like a rejected case, they are against nobody.
 
 Files are content-addressed, so two cases can share one. A file goes only when nothing that
-keeps its data references it: neither a citation that is not purged nor a violation still
-waiting for its citation. (A violation recorded during the run, whose file has the very bytes
-of one being purged, is not seen; content that old does not recur in new footage.)
-
-The references are read in pages of short transactions rather than one long stream: on SQLite
-every store transaction holds the database write lock, and a scan of every violation would
-stall every stage's writes until it ended.
+keeps its data references it: neither a citation that is not purged, a violation still waiting
+for its citation, nor a suppressed crossing that keeps its evidence (`pipeline.retention_files`).
+(A violation recorded during the run, whose file has the very bytes of one being purged, is
+not seen; content that old does not recur in new footage.)
 
 A database and a folder cannot change in one transaction, so each purge commits first (one
-transaction per citation: re-check the case, set `evidence_purged_at` or
+transaction per citation or suppressed crossing: re-check it, set `evidence_purged_at` or
 `face_crops_purged_at`, append the audit row) and files are deleted afterwards. A crash in
-between leaves a citation marked purged whose files are still there; every run therefore also
-deletes what is left of marked citations. The other order could leave files gone with no
+between leaves a row marked purged whose files are still there; every run therefore also
+deletes what is left of marked rows. The other order could leave files gone with no
 audit row, which no later run could repair.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, String, and_, cast, or_, select
+from sqlalchemy import ColumnElement, String, and_, cast, or_, select
+from sqlalchemy.orm import Session
 
 from pipeline.config import RetentionConfig
 from pipeline.evidence import EvidenceStore
+from pipeline.retention_files import (
+    FACE_CROP_ROLE,
+    Purging,
+    case_files,
+    file_size,
+    leftovers,
+    paged,
+    still_referenced,
+    suppressed_files,
+)
 from pipeline.store import Store, audit
 from pipeline.store.models import Citation, Status, Violation, utcnow
+from pipeline.store.suppressed import SuppressedEvent
 
 ACTOR = "system:retention"
-FACE_CROP_ROLE = "crop:face"
 CLOSED = (Status.PAID, Status.DISMISSED)
-_PAGE_ROWS = 500
 
 
 class Reason(StrEnum):
     REJECTED = "rejected"
     CLOSED = "closed"
     NOT_CITED = "not_cited"
-
-
-@dataclass(frozen=True)
-class CaseFiles:
-    """The evidence files (SHA-256) one case references, its face crops apart."""
-
-    faces: frozenset[str]
-    others: frozenset[str]
-
-    def live(self, evidence_purged: bool, faces_purged: bool) -> frozenset[str]:
-        """What the case still needs once the given purges are done."""
-        if evidence_purged:
-            return frozenset()
-        return self.others if faces_purged else self.faces | self.others
-
-
-def case_files(
-    event: dict[str, Any],
-    identification: dict[str, Any] | None,
-    citizen_files: list[dict[str, Any]] | None = None,
-) -> CaseFiles:
-    refs = [(r["sha256"], r["role"]) for r in event.get("evidence", [])]
-    refs += [(r["sha256"], r["role"]) for r in citizen_files or []]
-    found = identification or {}
-    refs += [(r["sha256"], r["role"]) for r in found.get("evidence", [])]
-    for record, role in (("plate", "crop:plate"), ("face", FACE_CROP_ROLE)):
-        digest = (found.get(record) or {}).get("crop_sha256")
-        if digest:
-            refs.append((digest, role))
-    faces = frozenset(d for d, role in refs if role == FACE_CROP_ROLE)
-    others = frozenset(d for d, role in refs if role != FACE_CROP_ROLE)
-    return CaseFiles(faces, others)
+    SUPPRESSED = "suppressed"
+    """A suppressed crossing's evidence, not a citation's."""
 
 
 @dataclass(frozen=True)
 class _Purge:
-    citation_id: str
-    violation_id: str
+    subject_id: str
+    """The citation, or the suppressed crossing's event."""
+    manifest_id: str
+    """Whose manifest it is: the violation's, or the suppressed crossing's event."""
     reason: Reason
     files: frozenset[str]
     manifest_sha256: str | None
@@ -108,6 +88,10 @@ class _Purge:
     def action(self) -> str:
         return "evidence.purged" if self.manifest_sha256 is not None else "face_crops.purged"
 
+    @property
+    def subject_type(self) -> str:
+        return "suppressed_event" if self.reason is Reason.SUPPRESSED else "citation"
+
 
 @dataclass
 class RetentionReport:
@@ -115,14 +99,16 @@ class RetentionReport:
 
     dry_run: bool
     purged: Counter[str] = field(default_factory=Counter)
-    """Citations purged, by reason (rejected, closed, not_cited)."""
+    """Citations purged, by reason (rejected, closed, not_cited); suppressed crossings whose
+    evidence went (suppressed)."""
     files_deleted: int = 0
     """Evidence files and manifests removed, leftovers of earlier runs included."""
     bytes_freed: int = 0
     files_kept_shared: int = 0
     """Files of purged citations kept because a case that keeps its data references them."""
     citations_skipped: int = 0
-    """Due when the run began, changed (e.g. reopened) before their purge: left alone."""
+    """Due when the run began, changed (e.g. reopened, or purged by another run) before their
+    purge: left alone."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -135,10 +121,12 @@ class RetentionReport:
         }
 
     def summary(self) -> str:
-        reasons = ", ".join(f"{r.value.replace('_', ' ')} {self.purged[r]}" for r in Reason)
+        cases = [r for r in Reason if r is not Reason.SUPPRESSED]
+        reasons = ", ".join(f"{r.value.replace('_', ' ')} {self.purged[r]}" for r in cases)
         verb, files = ("would purge", "would be deleted") if self.dry_run else ("purged", "deleted")
         return (
-            f"retention: {verb} {sum(self.purged.values())} citation(s) ({reasons}); "
+            f"retention: {verb} {sum(self.purged[r] for r in cases)} citation(s) ({reasons}) "
+            f"and {self.purged[Reason.SUPPRESSED]} suppressed crossing(s); "
             f"{self.files_deleted} file(s) {files}, {self.bytes_freed} bytes; "
             f"{self.files_kept_shared} kept (shared with a kept case); "
             f"{self.citations_skipped} skipped (changed during the run)"
@@ -186,6 +174,16 @@ def face_crops_due(config: RetentionConfig, now: datetime) -> ColumnElement[bool
     )
 
 
+def suppressed_due(config: RetentionConfig, now: datetime) -> ColumnElement[bool]:
+    """Suppressed crossings whose evidence the policy no longer keeps: on the rejected cases'
+    schedule, counted from when the crossing was recorded."""
+    return and_(
+        SuppressedEvent.evidence_purged_at.is_(None),
+        SuppressedEvent.manifest_sha256.is_not(None),
+        SuppressedEvent.recorded_at < now - timedelta(days=config.rejected_evidence_days),
+    )
+
+
 def run_retention(
     store: Store,
     evidence: EvidenceStore,
@@ -199,11 +197,17 @@ def run_retention(
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(f"naive datetime {now!r}: pass an aware datetime (UTC)")
     report = RetentionReport(dry_run=dry_run)
-    due = _Due(evidence_due(config, now), face_crops_due(config, now))
+    due = _Due(evidence_due(config, now), face_crops_due(config, now), suppressed_due(config, now))
     purges = _planned(store, due)
-    released, manifests = _leftovers(store, evidence)
+    released, manifests = leftovers(store, evidence)
     candidates = released.union(*(p.files for p in purges))
-    shared = _still_referenced(store, candidates, purges) if candidates else set()
+    cases = [p for p in purges if p.subject_type == "citation"]
+    purging = Purging(
+        {p.subject_id for p in cases if p.action == "evidence.purged"},
+        {p.subject_id for p in cases if p.action == "face_crops.purged"},
+        {p.subject_id for p in purges if p.reason is Reason.SUPPRESSED},
+    )
+    shared = still_referenced(store, candidates, purging) if candidates else set()
     report.files_kept_shared = len(shared)
     committed: list[_Purge] = []
     protected: set[str] = set()
@@ -216,7 +220,7 @@ def run_retention(
         report.purged[purge.reason] += 1
         released |= purge.files
         if purge.manifest_sha256 is not None:
-            manifests.add(evidence.manifest_path(purge.violation_id))
+            manifests.add(evidence.manifest_path(purge.manifest_id))
     # A case that changed before its purge (a supervisor reopened it) keeps every file, also
     # one an earlier purge of this run listed as deleted because the two shared it: that row
     # is corrected by another, and the file goes as a leftover once nothing live needs it.
@@ -224,10 +228,11 @@ def run_retention(
         if kept := (purge.files - shared) & protected:
             with store.session() as session:
                 detail = {"kept_sha256": sorted(kept), "why": "a case sharing them changed"}
-                audit.append(session, ACTOR, "evidence.kept", "citation", purge.citation_id, detail)
+                subject = (purge.subject_type, purge.subject_id)
+                audit.append(session, ACTOR, "evidence.kept", *subject, detail)
     doomed = sorted(released - shared - protected)
     for path in [*(evidence.path_of(d) for d in doomed), *sorted(manifests)]:
-        size = _size(path)
+        size = file_size(path)
         if size is None:
             continue
         if not dry_run:
@@ -241,6 +246,7 @@ def run_retention(
 class _Due:
     evidence: ColumnElement[bool]
     faces: ColumnElement[bool]
+    suppressed: ColumnElement[bool]
 
 
 def _planned(store: Store, due: _Due) -> list[_Purge]:
@@ -256,74 +262,23 @@ def _planned(store: Store, due: _Due) -> list[_Purge]:
     )
     joined = select(*columns).join(Violation, Citation.violation_id == Violation.id)
     purges: list[_Purge] = []
-    for row in _pages(store, joined.where(due.evidence), Citation.id):
+    for row in paged(store, joined.where(due.evidence), Citation.id):
         # Face crops purged before are gone and were audited then.
         files = case_files(row.event, row.identification, row.citizen_files).live(
             False, bool(row.face_crops_purged_at)
         )
         reason = Reason.REJECTED if row.status == Status.REJECTED else Reason.CLOSED
         purges.append(_Purge(row.id, row.violation_id, reason, files, row.manifest_sha256))
-    evidence_ids = {p.citation_id for p in purges}
-    for row in _pages(store, joined.where(due.faces), Citation.id):
+    evidence_ids = {p.subject_id for p in purges}
+    for row in paged(store, joined.where(due.faces), Citation.id):
         faces = case_files(row.event, row.identification, row.citizen_files).faces
         if row.id not in evidence_ids and faces:
             purges.append(_Purge(row.id, row.violation_id, Reason.NOT_CITED, faces, None))
+    held = select(SuppressedEvent.id, SuppressedEvent.event, SuppressedEvent.manifest_sha256)
+    for row in paged(store, held.where(due.suppressed), SuppressedEvent.id):
+        files = suppressed_files(row.event)
+        purges.append(_Purge(row.id, row.id, Reason.SUPPRESSED, files, row.manifest_sha256))
     return purges
-
-
-def _leftovers(store: Store, evidence: EvidenceStore) -> tuple[set[str], set[Path]]:
-    """Files and manifests of citations already marked purged that are still on disk."""
-    query = (
-        select(
-            Citation.id,
-            Citation.identification,
-            Citation.citizen_files,
-            Citation.evidence_purged_at,
-            Violation.id.label("violation_id"),
-            Violation.event,
-        )
-        .join(Violation, Citation.violation_id == Violation.id)
-        .where(
-            or_(
-                Citation.evidence_purged_at.is_not(None), Citation.face_crops_purged_at.is_not(None)
-            )
-        )
-    )
-    files: set[str] = set()
-    manifests: set[Path] = set()
-    for row in _pages(store, query, Citation.id):
-        found = case_files(row.event, row.identification, row.citizen_files)
-        if row.evidence_purged_at is not None:
-            files |= {d for d in found.faces | found.others if evidence.path_of(d).exists()}
-            manifest = evidence.manifest_path(row.violation_id)
-            if manifest.exists():
-                manifests.add(manifest)
-        else:
-            files |= {d for d in found.faces if evidence.path_of(d).exists()}
-    return files, manifests
-
-
-def _still_referenced(store: Store, candidates: set[str], purges: list[_Purge]) -> set[str]:
-    """The candidates that a case keeping its data references, this run's purges done."""
-    evidence_ids = {p.citation_id for p in purges if p.manifest_sha256 is not None}
-    face_ids = {p.citation_id for p in purges if p.manifest_sha256 is None}
-    query = select(
-        Violation.id,
-        Violation.event,
-        Citation.id.label("citation_id"),
-        Citation.identification,
-        Citation.citizen_files,
-        Citation.evidence_purged_at,
-        Citation.face_crops_purged_at,
-    ).outerjoin(Citation, Citation.violation_id == Violation.id)
-    shared: set[str] = set()
-    for row in _pages(store, query, Violation.id):
-        live = case_files(row.event, row.identification, row.citizen_files).live(
-            row.evidence_purged_at is not None or row.citation_id in evidence_ids,
-            row.face_crops_purged_at is not None or row.citation_id in face_ids,
-        )
-        shared |= live & candidates
-    return shared
 
 
 def _commit(
@@ -333,59 +288,65 @@ def _commit(
     config: RetentionConfig,
     shared: set[str],
 ) -> bool:
-    """Mark the citation purged and audit it, if it is still due; False if it changed."""
-    evidence_purge = purge.manifest_sha256 is not None
+    """Mark the citation or suppressed crossing purged and audit it, if it is still due; False
+    if it changed."""
+    mark = _mark_suppressed if purge.reason is Reason.SUPPRESSED else _mark_citation
     with store.session() as session:
-        citation = session.scalar(
-            select(Citation)
-            .where(Citation.id == purge.citation_id, due.evidence if evidence_purge else due.faces)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        if citation is None:
+        marked = mark(session, purge, due, config)
+        if marked is None:
             return False
-        now = utcnow()
-        if evidence_purge:
-            citation.evidence_purged_at = now
-            citation.face_crops_purged_at = citation.face_crops_purged_at or now
-            policy = (
-                {"rejected_evidence_days": config.rejected_evidence_days}
-                if purge.reason is Reason.REJECTED
-                else {"closed_evidence_days": config.closed_evidence_days}
-            )
-        else:
-            citation.face_crops_purged_at = now
-            policy = {"uncited_face_hours": config.uncited_face_hours}
         detail: dict[str, Any] = {
             "reason": purge.reason.value,
-            "policy": policy,
-            "status": citation.status,
+            **marked,
             "deleted_sha256": sorted(purge.files - shared),
             "kept_shared_sha256": sorted(purge.files & shared),
         }
-        if evidence_purge:
+        if purge.manifest_sha256 is not None:
             detail["manifest_sha256"] = purge.manifest_sha256
-        audit.append(session, ACTOR, purge.action, "citation", citation.id, detail)
+        audit.append(session, ACTOR, purge.action, purge.subject_type, purge.subject_id, detail)
     return True
 
 
-def _pages(store: Store, query: Select[Any], key: ColumnElement[Any]) -> Iterator[Row[Any]]:
-    """The rows of `query` in `key` order (`key` its first column), one transaction a page."""
-    last = None
-    while True:
-        page = query.order_by(key).limit(_PAGE_ROWS)
-        if last is not None:
-            page = page.where(key > last)
-        with store.session() as session:
-            rows = session.execute(page).all()
-        yield from rows
-        if len(rows) < _PAGE_ROWS:
-            return
-        last = rows[-1][0]
-
-
-def _size(path: Path) -> int | None:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
+def _mark_citation(
+    session: Session, purge: _Purge, due: _Due, config: RetentionConfig
+) -> dict[str, Any] | None:
+    """Set the citation's purge times, if it is still due; what its audit row says of it."""
+    evidence_purge = purge.manifest_sha256 is not None
+    citation = session.scalar(
+        select(Citation)
+        .where(Citation.id == purge.subject_id, due.evidence if evidence_purge else due.faces)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if citation is None:
         return None
+    now = utcnow()
+    if evidence_purge:
+        citation.evidence_purged_at = now
+        citation.face_crops_purged_at = citation.face_crops_purged_at or now
+        policy = (
+            {"rejected_evidence_days": config.rejected_evidence_days}
+            if purge.reason is Reason.REJECTED
+            else {"closed_evidence_days": config.closed_evidence_days}
+        )
+    else:
+        citation.face_crops_purged_at = now
+        policy = {"uncited_face_hours": config.uncited_face_hours}
+    return {"policy": policy, "status": citation.status}
+
+
+def _mark_suppressed(
+    session: Session, purge: _Purge, due: _Due, config: RetentionConfig
+) -> dict[str, Any] | None:
+    """Set the suppressed crossing's purge time, if it is still due (another run may have)."""
+    row = session.scalar(
+        select(SuppressedEvent)
+        .where(SuppressedEvent.id == purge.subject_id, due.suppressed)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if row is None:
+        return None
+    row.evidence_purged_at = utcnow()
+    policy = {"rejected_evidence_days": config.rejected_evidence_days}
+    return {"policy": policy, "safeguard": row.safeguard}

@@ -20,9 +20,10 @@ def retention_run(
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object of counts")] = False,
 ) -> None:
-    """Delete the evidence of rejected and closed citations and the face crops of people not
-    cited, once older than the config's `retention` section allows; each purge is an audit
-    row. `stopline run` does the same every `retention.run_every_h` hours."""
+    """Delete the evidence of rejected and closed citations and of suppressed crossings, and
+    the face crops of people not cited, once older than the config's `retention` section
+    allows; each purge is an audit row. `stopline run` does the same every
+    `retention.run_every_h` hours."""
     import json
 
     from pipeline.evidence import EvidenceStore

@@ -27,13 +27,14 @@ from sqlalchemy import select, update
 
 import pipeline.retention as retention
 from pipeline.config import RetentionConfig, load_config
-from pipeline.events import EvidenceRef, ViolationDetected
+from pipeline.events import EvidenceRef, SignalSnapshot, ViolationDetected, ViolationSuppressed
 from pipeline.evidence import EvidenceStore, StoredFile, load_or_create_key
 from pipeline.retention import RetentionReport, run_retention
 from pipeline.store import Status, Store, create_citation, open_store, transition, verify_chain
 from pipeline.store.citizen import add_files
 from pipeline.store.models import AuditEntry, Citation, utcnow
 from pipeline.store.registry import add_person, ensure_user, put_camera, record_violation
+from pipeline.store.suppressed import SuppressedEvent, record_suppressed
 from stopline.demo.run import DEMO_CONFIG
 from stopline.wiring import Pipeline
 from tests.cli import stopline
@@ -136,6 +137,48 @@ class Cases:
             crops=frozenset(),
             face=None,
             manifest=self.evidence.manifest_path(event.violation_id),
+            manifest_sha256=manifest_sha256,
+        )
+
+    def suppressed(self, age: timedelta, shared: tuple[bytes, ...] = ()) -> Case:
+        """A crossing a safeguard kept from being cited, recorded `age` before `self.now`, with
+        its signed evidence, as the review stage records it."""
+        files = [self.put("key_frame:stop_line"), self.put("crop:offender")]
+        files += [self.put("key_frame:shared", data) for data in shared]
+        event_id = uuid.uuid4().hex
+        manifest_sha256 = self.evidence.write_manifest(event_id, files, {"suppressed": True})
+        event = ViolationSuppressed(
+            event_id=event_id,
+            kind="red_light",
+            safeguard="grace_period",
+            reason="committed 0.10 s into red, within the 0.3 s grace period",
+            camera_id="cam-1",
+            occurred_at=self.now - age,
+            track_id=9,
+            object_class="car",
+            rule="stop-1",
+            signal=SignalSnapshot(phase="red", source="fixed_plan", time_into_red_s=0.1),
+            judged_s=13.1,
+            stream_s=14.6,
+            evidence=[
+                EvidenceRef(sha256=f.sha256, role=f.role, media_type=f.media_type) for f in files
+            ],
+            manifest_sha256=manifest_sha256,
+        )
+        with self.store.session() as session:
+            record_suppressed(session, event)
+            session.execute(
+                update(SuppressedEvent)
+                .where(SuppressedEvent.id == event_id)
+                .values(recorded_at=self.now - age)
+            )
+        return Case(
+            citation_id=event_id,
+            violation_id=event_id,
+            event_files=frozenset(f.sha256 for f in files),
+            crops=frozenset(),
+            face=None,
+            manifest=self.evidence.manifest_path(event_id),
             manifest_sha256=manifest_sha256,
         )
 
@@ -345,6 +388,64 @@ def test_a_file_shared_with_a_kept_case_survives_until_that_case_goes(cases: Cas
     assert cases.gone(kept) and cases.gone(purged) and cases.gone(waiting)
 
 
+def test_suppressed_crossings_lose_their_evidence_on_the_rejected_cases_schedule(
+    cases: Cases,
+) -> None:
+    """A crossing the safeguards held back is against nobody, as a rejected case is: its key
+    frames, crops, clip and manifest go `rejected_evidence_days` after it was recorded; the
+    row stays, so the supervisors' page still lists it."""
+    old = cases.suppressed(31 * DAY)
+    young = cases.suppressed(29 * DAY)
+    rejected = cases.case(Status.REJECTED, 31 * DAY, pedestrian=False)
+
+    report = cases.run()
+
+    assert cases.gone(old) and cases.gone(rejected)
+    assert cases.intact(young)
+    assert report.purged == {"suppressed": 1, "rejected": 1}
+    assert "purged 1 citation(s) (rejected 1, closed 0, not cited 0) and 1 suppressed" in (
+        report.summary()
+    )
+    with cases.store.session() as session:
+        purged_at = dict(
+            session.execute(select(SuppressedEvent.id, SuppressedEvent.evidence_purged_at)).all()
+        )
+    assert purged_at[old.citation_id] is not None and purged_at[young.citation_id] is None
+    rows = {r.subject_id: r for r in cases.audit_rows()}
+    row = rows[old.citation_id]
+    assert (row.action, row.subject_type) == ("evidence.purged", "suppressed_event")
+    assert row.detail == {
+        "reason": "suppressed",
+        "policy": {"rejected_evidence_days": 30},
+        "safeguard": "grace_period",
+        "deleted_sha256": sorted(old.files),
+        "kept_shared_sha256": [],
+        "manifest_sha256": old.manifest_sha256,
+    }
+    assert cases.run().purged == {}, "once"
+
+
+def test_a_file_shared_between_a_suppressed_crossing_and_a_case_goes_with_the_last(
+    cases: Cases,
+) -> None:
+    common = next(cases.jpegs)
+    old = cases.suppressed(31 * DAY, shared=(common,))
+    paid = cases.case(Status.PAID, 364 * DAY, person_id="p-ann", shared=(common,))
+    young = cases.suppressed(1 * DAY, shared=(common,))
+    shared = cases.put("key_frame:shared", common).sha256
+
+    assert cases.run().purged == {"suppressed": 1}
+    assert cases.present(shared) and cases.intact(paid) and cases.intact(young)
+    assert not any(cases.present(d) for d in old.files - {shared})
+
+    assert cases.run(later=2 * DAY).purged == {"closed": 1}  # the young crossing keeps it
+    assert cases.present(shared) and cases.intact(young)
+    assert not any(cases.present(d) for d in paid.files - {shared})
+
+    assert cases.run(later=40 * DAY).purged == {"suppressed": 1}
+    assert not cases.present(shared) and cases.gone(young)
+
+
 def test_every_purge_is_an_audit_row_and_the_chain_verifies(cases: Cases) -> None:
     rejected = cases.case(Status.REJECTED, 31 * DAY)
     closed = cases.case(Status.DISMISSED, 400 * DAY, pedestrian=False)
@@ -431,7 +532,7 @@ def test_a_case_reopened_during_the_run_keeps_its_evidence(
     commit: Callable[..., bool] = retention._commit
 
     def reopen_then_commit(store: Store, purge: Any, *args: Any) -> bool:
-        if purge.citation_id == reopened.citation_id:
+        if purge.subject_id == reopened.citation_id:
             with store.session() as session:
                 transition(session, reopened.citation_id, Status.PENDING_REVIEW, SUPERVISOR, "x")
         return commit(store, purge, *args)
@@ -503,7 +604,7 @@ def test_the_retention_command_purges_and_reports_json(site_cases: Cases) -> Non
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
         "dry_run": False,
-        "purged": {"rejected": 1, "closed": 0, "not_cited": 1},
+        "purged": {"rejected": 1, "closed": 0, "not_cited": 1, "suppressed": 0},
         "files_deleted": len(going) + 1,
         "bytes_freed": size,
         "files_kept_shared": 0,
