@@ -97,7 +97,7 @@ class Summary:
         table.add_row("frames analysed", str(self.frames))
         table.add_row("corrupt frames skipped", str(self.corrupt_frames))
         table.add_row("violations detected", str(self.violations))
-        table.add_row("citations suppressed (signal)", str(len(self.suppressed)))
+        table.add_row("citations suppressed (safeguards)", str(len(self.suppressed)))
         for status, count in sorted(self.citations.items()):
             table.add_row(f"citations {status}", str(count))
         table.add_row("dead letters", str(self.dead_letters))

@@ -116,7 +116,7 @@ def detect(
         f"{source}: {source_stats.analysed} frames analysed in {elapsed:.1f} s "
         f"({source_stats.analysed / max(elapsed, 1e-9):.1f} fps), {source_stats.dropped} dropped, "
         f"{source_stats.corrupt} corrupt; {stage_stats.violations} violation(s), "
-        f"{len(stage_stats.suppressed)} suppressed (signal); evidence in "
+        f"{len(stage_stats.suppressed)} suppressed (safeguards); evidence in "
         f"{cfg.storage.evidence_dir}",
         markup=False,
         highlight=False,
