@@ -14,15 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
+from pipeline.config import parse_config
 from pipeline.events import EvidenceRef, SignalSnapshot, ViolationDetected, derived_id
 from pipeline.evidence import EvidenceStore, StoredFile
 from pipeline.store import Store, create_citation
 from pipeline.store.registry import put_camera, put_person, put_vehicle, record_violation
 
 CLIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "video" / "y2.mp4"
+CLIP_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "clip-y2.yaml"
+"""The camera set-up judged on y2 (its stop, entry lines and crosswalk), recorded with its cases."""
 CAMERAS = ("north-cam", "east-cam")
 EPOCH = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 FRAME_ROLES = ("key_frame:stop_line", "key_frame:entry_line", "crop:offender", "crop:track")
@@ -68,7 +72,15 @@ def store_evidence(evidence: EvidenceStore, clip: Path = CLIP) -> Evidence:
     files.append(evidence.put(clip.read_bytes(), "clip", "video/mp4"))
     manifest = hashlib.sha256(b"".join(f.sha256.encode() for f in files)).hexdigest()
     height, width = image.shape[:2]
-    facts = {"frame_size": [width, height], "clip_fps": fps, "clip_start_s": 0.0}
+    facts: dict[str, Any] = {
+        "frame_size": [width, height],
+        "analysis_frame_size": [width, height],
+        "clip_fps": fps,
+        "clip_start_s": 0.0,
+    }
+    if clip == CLIP:
+        config = parse_config(yaml.safe_load(CLIP_CONFIG.read_text()), str(CLIP_CONFIG))
+        facts["camera_setup"] = config.cameras[0].setup_record()
     return Evidence(files, facts, manifest, at_s=round(count / 2 / fps, 2))
 
 
@@ -84,10 +96,14 @@ def seed(
     batch: int = 500,
     signing_key: Ed25519PrivateKey | None = None,
     clip: Path = CLIP,
+    plate_crops: Path | None = None,
 ) -> list[str]:
     """`count` pending citations (ids returned, oldest first); every other one has a keeper.
-    With `signing_key`, each case has its signed manifest, as the detect stage writes it."""
+    With `signing_key`, each case has its signed manifest, as the detect stage writes it. With
+    `plate_crops` (a folder of real plate crops named by their text, as
+    ../shared/data/plates-cn-crops), each case is that plate's, its crop among the evidence."""
     stored = store_evidence(evidence, clip)
+    plates = [] if plate_crops is None else sorted(plate_crops.glob("*.jpg"))
     signer = None if signing_key is None else EvidenceStore(evidence.root, signing_key)
     ids: list[str] = []
     for first in range(start, start + count, batch):
@@ -95,13 +111,25 @@ def seed(
             for camera in CAMERAS:
                 put_camera(session, camera, camera, f"{camera} junction")
             for index in range(first, min(first + batch, start + count)):
-                ids.append(_cite(session, index, stored, signer))
+                crop = plates[index % len(plates)] if plates else None
+                ids.append(_cite(session, index, stored, signer, crop and _plate(evidence, crop)))
     return ids
 
 
-def _cite(session: Session, index: int, stored: Evidence, signer: EvidenceStore | None) -> str:
+def _plate(evidence: EvidenceStore, crop: Path) -> tuple[str, StoredFile]:
+    return crop.stem, evidence.put(crop.read_bytes(), "crop:plate", "image/jpeg")
+
+
+def _cite(
+    session: Session,
+    index: int,
+    stored: Evidence,
+    signer: EvidenceStore | None,
+    read: tuple[str, StoredFile] | None = None,
+) -> str:
+    """`read`: the plate's text and crop; else a made-up plate without a crop."""
     camera = CAMERAS[index % len(CAMERAS)]
-    plate = plate_of(index)
+    plate = plate_of(index) if read is None else read[0]
     person_id = None
     if index % 2 == 0:
         person_id = f"P{index:06d}"
@@ -147,7 +175,10 @@ def _cite(session: Session, index: int, stored: Evidence, signer: EvidenceStore 
                 "crops": 8,
                 "registry": "match" if person_id else "not_found",
                 "near_matches": [],
-            }
+            },
+            "evidence": []
+            if read is None
+            else [{"sha256": read[1].sha256, "role": "crop:plate", "media_type": "image/jpeg"}],
         },
     )
     return citation_id

@@ -133,6 +133,15 @@ class EvidenceStore:
             raise ValueError(f"bad violation id {violation_id!r}")
         return self.root / "manifests" / f"{violation_id}.json"
 
+    def facts(self, violation_id: str) -> dict[str, Any]:
+        """What the detect stage recorded about a case (unverified: for display, not proof);
+        empty when the case has no manifest."""
+        path = self.manifest_path(violation_id)
+        if not path.is_file():
+            return {}
+        facts: dict[str, Any] = json.loads(path.read_bytes())["manifest"].get("facts", {})
+        return facts
+
     def write_manifest(
         self, violation_id: str, files: list[StoredFile], facts: dict[str, Any]
     ) -> str:

@@ -10,7 +10,6 @@ finds the files listed and changes nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -91,8 +90,7 @@ class PortalMediaStage:
         report = self.evidence.verify_manifest(path, recorded=recorded)
         if not report.ok:
             raise ValueError(f"evidence of {violation_id} does not verify: {report.problems}")
-        facts: dict[str, Any] = json.loads(path.read_bytes())["manifest"]["facts"]
-        return facts
+        return self.evidence.facts(violation_id)
 
     def _redacted(
         self, refs: list[tuple[str, str]], facts: dict[str, Any]

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline import offline_verify
-from pipeline.config import CameraConfig, StoplineConfig
+from pipeline.config import StoplineConfig
 from pipeline.evidence import EvidenceStore, public_key_b64, sign
 from pipeline.hashing import sha256_hex
 from pipeline.offences import Offence, signal_timeline
@@ -65,10 +65,6 @@ class Bundle:
     files: int
     sha256: str
     """Of the zip file."""
-
-
-def _camera(config: StoplineConfig, camera_id: str) -> CameraConfig | None:
-    return next((c for c in config.cameras if c.id == camera_id), None)
 
 
 def _custody(session: Session, citation: Citation, violation: Violation) -> list[dict[str, Any]]:
@@ -124,7 +120,7 @@ def export(
     custody = _custody(session, citation, violation)
     chain = audit.verify_chain(session)
     offence = Offence.of(violation.event)
-    camera = _camera(config, citation.camera_id)
+    camera = config.camera(citation.camera_id)
     case = {
         "citation": {
             "id": citation.id,

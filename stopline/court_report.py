@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw
 from display.fonts import find_fonts
 from pipeline.config import CameraConfig, Geometry
 from pipeline.offences import Offence
+from pipeline.setup_lines import Setup, camera_setup, drawn_lines
 from pipeline.store.models import Citation, Violation
 
 STOP = (255, 210, 0)
@@ -52,42 +53,16 @@ class Report:
     font_path: Path | None
 
 
-@dataclass(frozen=True)
-class Setup:
-    """The camera set-up a report draws and prints: the one recorded in the signed manifest
-    when the evidence was made, else (older evidence) the deployment's configuration today."""
-
-    record: dict[str, Any]
-    origin: str
-
-
-def camera_setup(camera: CameraConfig | None, facts: dict[str, Any]) -> Setup | None:
-    recorded = facts.get("camera_setup")
-    today = None if camera is None else camera.setup_record()
-    if recorded is not None:
-        same = "the same as" if recorded == today else "different from"
-        origin = f"recorded in the signed manifest with the evidence; {same} today's configuration"
-        return Setup(recorded, origin if today is not None else origin.split(";")[0])
-    if today is None:
-        return None
-    return Setup(today, "today's configuration: this evidence predates recording the set-up")
-
-
 def with_lines(image: Image.Image, setup: Setup | None, facts: dict[str, Any]) -> Image.Image:
     """The key frame with the camera's stop lines (yellow) and entry lines (blue) drawn."""
     if setup is None:
         return image
-    width, height = facts.get("frame_size") or image.size
-    aw, ah = facts.get("analysis_frame_size") or (width, height)
-    sx, sy = width / aw, height / ah
     drawn = image.convert("RGB")
     draw = ImageDraw.Draw(drawn)
-    geometry = Geometry.model_validate(setup.record["geometry"])
-    for lines, colour in ((geometry.stop_lines, STOP), (geometry.entry_lines, ENTRY)):
-        for line in lines:
-            points = [(x * sx, y * sy) for x, y in line.points]
-            draw.line(points, fill=colour, width=LINE_PX)
-            draw.text((points[0][0] + 4, points[0][1] - 14), line.id, fill=colour)
+    for line in drawn_lines(setup, facts, image.size):
+        colour = STOP if line.kind == "stop" else ENTRY
+        draw.line(line.points, fill=colour, width=LINE_PX)
+        draw.text((line.points[0][0] + 4, line.points[0][1] - 14), line.id, fill=colour)
     return drawn
 
 
@@ -171,7 +146,9 @@ def report_pdf(report: Report) -> bytes:
     pdf.ln(2)
     pdf.heading("Case")
     camera = report.camera
-    setup = camera_setup(camera, report.manifest.get("facts", {}))
+    setup = camera_setup(
+        None if camera is None else camera.setup_record(), report.manifest.get("facts", {})
+    )
     pdf.rows(
         [
             ("Citation", citation.id),

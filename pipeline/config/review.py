@@ -60,6 +60,16 @@ class ReviewConfig(Model):
             "opening): nobody else can decide it meanwhile; a decision ends the lease"
         ),
     )
+    decide_within_days: float = Field(
+        14.0,
+        gt=0,
+        le=365,
+        description=(
+            "A case is to be decided within this many days of the offence (a notice served "
+            "later is void in many jurisdictions): the queue shows each case's deadline and "
+            "marks those due within a day or overdue"
+        ),
+    )
     max_failed_logins: int = Field(
         10,
         ge=1,

@@ -41,3 +41,7 @@ class StoplineConfig(Model):
         default_factory=PortalConfig, description="Citizen portal for fined people"
     )
     retention: RetentionConfig = Field(default_factory=RetentionConfig, description="Purges")
+
+    def camera(self, camera_id: str) -> CameraConfig | None:
+        """The camera of that id today; None for one since removed from the deployment."""
+        return next((c for c in self.cameras if c.id == camera_id), None)

@@ -1,6 +1,7 @@
-"""The console's working rows (issue 20): who is reviewing a pending case now, and the blind
-decisions of the double-review sample. Kept apart from `models` only for size;
-`pipeline.store` imports it, so the metadata always has the tables."""
+"""The console's working rows (issue 20): who is reviewing a pending case now, the blind
+decisions of the double-review sample, and which reviewers work which cameras' cases. Kept
+apart from `models` only for size; `pipeline.store` imports it, so the metadata always has the
+tables."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pipeline.store.models import NAME_LEN, Base
+from pipeline.store.models import ID_LEN, NAME_LEN, Base, utcnow
 
 
 class CaseLease(Base):
@@ -39,3 +40,17 @@ class BlindReview(Base):
     """approve or reject."""
     reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime]
+
+
+class CameraAssignment(Base):
+    """A reviewer a supervisor put on a camera's cases: their queue and "next" show those
+    cameras' cases unless they ask for every camera. A reviewer with none sees all."""
+
+    __tablename__ = "camera_assignments"
+
+    camera_id: Mapped[str] = mapped_column(
+        String(ID_LEN), ForeignKey("cameras.id"), primary_key=True
+    )
+    reviewer: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)
+    assigned_by: Mapped[str] = mapped_column(String(NAME_LEN))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)

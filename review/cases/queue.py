@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from pipeline.store import Status, audit
 from pipeline.store.models import Citation, Violation
 from review.auth import Viewer
-from review.cases import blind, leases
+from review.cases import assignments, blind, leases
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class QueueFilter:
     """Identification confidence: the plate read's, else the face match's score."""
     search: str | None = None
     """A plate (or part of one, any case), a notice number, or the start of a citation id."""
+    every_camera: bool = False
+    """Past the reviewer's camera assignments (`assignments`): every camera's cases."""
 
     def query_string(self) -> str:
         values = {
@@ -38,6 +40,7 @@ class QueueFilter:
             "min_confidence": self.min_confidence,
             "max_confidence": self.max_confidence,
             "search": self.search,
+            "every_camera": 1 if self.every_camera else None,
         }
         return "&".join(f"{k}={v}" for k, v in values.items() if v not in (None, ""))
 
@@ -46,12 +49,15 @@ def _confidence() -> Any:
     return func.coalesce(Citation.plate_confidence, Citation.face_score)
 
 
-def _filtered(f: QueueFilter) -> Select[Any]:
+def _filtered(f: QueueFilter, reviewer: str | None = None) -> Select[Any]:
+    """`reviewer`: only their cameras' cases, unless the filter names a camera or every one."""
     query = (
         select(Citation, Violation)
         .join(Violation, Violation.id == Citation.violation_id)
         .where(Citation.status == f.status)
     )
+    if reviewer and not f.camera and not f.every_camera:
+        query = query.where(assignments.mine(reviewer))
     if f.camera:
         query = query.where(Citation.camera_id == f.camera)
     if f.kind:
@@ -84,7 +90,7 @@ def queue(
 
     A list shows plates, so it is a view of personal data too: one audit row names the page.
     """
-    query = _filtered(f)
+    query = _filtered(f, viewer.name)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(
         query.order_by(Citation.created_at, Citation.id).offset((page - 1) * size).limit(size)
@@ -120,7 +126,7 @@ def queue_counts(session: Session) -> dict[str, dict[str, int]]:
 def next_in_queue(session: Session, after: Citation, f: QueueFilter, reviewer: str) -> str | None:
     """The pending case after `after` in queue order that no other reviewer holds (the one
     `reviewer` goes on to)."""
-    query = _filtered(f).where(
+    query = _filtered(f, reviewer).where(
         or_(
             Citation.created_at > after.created_at,
             (Citation.created_at == after.created_at) & (Citation.id > after.id),

@@ -8,7 +8,6 @@ how far the clip has played (`watched_s`, the furthest point reached); the appro
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import av
@@ -38,18 +37,10 @@ def watch_for(violation: Violation, evidence: EvidenceStore) -> Watch | None:
     clip = next((r for r in violation.event.get("evidence", []) if r["role"] == "clip"), None)
     if clip is None:
         return None
-    facts = _facts(evidence, violation.id)
+    facts = evidence.facts(violation.id)
     at, start = violation.event.get("stream_s"), facts.get("clip_start_s")
     if at is not None and start is not None:
         return Watch(clip["sha256"], max(0.0, float(at) - float(start)))
     with av.open(str(evidence.path_of(clip["sha256"]))) as container:
         duration = (container.duration or 0) / av.time_base
     return Watch(clip["sha256"], max(0.0, duration - 0.2))  # the last frame's start
-
-
-def _facts(evidence: EvidenceStore, violation_id: str) -> dict[str, object]:
-    path = evidence.manifest_path(violation_id)
-    if not path.is_file():
-        return {}
-    facts: dict[str, object] = json.loads(path.read_bytes())["manifest"].get("facts", {})
-    return facts

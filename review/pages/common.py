@@ -48,6 +48,7 @@ def queue_filter(
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     max_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     search: Annotated[str | None, Query(max_length=64)] = None,
+    every_camera: bool = False,
 ) -> QueueFilter:
     return QueueFilter(
         camera=camera or None,
@@ -57,6 +58,7 @@ def queue_filter(
         min_confidence=min_confidence,
         max_confidence=max_confidence,
         search=search.strip() or None if search else None,
+        every_camera=every_camera,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Annotated
 
@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 
 from pipeline.media_types import SNIFFED, sniff
 from pipeline.store import Status, audit
-from pipeline.store.models import Camera, Role, utcnow
+from pipeline.store.models import Camera, Citation, Role, Violation, utcnow
 from review import cases
 from review.auth import Viewer
-from review.cases import REJECT_LABELS, QueueFilter, RejectReason, blind, leases
+from review.cases import REJECT_LABELS, QueueFilter, RejectReason, assignments, blind, leases
+from review.cases.key_frames import key_frames
 from review.cases.reviewed import approve_case, reject_case, required_watch
+from review.cases.thumbnails import key_frame_of, thumbnail
 from review.pages.common import (
     Cons,
     Decider,
@@ -61,10 +63,12 @@ def queue_page(
             total=total,
             counts=counts,
             cameras=cameras,
+            mine=assignments.cameras_of(session, who.name),
             f=f,
             page=page,
             pages=max(1, -(-total // size)),
             waiting=partial(_waiting, utcnow()),
+            due=partial(_due, utcnow(), cons.config.review.decide_within_days),
         )
 
 
@@ -74,6 +78,17 @@ def _waiting(now: datetime, since: datetime) -> str:
     if minutes < 120:
         return f"{minutes} min"
     return f"{minutes // 60} h" if minutes < 48 * 60 else f"{minutes // 1440} d"
+
+
+def _due(now: datetime, days: float, occurred: datetime) -> tuple[str, str]:
+    """A case's deadline (`review.decide_within_days` after the offence) and how near it is:
+    the text and a class, `due` within a day, `overdue` past it."""
+    deadline = occurred + timedelta(days=days)
+    left = (deadline - now).total_seconds()
+    when = deadline.strftime("%m-%d %H:%M")
+    if left < 0:
+        return f"{when} (overdue {_waiting(now, deadline)})", "overdue"
+    return f"{when} (in {_waiting(deadline, now)})", "due" if left < 86_400 else ""
 
 
 @router.get("/cases/{citation_id}")
@@ -104,11 +119,20 @@ def case_page(
             taken = "you changed whom this case names: another person decides it"
         following = cases.next_in_queue(session, case.citation, f, who.name) if pending else None
         preload = cases.preload_refs(session, following) if following else []
+        facts = cons.evidence.facts(case.violation.id)
         return cons.page(
             request,
             "case.html",
             who,
             case=case,
+            frames=key_frames(
+                cons.evidence,
+                facts,
+                case.violation.kind,
+                case.evidence,
+                cons.config.camera(case.citation.camera_id),
+            ),
+            clip_fps=facts.get("clip_fps"),
             next_id=following,
             preload=[f"/evidence/{sha}" for sha in preload],
             f=f,
@@ -188,6 +212,24 @@ def correct_person(
         cons, lambda session: cases.correct_person(session, citation_id, who, person_id)
     )
     return _outcome(_case_url(citation_id), outcome, "identity corrected")
+
+
+@router.get("/cases/{citation_id}/thumb")
+def case_thumbnail(cons: Cons, citation_id: str, who: Decider) -> Response:
+    """The queue's picture of a pending case (audited as a view of its first key frame)."""
+    with cons.session() as session:
+        found = session.execute(
+            select(Violation.event)
+            .join(Citation, Citation.violation_id == Violation.id)
+            .where(Citation.id == citation_id, Citation.status == Status.PENDING_REVIEW)
+        ).first()
+        sha256 = None if found is None else key_frame_of(found[0])
+        image = None if sha256 is None else thumbnail(cons.evidence, sha256)
+        if image is None:
+            return Response("no picture", status_code=404, media_type="text/plain")
+        detail = {"purpose": "queue thumbnail", "citation_id": citation_id}
+        audit.append(session, who.name, "evidence.viewed", "evidence", sha256, detail)
+    return Response(image, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/evidence/{sha256}")

@@ -56,6 +56,47 @@
     }
   }
 
+  // Clip tools: speed (kept between cases), frame steps, play/pause; and the lines overlay.
+  const rate = document.getElementById("rate");
+  const RATES = [0.25, 0.5, 1, 1.5, 2];
+
+  function setRate(value) {
+    if (!clip || !rate) return;
+    clip.defaultPlaybackRate = clip.playbackRate = value;
+    rate.value = String(value);
+    try { localStorage.setItem("stopline.rate", String(value)); } catch (e) { /* private mode */ }
+  }
+
+  function stepRate(by) {
+    const at = RATES.indexOf(clip ? clip.playbackRate : 1);
+    setRate(RATES[Math.min(RATES.length - 1, Math.max(0, (at < 0 ? 2 : at) + by))]);
+  }
+
+  function step(frames) {
+    if (!clip) return;
+    clip.pause();
+    const fps = Number(clip.dataset.fps) || 25;
+    clip.currentTime = Math.max(0, Math.min(clip.duration || 0, clip.currentTime + frames / fps));
+  }
+
+  function toggle() {
+    if (clip) { if (clip.paused) clip.play(); else clip.pause(); }
+  }
+
+  if (clip && rate) {
+    let kept = null;
+    try { kept = Number(localStorage.getItem("stopline.rate")); } catch (e) { /* private mode */ }
+    if (RATES.indexOf(kept) >= 0) setRate(kept);
+    rate.addEventListener("change", function () { setRate(Number(rate.value)); rate.blur(); });
+    const on = function (id, fn) {
+      const el = document.getElementById(id);
+      if (el) el.addEventListener("click", function () { fn(); el.blur(); });
+    };
+    on("play-pause", toggle);
+    on("step-back", function () { step(-1); });
+    on("step-forward", function () { step(1); });
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.key === "Escape") {
@@ -90,8 +131,34 @@
         }
         break;
       case "p":
-        if (canDecide) { event.preventDefault(); document.getElementById("plate-input").focus(); }
+        if (canDecide && document.getElementById("plate-input")) {
+          event.preventDefault();
+          document.getElementById("plate-input").focus();
+        }
         break;
+      case " ":
+        if (clip) { event.preventDefault(); toggle(); }
+        break;
+      case ",":
+        step(-1);
+        break;
+      case ".":
+        step(1);
+        break;
+      case "[":
+        stepRate(-1);
+        break;
+      case "]":
+        stepRate(1);
+        break;
+      case "l":
+        document.body.classList.toggle("lines-off");
+        break;
+      case "h": {
+        const history = document.getElementById("history");
+        if (history) history.open = !history.open;
+        break;
+      }
       case "n":
         if (caseEl && caseEl.dataset.next) window.location.assign(caseEl.dataset.next);
         break;

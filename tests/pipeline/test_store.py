@@ -180,7 +180,7 @@ def test_migrate_is_idempotent_and_reaches_head(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == head == "0014"
+            assert MigrationContext.configure(connection).get_current_revision() == head == "0015"
     finally:
         engine.dispose()
 

@@ -83,7 +83,9 @@ class Site:
         return seen
 
 
-def make_site(tmp_path: Path, cases: int = CASES, **review: object) -> Site:
+def make_site(
+    tmp_path: Path, cases: int = CASES, plate_crops: Path | None = None, **review: object
+) -> Site:
     need(review_cases.CLIP)
     config = site_config(tmp_path, **review)
     bus = MemoryBus()
@@ -92,7 +94,9 @@ def make_site(tmp_path: Path, cases: int = CASES, **review: object) -> Site:
         for name, role in USERS.items():
             add_user(session, name, hash_password(PASSWORD), role)
     key = load_or_create_key(Path(config.storage.signing_key_path))
-    ids = review_cases.seed(cons.store, cons.evidence, cases, signing_key=key)
+    ids = review_cases.seed(
+        cons.store, cons.evidence, cases, signing_key=key, plate_crops=plate_crops
+    )
     return Site(cons, create_app(cons), bus, ids)
 
 
