@@ -27,9 +27,10 @@ from sqlalchemy.pool import NullPool
 
 from pipeline.config import load_config
 from stopline.demo.frames import render
-from stopline.demo.run import DEMO_CONFIG, KEEPER_PHONE, register_keeper
+from stopline.demo.run import KEEPER_PHONE, register_keeper
 from stopline.wiring import Pipeline
 from tests.cli import COMMAND
+from tests.demo_site import demo_data
 from tests.notifier.twilio_server import TwilioServer
 from tests.waits import wait_until
 
@@ -125,11 +126,8 @@ def count(database_url: str, carrier: TwilioServer, fault: str, backend: str) ->
 def site_config(
     folder: Path, database_url: str, carrier: TwilioServer, bootstrap: str | None = None
 ) -> Path:
-    """The demo config on this run's store, bus and carrier; the SSD alone finds the demo's
-    two cases at a third of the pair's CPU, and detection is not what these runs test."""
-    data = yaml.safe_load(DEMO_CONFIG.read_text())
-    for section in ("detector", "tracking"):
-        data.pop(section)
+    """The demo config (SSD alone: `demo_data`) on this run's store, bus and carrier."""
+    data = demo_data()
     data["storage"]["database_url"] = database_url
     if bootstrap is not None:
         data["bus"] = {"kind": "kafka", "bootstrap_servers": bootstrap, "max_attempts": 3}

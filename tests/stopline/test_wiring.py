@@ -4,18 +4,19 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.config import PortalMediaConfig, load_config
+from pipeline.config import load_config, parse_config
 from pipeline.events import VIOLATIONS
 from stopline.demo.frames import render
 from stopline.demo.run import DEMO_CONFIG
 from stopline.wiring import Pipeline
 from tests.cli import stopline
+from tests.demo_site import demo_data
 
 
 def test_garbage_on_a_topic_is_dead_lettered_and_the_run_goes_on(tmp_path: Path) -> None:
-    cfg = load_config(DEMO_CONFIG)
-    off = cfg.portal.model_copy(update={"media": PortalMediaConfig(enabled=False)})
-    cfg = cfg.model_copy(update={"portal": off})  # the subject is the dead letter
+    data = demo_data()
+    data["portal"] = {"media": {"enabled": False}}  # the subject is the dead letter
+    cfg = parse_config(data)
     render(cfg.cameras[0], tmp_path)
     with Pipeline(cfg, base_dir=tmp_path) as pipeline:
         pipeline.bus.publish_raw(VIOLATIONS, "demo-east", b"{not json")
@@ -29,7 +30,7 @@ def test_garbage_on_a_topic_is_dead_lettered_and_the_run_goes_on(tmp_path: Path)
 
 
 def test_run_command_processes_a_config(tmp_path: Path) -> None:
-    data = yaml.safe_load(DEMO_CONFIG.read_text())
+    data = demo_data()
     # The portal's stage inside `stopline run` is shown by the demo's own run
     # (tests/stopline/commands/test_running.py); here it would add half a minute.
     data["portal"] = {"media": {"enabled": False}}

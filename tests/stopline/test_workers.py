@@ -10,8 +10,8 @@ from sqlalchemy import create_engine, text
 
 from pipeline.config import load_config
 from stopline.demo.frames import render
-from stopline.demo.run import DEMO_CONFIG
 from tests.cli import COMMAND, stopline
+from tests.demo_site import demo_data
 
 DEADLINE_S = 300
 """A safety net for a busy machine: the test waits for the rows, not for this long."""
@@ -30,7 +30,7 @@ def worker(stage: str, config: Path, cwd: Path) -> subprocess.Popen[str]:
 def test_workers_on_kafka_and_postgres(
     tmp_path: Path, kafka_bootstrap: str, postgres_database_url: str
 ) -> None:
-    data = yaml.safe_load(DEMO_CONFIG.read_text())
+    data = demo_data()
     data["bus"] = {"kind": "kafka", "bootstrap_servers": kafka_bootstrap, "max_attempts": 3}
     data["storage"]["database_url"] = postgres_database_url
     # Nobody is registered here; the display worker is to show both cases all the same.
