@@ -17,6 +17,7 @@ import yaml
 from benchmarks.clip_accuracy import ROOT, evaluate
 from pipeline.events import ViolationDetected
 from tests.cli import HEAVY_S, stopline
+from tests.detectors.live_camera import ffmpeg
 from tests.shared_data import DATA, need
 
 CLIPS = ("y2", "y3", "hanoi")
@@ -146,5 +147,12 @@ def test_camera_check_draws_what_the_stage_sees(tmp_path: Path) -> None:
     (x1, y1), (x2, y2) = config["cameras"][0]["geometry"]["stop_lines"][0]["points"]
     b, g, r = shot[(y1 + y2) // 2, (x1 + x2) // 2]
     assert r > 200 and g < 60 and b < 60, "the stop line is drawn in red on the frame"
-    late = stopline("camera", "check", "--config", "site.yaml", "--at", "99", cwd=tmp_path)
+    # Past the end: y2's first second (--source) ends the same way as its 11.7 s, sooner.
+    cut = [ffmpeg(), "-v", "error", "-i", str(clip), "-map", "0:v", "-t", "1", "-c", "copy"]
+    subprocess.run([*cut, str(tmp_path / "first-second.mp4")], check=True)
+    late = stopline(
+        *("camera", "check", "--config", "site.yaml", "--source", "first-second.mp4"),
+        *("--at", "99"),
+        cwd=tmp_path,
+    )
     assert late.returncode == 1 and "before 99 s" in late.stderr
