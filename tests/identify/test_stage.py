@@ -2,13 +2,16 @@
 and names the keeper or walker only when plate or face say so clearly."""
 
 import uuid
-from functools import partial
+from collections.abc import Callable
+from functools import cache, partial
 from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 from sqlalchemy import func, select
 
+from identify.plates import PlateReader
 from identify.stage import IdentifyStage
 from pipeline.bus import MemoryBus
 from pipeline.config import IdentificationConfig
@@ -27,12 +30,19 @@ from stopline.deployment import plate_reader
 from tests.shared_data import DATA, need
 from tests.stage_helpers import never_loaded, violation_event, with_camera
 
-READER = partial(plate_reader, IdentificationConfig().plates)
+
+@pytest.fixture(scope="module")
+def plates() -> Callable[[], PlateReader]:
+    """The stage's plate-reader factory, building one reader for the whole module: its models
+    load in about 10 s, and a reader keeps nothing from one read to the next."""
+    return cache(partial(plate_reader, IdentificationConfig().plates))
 
 
-def test_redelivered_violation_makes_one_citation_and_one_event_id(store: Store) -> None:
+def test_redelivered_violation_makes_one_citation_and_one_event_id(
+    store: Store, plates: Callable[[], PlateReader]
+) -> None:
     bus = MemoryBus()
-    stage = IdentifyStage(with_camera(store), bus, IdentificationConfig(), plates=READER)
+    stage = IdentifyStage(with_camera(store), bus, IdentificationConfig(), plates=plates)
     event = violation_event()
     stage.handle(event)
     stage.handle(event)  # at-least-once: the same event again after a crash
@@ -100,7 +110,7 @@ PLATE_TEXT = "YG9X2G"
 
 
 def test_plate_voted_over_the_track_names_the_registered_keeper(
-    store: Store, tmp_path: Path
+    store: Store, tmp_path: Path, plates: Callable[[], PlateReader]
 ) -> None:
     evidence = EvidenceStore(tmp_path / "evidence")
     crops = _car_track(need(DATA / "plates-openalpr" / PLATE_PHOTO))
@@ -108,7 +118,7 @@ def test_plate_voted_over_the_track_names_the_registered_keeper(
         keeper = add_person(session, "Kim Keeper", phone="+15555550100", person_id="kim")
         add_vehicle(session, PLATE_TEXT, keeper.id)
     bus = MemoryBus()
-    stage = IdentifyStage(store, bus, IdentificationConfig(), evidence, plates=READER)
+    stage = IdentifyStage(store, bus, IdentificationConfig(), evidence, plates=plates)
     event = _event(_stored_crops(evidence, crops), "car", "v-plate")
     stage.handle(event)
 
@@ -129,7 +139,7 @@ def test_plate_voted_over_the_track_names_the_registered_keeper(
 
 
 def test_a_plate_one_character_off_is_shown_to_the_reviewer_and_not_taken(
-    store: Store, tmp_path: Path
+    store: Store, tmp_path: Path, plates: Callable[[], PlateReader]
 ) -> None:
     evidence = EvidenceStore(tmp_path / "evidence")
     crops = _car_track(need(DATA / "plates-openalpr" / PLATE_PHOTO))
@@ -138,7 +148,7 @@ def test_a_plate_one_character_off_is_shown_to_the_reviewer_and_not_taken(
         add_person(session, "Other Keeper", person_id="other")
         add_vehicle(session, near, "other")
     bus = MemoryBus()
-    IdentifyStage(store, bus, IdentificationConfig(), evidence, plates=READER).handle(
+    IdentifyStage(store, bus, IdentificationConfig(), evidence, plates=plates).handle(
         _event(_stored_crops(evidence, crops), "car", "v-near")
     )
     (published,) = _identified(bus)
@@ -211,12 +221,14 @@ def test_a_walker_is_named_only_above_the_match_threshold(store: Store, tmp_path
     assert _identified(bus)[-1].person_id == "biden"
 
 
-def test_a_redelivered_violation_is_not_identified_again(store: Store, tmp_path: Path) -> None:
+def test_a_redelivered_violation_is_not_identified_again(
+    store: Store, tmp_path: Path, plates: Callable[[], PlateReader]
+) -> None:
     evidence = EvidenceStore(tmp_path / "evidence")
     crops = _car_track(need(DATA / "plates-openalpr" / PLATE_PHOTO))
     event = _event(_stored_crops(evidence, crops), "car", "v-again")
     bus = MemoryBus()
-    IdentifyStage(with_camera(store), bus, IdentificationConfig(), evidence, plates=READER).handle(
+    IdentifyStage(with_camera(store), bus, IdentificationConfig(), evidence, plates=plates).handle(
         event
     )
     IdentifyStage(store, bus, IdentificationConfig(), evidence, plates=never_loaded).handle(event)
