@@ -31,6 +31,7 @@ from stopline.demo.scene import RED_LIGHT_PLATE
 from stopline.wiring import Pipeline
 from tests.cli import COMMAND, HEAVY_S, stopline
 from tests.clock import START
+from tests.demo_site import demo_data
 from tests.detectors.live_camera import RtspCamera
 
 pytestmark = pytest.mark.timeout(HEAVY_S)
@@ -311,9 +312,10 @@ def test_detect_prints_the_demo_violations_and_their_evidence_verifies(
     demo_out: Path, tmp_path: Path
 ) -> None:
     """`stopline detect VIDEO --config FILE --json`, then `stopline evidence verify`, as a user
-    checking a camera's geometry would run them."""
+    checking a camera's geometry would run them (the demo's config with the SSD alone)."""
     video = demo_out / "demo-intersection.mp4"
-    result = stopline("detect", str(video), "--config", str(DEMO_CONFIG), "--json", cwd=tmp_path)
+    (tmp_path / "site.yaml").write_text(yaml.safe_dump(demo_data()))
+    result = stopline("detect", str(video), "--config", "site.yaml", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     events = [ViolationDetected.model_validate_json(line) for line in result.stdout.splitlines()]
     assert sorted(e.kind for e in events) == ["jaywalk", "red_light"]
