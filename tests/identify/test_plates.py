@@ -4,6 +4,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -32,8 +34,15 @@ def load(path):
 
 
 @pytest.fixture(scope="module")
-def reader() -> PlateReader:
-    return plate_reader(PlatesConfig(region="cn"))
+def readers() -> Callable[[str], PlateReader]:
+    """A reader per region, each built once for the module: its models load in seconds, and a
+    reader keeps nothing from one read to the next."""
+    return cache(lambda region: plate_reader(PlatesConfig(region=region)))
+
+
+@pytest.fixture(scope="module")
+def reader(readers: Callable[[str], PlateReader]) -> PlateReader:
+    return readers("cn")
 
 
 # ---------------------------------------------------------------- formats
@@ -119,8 +128,8 @@ def test_reads_chinese_crops(reader: PlateReader) -> None:
         assert reads and reads[0].text == name
 
 
-def test_reads_photos_with_localisation() -> None:
-    reader = plate_reader(PlatesConfig(region="eu"))
+def test_reads_photos_with_localisation(readers: Callable[[str], PlateReader]) -> None:
+    reader = readers("eu")
     image = load(OPENALPR / "eu" / "eu1.jpg")
     reads = reader.read(image)
     assert reads[0].text == "M5XSX"
@@ -346,11 +355,13 @@ def test_missing_paddleocr_extra_is_named(monkeypatch: pytest.MonkeyPatch) -> No
         plate_reader(PlatesConfig(engine="paddleocr"))
 
 
-def test_small_plate_is_found_on_the_upscaled_vehicle() -> None:
+def test_small_plate_is_found_on_the_upscaled_vehicle(
+    readers: Callable[[str], PlateReader],
+) -> None:
     """A US photo whose 110x55 px plate PP-OCR misses in the whole 1280x720 frame, under a
     camera timestamp it does read: the vehicle pass finds the plate, and the timestamp, on no
     vehicle, ranks below it."""
-    reader = plate_reader(PlatesConfig(region="us"))
+    reader = readers("us")
     name = "wts-lg-000016"
     _, x, y, w, h, truth = (OPENALPR / "us" / f"{name}.txt").read_text().split()[:6]
     reads = reader.read(load(OPENALPR / "us" / f"{name}.jpg"))
@@ -417,10 +428,10 @@ def test_character_probabilities_spell_the_engines_read(char_recogniser: CharRec
         assert all(list(c.values()) == sorted(c.values(), reverse=True) for c in chars)
 
 
-def test_sticker_is_not_read_into_a_us_plate() -> None:
+def test_sticker_is_not_read_into_a_us_plate(readers: Callable[[str], PlateReader]) -> None:
     """Arizona: the cactus left of ASC7399 is read as a 4 (`4ASC7399`, 8 characters); without
     it the read fits the state's LLLDDDD series, which wins."""
-    reader = plate_reader(PlatesConfig(region="us"))
+    reader = readers("us")
     _, x, y, w, h, truth = (OPENALPR / "us" / "car9-1.txt").read_text().split()[:6]
     reads = reader.read(load(OPENALPR / "us" / "car9-1.jpg"))
     on_label = [
