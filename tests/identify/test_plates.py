@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 
 import cv2
@@ -31,13 +30,6 @@ OPENALPR = DATA / "plates-openalpr"
 
 def load(path):
     return cv2.imdecode(np.fromfile(need(path), np.uint8), cv2.IMREAD_COLOR)
-
-
-@pytest.fixture(scope="module")
-def readers() -> Callable[[str], PlateReader]:
-    """A reader per region, each built once for the module: its models load in seconds, and a
-    reader keeps nothing from one read to the next."""
-    return cache(lambda region: plate_reader(PlatesConfig(region=region)))
 
 
 @pytest.fixture(scope="module")

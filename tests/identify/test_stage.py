@@ -3,7 +3,7 @@ and names the keeper or walker only when plate or face say so clearly."""
 
 import uuid
 from collections.abc import Callable
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -26,16 +26,14 @@ from pipeline.evidence import EvidenceStore
 from pipeline.store import Status, Store
 from pipeline.store.models import AuditEntry, Citation
 from pipeline.store.registry import add_face_embedding, add_person, add_vehicle
-from stopline.deployment import plate_reader
 from tests.shared_data import DATA, need
 from tests.stage_helpers import never_loaded, violation_event, with_camera
 
 
-@pytest.fixture(scope="module")
-def plates() -> Callable[[], PlateReader]:
-    """The stage's plate-reader factory, building one reader for the whole module: its models
-    load in about 10 s, and a reader keeps nothing from one read to the next."""
-    return cache(partial(plate_reader, IdentificationConfig().plates))
+@pytest.fixture
+def plates(readers: Callable[[str], PlateReader]) -> Callable[[], PlateReader]:
+    """The stage's plate-reader factory, for the default region (`readers`: built once)."""
+    return partial(readers, IdentificationConfig().plates.region)
 
 
 def test_redelivered_violation_makes_one_citation_and_one_event_id(
