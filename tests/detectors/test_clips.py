@@ -5,6 +5,7 @@ and the reasons for each miss)."""
 
 import json
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,12 +93,21 @@ def test_a_replay_of_the_same_footage_gives_the_same_violation(
 ) -> None:
     """Capture times come from the file (its creation_time: y2 was filmed 2014-12-01 14:51:10
     UTC), not from when it was processed, so running it again (a restart after a crash) gives
-    the same violation id and the store makes no new case (issue 18)."""
-    config = y2_site(tmp_path)
+    the same violation id and the store makes no new case (issue 18). The replay and a run with
+    the camera's `recorded_at` set are two processes side by side, on the two cores."""
+    replay, recorded = tmp_path / "replay", tmp_path / "recorded"
+    for folder in (replay, recorded):
+        folder.mkdir()
+    y2_site(replay)
+    config = y2_site(recorded)
+    config["cameras"][0]["recorded_at"] = "2026-11-21T08:00:00+08:00"
+    (recorded / "site.yaml").write_text(yaml.safe_dump(config))
+    with ThreadPoolExecutor(2) as pool:
+        replayed, result = pool.map(detect_y2, (replay, recorded))
     runs = []
-    for result in (y2_detected.result, detect_y2(tmp_path)):
-        assert result.returncode == 0, result.stderr
-        runs.append([json.loads(line) for line in result.stdout.splitlines()])
+    for run in (y2_detected.result, replayed):
+        assert run.returncode == 0, run.stderr
+        runs.append([json.loads(line) for line in run.stdout.splitlines()])
     first, again = runs
     assert [e["violation_id"] for e in first] == [e["violation_id"] for e in again]
     assert [e["occurred_at"] for e in first] == [e["occurred_at"] for e in again]
@@ -105,9 +115,7 @@ def test_a_replay_of_the_same_footage_gives_the_same_violation(
     filmed = datetime(2014, 12, 1, 14, 51, 10, tzinfo=UTC)
     occurred = datetime.fromisoformat(event["occurred_at"])
     assert (occurred - filmed).total_seconds() == pytest.approx(event["stream_s"], abs=0.01)
-    config["cameras"][0]["recorded_at"] = "2026-11-21T08:00:00+08:00"
-    (tmp_path / "site.yaml").write_text(yaml.safe_dump(config))
-    result = detect_y2(tmp_path)
+    assert result.returncode == 0, result.stderr
     (moved,) = [json.loads(line) for line in result.stdout.splitlines()]
     local_start = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)  # 08:00 at +08:00
     moved_s = (datetime.fromisoformat(moved["occurred_at"]) - local_start).total_seconds()
