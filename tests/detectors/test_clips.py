@@ -139,10 +139,18 @@ def test_camera_check_draws_what_the_stage_sees(tmp_path: Path) -> None:
     config = yaml.safe_load((ROOT / "configs" / "clip-y2.yaml").read_text())
     config["cameras"][0]["source"] = str(clip)
     (tmp_path / "site.yaml").write_text(yaml.safe_dump(config))
-    result = stopline(
-        *("camera", "check", "--config", "site.yaml", "--at", "6", "--at", "1", "--out", "shots"),
-        cwd=tmp_path,
-    )
+    # Past the end: y2's first second (--source) ends the same way as its 11.7 s, sooner.
+    cut = [ffmpeg(), "-v", "error", "-i", str(clip), "-map", "0:v", "-t", "1", "-c", "copy"]
+    subprocess.run([*cut, str(tmp_path / "first-second.mp4")], check=True)
+    check = ("camera", "check", "--config", "site.yaml")
+    with ThreadPoolExecutor(2) as pool:  # two processes side by side, on the two cores
+        drawn = pool.submit(
+            stopline, *check, "--at", "6", "--at", "1", "--out", "shots", cwd=tmp_path
+        )
+        past = pool.submit(
+            stopline, *check, "--source", "first-second.mp4", "--at", "99", cwd=tmp_path
+        )
+    result, late = drawn.result(), past.result()
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines[:2]] == [
@@ -155,12 +163,4 @@ def test_camera_check_draws_what_the_stage_sees(tmp_path: Path) -> None:
     (x1, y1), (x2, y2) = config["cameras"][0]["geometry"]["stop_lines"][0]["points"]
     b, g, r = shot[(y1 + y2) // 2, (x1 + x2) // 2]
     assert r > 200 and g < 60 and b < 60, "the stop line is drawn in red on the frame"
-    # Past the end: y2's first second (--source) ends the same way as its 11.7 s, sooner.
-    cut = [ffmpeg(), "-v", "error", "-i", str(clip), "-map", "0:v", "-t", "1", "-c", "copy"]
-    subprocess.run([*cut, str(tmp_path / "first-second.mp4")], check=True)
-    late = stopline(
-        *("camera", "check", "--config", "site.yaml", "--source", "first-second.mp4"),
-        *("--at", "99"),
-        cwd=tmp_path,
-    )
     assert late.returncode == 1 and "before 99 s" in late.stderr
