@@ -43,6 +43,7 @@ def evaluations(request: pytest.FixtureRequest) -> Iterator[dict[str, Future[Cli
         yield {name: pool.submit(evaluate, name, 1.0, 80.0) for name in selected}
 
 
+@pytest.mark.timeout(HEAVY_S)  # a clip waits for its turn in the pool
 @pytest.mark.parametrize("name", CLIPS)
 def test_offences_are_found_and_no_compliant_road_user_is_cited(
     name: str, evaluations: dict[str, Future[ClipResult]]
