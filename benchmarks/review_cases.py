@@ -112,7 +112,8 @@ def seed(
                 put_camera(session, camera, camera, f"{camera} junction")
             for index in range(first, min(first + batch, start + count)):
                 crop = plates[index % len(plates)] if plates else None
-                ids.append(_cite(session, index, stored, signer, crop and _plate(evidence, crop)))
+                read = None if crop is None else _plate(evidence, crop)
+                ids.append(_cite(session, index, stored, signer, read))
     return ids
 
 

@@ -228,6 +228,7 @@ class Outcomes:
             key_times=moments,
             summary=f"NOT CITED: {found.reason} at {found.stop_line_id}",
             speed=speed_px_s(points, at_s),
+            kmh=self._kmh(points, at_s),
             facts={
                 "suppressed": True,
                 "safeguard": found.safeguard,
@@ -261,6 +262,7 @@ class Outcomes:
     ) -> None:
         captured_at = self.stream_start + timedelta(seconds=at_s)
         vid = violation_id(self.camera.id, kind, track_id, captured_at)
+        kmh = self._kmh(points, at_s)
         self.pending[vid] = (
             ViolationDetected,
             {
@@ -273,7 +275,7 @@ class Outcomes:
                 "object_class": object_class,
                 "signal": signal,
                 "speed_px_s": round(speed, 1),
-                "speed_kmh": self._kmh(points, at_s),
+                "speed_kmh": kmh,
                 "rule": rule,
                 "stream_s": round(at_s, 3),
                 "where_px": _where(points, at_s),
@@ -289,6 +291,7 @@ class Outcomes:
             key_times=key_times,
             summary=summary,
             speed=speed,
+            kmh=kmh,
             facts=facts,
         )
 
@@ -304,6 +307,7 @@ class Outcomes:
         key_times: dict[str, float],
         summary: str,
         speed: float,
+        kmh: float | None,
         facts: dict[str, Any],
     ) -> None:
         """Open the evidence package of a case or a suppressed crossing: key frames, clip and
@@ -313,7 +317,6 @@ class Outcomes:
         # None off every crosswalk (a walk on the carriageway), and at an unsignalised one.
         approach = next((g.approach for g in lines if g.id == rule), None)
         captured_at = self.stream_start + timedelta(seconds=at_s)
-        kmh = self._kmh(points, at_s)
         self.recorder.open_case(
             Case(
                 violation_id=case_id,

@@ -22,6 +22,7 @@ from pipeline.events import Event, Safeguard, ViolationSuppressed
 from pipeline.store import Store, audit
 from pipeline.store.suppressed import SAFEGUARDS, SuppressedEvent, record_suppressed
 from review.auth import Viewer
+from review.cases.thumbnails import key_frame_of
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +96,7 @@ def counts(session: Session, f: NotCitedFilter) -> dict[str, int]:
 
 def thumbnail(row: SuppressedEvent) -> str | None:
     """The first key frame's hash, while the evidence is kept."""
-    if row.evidence_purged_at is not None:
-        return None
-    frames = [r for r in row.event.get("evidence", []) if r["role"].startswith("key_frame:")]
-    return frames[0]["sha256"] if frames else None
+    return None if row.evidence_purged_at is not None else key_frame_of(row.event)
 
 
 def open_suppressed(session: Session, event_id: str, viewer: Viewer) -> SuppressedEvent:

@@ -3,7 +3,6 @@ publishes each as a ViolationSuppressed with the evidence a case would have had,
 same code, and never as a violation. Driven on real frames of ../shared/data/video/y2.mp4 with a
 scripted track, so the signal and the moment of crossing are exactly known."""
 
-import json
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -143,8 +142,7 @@ def assert_evidence_of(store: EvidenceStore, event: ViolationSuppressed) -> dict
     image = cv2.imdecode(np.frombuffer(store.get(frame.sha256), np.uint8), cv2.IMREAD_COLOR)
     assert image.shape == (360 + BAR_PX, 450, 3), "the frame with its data bar below"
     assert store.get(next(r.sha256 for r in event.evidence if r.role == "clip"))[4:8] == b"ftyp"
-    facts: dict[str, object] = json.loads(manifest.read_bytes())["manifest"]["facts"]
-    return facts
+    return store.facts(event.event_id)
 
 
 def test_a_crossing_in_the_grace_period_is_published_with_evidence_and_not_cited(
